@@ -1,0 +1,75 @@
+"""Application factory: wiring only, a flat list of init steps."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from flask import Flask
+
+from config import INSTANCE_DIR, Config
+
+
+def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="templates",
+        static_folder="static",
+    )
+    app.config.from_object(Config())
+    app.config.update(overrides or {})
+
+    _init_redis(app)
+    _init_security_config(app)
+    _init_database(app)
+    _init_appbuilder(app)
+
+    from app import http
+
+    http.init_app(app)
+
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_redis(app: Flask) -> None:
+    from app.redis_embedded import limiter_storage_uri, resolve_url
+
+    app.config["REDIS_URL"] = resolve_url(app.config["REDIS_URL"], Path(app.instance_path))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_PREFIX"] + "limit")
+
+
+def _init_security_config(app: Flask) -> None:
+    from app.security.roles import fab_roles
+
+    app.config["FAB_ROLES"] = fab_roles()
+
+
+def _init_database(app: Flask) -> None:
+    from app.extensions import csrf, db, migrate
+    from app.database import install_sqlite_pragmas
+
+    import models  # noqa: F401  (registers every table)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    with app.app_context():
+        install_sqlite_pragmas(db.engine)
+
+
+def _init_appbuilder(app: Flask) -> None:
+    from flask_appbuilder import AppBuilder
+
+    from app.extensions import db
+
+    appbuilder = AppBuilder(update_perms=False)
+    with app.app_context():
+        appbuilder.init_app(app, db.session)
+        from views import register_views
+
+        register_views(appbuilder)
+        appbuilder.post_init()

@@ -1,0 +1,106 @@
+"""Deterministic demo data (SPEC §9): accounts, ~20 enterprises, ~500 staff."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from stdnum.cn import ric
+
+from app.bootstrap import bootstrap
+from app.extensions import db
+from app.security import roles as R
+from models.enterprise_types import EnterpriseType
+from models.enterprises import Enterprise
+from models.organisations import Bureau
+from models.regions import Grid, Town
+from models.staff import Staff
+
+# username, role, first name, linked bureau code / town name
+ACCOUNTS = [
+    ("admin", R.DISTRICT_ADMIN, "区管理员", None, None),
+    ("bureau_port", R.BUREAU, "口岸办", "port", None),
+    ("bureau_transport", R.BUREAU, "住建局/交通局", "transport", None),
+    ("town_nansha", R.TOWN, "南沙街", None, "南沙街"),
+    ("town_huangge", R.TOWN, "黄阁镇", None, "黄阁镇"),
+    ("taskforce", R.TASKFORCE, "专班", None, None),
+    ("checkpoint", R.CHECKPOINT, "卡口", None, None),
+    ("feed", R.FEED, "数据接口", None, None),
+    ("unit_admin", R.UNIT_ADMIN, "单位管理员", None, None),
+    ("institution_admin", R.INSTITUTION_ADMIN, "机构管理员", None, None),
+]
+
+SURNAMES = "李王张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬斌宇浩凯鹏辉俊帅"
+DEMO_HEAD_PHONE = "13800138000"  # heads one demo enterprise per town type mix; listed in README
+
+
+def make_id_number(rng: random.Random, area: str = "440115") -> str:
+    birth = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 38))
+    body = f"{area}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    return body + ric.calc_check_digit(body)
+
+
+def _user(username, role_name, first_name, bureau=None, town=None):
+    sm = current_app.appbuilder.sm
+    user = sm.find_user(username=username)
+    if user is None:
+        user = sm.add_user(
+            username=username, first_name=first_name, last_name="", email=f"{username}@sentinel.invalid",
+            role=sm.find_role(role_name), password=current_app.config["DEMO_PASSWORD"],
+        )
+    user.bureau_id = bureau.id if bureau else None
+    user.town_id = town.id if town else None
+    db.session.commit()
+    return user
+
+
+def load_demo(enterprises: int = 20, staff_per_enterprise: int = 25) -> dict:
+    """Idempotent: accounts are upserted; enterprises and staff only when none exist."""
+    bootstrap()
+    bureaus = {b.code: b for b in db.session.execute(select(Bureau)).scalars()}
+    towns = {t.name: t for t in db.session.execute(select(Town)).scalars()}
+    for username, role_name, first_name, bureau_code, town_name in ACCOUNTS:
+        _user(username, role_name, first_name, bureaus.get(bureau_code), towns.get(town_name))
+    for town in towns.values():
+        if not town.grids:
+            for n in (1, 2):
+                db.session.add(Grid(town_id=town.id, name=f"{town.name}第{n}网格"))
+    db.session.commit()
+    if db.session.execute(select(func.count(Enterprise.id))).scalar_one():
+        return {"enterprises": 0, "staff": 0}
+
+    rng = random.Random(2026)
+    types = list(db.session.execute(select(EnterpriseType).order_by(EnterpriseType.id)).scalars())
+    town_list = [t for t in towns.values() if t.name != "其他"]
+    created_staff = 0
+    for i in range(enterprises):
+        etype = types[i % len(types)]
+        town = town_list[i % len(town_list)]
+        phone = DEMO_HEAD_PHONE if i in (0, 5) else f"139{i:08d}"
+        enterprise = Enterprise(
+            name=f"{town.name}{etype.name[:2]}示范企业{i + 1:02d}", type_id=etype.id, town_id=town.id,
+            grid_id=town.grids[0].id if town.grids else None, address=f"广州市南沙区{town.name}示范路{i + 1}号",
+            head_name=rng.choice(SURNAMES) + rng.choice(GIVEN), head_phone=phone, extras={},
+        )
+        db.session.add(enterprise)
+        db.session.flush()
+        spec = etype.spec or {}
+        seen = set()
+        for _ in range(staff_per_enterprise):
+            number = make_id_number(rng)
+            if number in seen:
+                continue
+            seen.add(number)
+            db.session.add(Staff(
+                enterprise_id=enterprise.id, name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                id_type="居民身份证", id_number=number, phone=f"13{rng.randrange(10**8, 10**9):09d}",
+                category=(spec.get("categories") or [None])[0],
+                worker_kind=rng.choice(spec.get("worker_kinds") or [None]),
+                residence_type=rng.choice(spec.get("residence_types") or [None]),
+                address=f"广州市南沙区{town.name}", extras={},
+            ))
+            created_staff += 1
+    db.session.commit()
+    return {"enterprises": enterprises, "staff": created_staff}

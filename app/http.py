@@ -1,0 +1,78 @@
+"""Cross-cutting HTTP behaviour: security headers, errors as JSON or pages."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.security.scope import OutOfScope
+from app.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: _("请求有误"),
+    401: _("请先登录"),
+    403: _("没有权限执行此操作"),
+    404: _("数据不存在或无权访问"),
+    405: _("不支持的请求方式"),
+    409: _("数据冲突"),
+    413: _("上传的文件过大"),
+    429: _("操作过于频繁，请稍后再试"),
+    500: _("系统繁忙，请稍后再试"),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, message=None):
+    text = str(message or MESSAGES.get(status, MESSAGES[500]))
+    if wants_json():
+        return jsonify(message=text), status
+    return render_template("sentinel/error.html", status=status, message=text), status
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self' 'unsafe-inline' 'unsafe-eval'; frame-ancestors 'none'",
+        )
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.errorhandler(OutOfScope)
+    def _out_of_scope(_err):
+        return error_response(404)
+
+    @app.errorhandler(ServiceError)
+    def _service(err: ServiceError):
+        if wants_json():
+            return jsonify(err.as_dict()), err.status
+        return error_response(err.status, err.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_err):
+        return error_response(400, _("页面已过期或请求来源无效，请刷新页面后重试"))
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        if err.code in (301, 302, 303, 307, 308):
+            return err
+        return error_response(err.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500)

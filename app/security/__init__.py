@@ -1,0 +1,1 @@
+"""Everything that decides who may do what: roles, scope, login, passwords."""

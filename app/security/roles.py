@@ -1,0 +1,104 @@
+"""Roles and their permissions, as data (SPEC §1).
+
+Each role maps resources to access: ``r`` read, ``w`` write. Views and APIs declare
+``class_permission_name = <resource>`` and map their methods onto ``read``/``write``,
+so a role needs two permissions per resource, not six. ``fab_roles()`` turns this
+table into Flask-AppBuilder's builtin roles (checked in memory, no permission rows);
+``flask --app run roles sync`` creates the role rows, idempotently.
+"""
+from __future__ import annotations
+
+DISTRICT_ADMIN = "district_admin"
+BUREAU = "bureau"
+TOWN = "town"
+ENTERPRISE_HEAD = "enterprise_head"
+TASKFORCE = "taskforce"
+CHECKPOINT = "checkpoint"
+FEED = "feed"
+UNIT_ADMIN = "unit_admin"
+INSTITUTION_ADMIN = "institution_admin"
+PUBLIC = "public"
+
+# Resources (the permission vocabulary)
+ENTERPRISE = "Enterprise"
+STAFF = "Staff"
+ENTERPRISE_TYPE = "EnterpriseType"
+REGION = "Region"
+JOBS = "Jobs"
+STATISTICS = "Statistics"
+FEEDS = "Feeds"
+CHECKPOINT_SCAN = "Checkpoint"
+WORKFORCE = "Workforce"
+OUTBOX = "Outbox"
+AUDIT = "Audit"
+ACCOUNT = "Account"  # own profile, password change
+
+ROLE_PERMISSIONS: dict[str, dict[str, str]] = {
+    BUREAU: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw"},
+    TOWN: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw"},
+    ENTERPRISE_HEAD: {ENTERPRISE: "r", STAFF: "rw", JOBS: "r"},
+    TASKFORCE: {STATISTICS: "r", ACCOUNT: "rw"},
+    CHECKPOINT: {CHECKPOINT_SCAN: "rw", ACCOUNT: "rw"},
+    FEED: {FEEDS: "w"},
+    UNIT_ADMIN: {WORKFORCE: "rw", ACCOUNT: "rw"},
+    INSTITUTION_ADMIN: {WORKFORCE: "rw", ACCOUNT: "rw"},
+    PUBLIC: {},
+}
+
+# Human names, shown in the user admin (translated through Babel at render time).
+ROLE_LABELS = {
+    DISTRICT_ADMIN: "区管理员",
+    BUREAU: "委办局",
+    TOWN: "镇街",
+    ENTERPRISE_HEAD: "企业负责人",
+    TASKFORCE: "专班",
+    CHECKPOINT: "卡口工作人员",
+    FEED: "数据接口",
+    UNIT_ADMIN: "单位管理员",
+    INSTITUTION_ADMIN: "机构管理员",
+}
+
+# Menus each resource appears under; read access to a resource opens its menus.
+RESOURCE_MENUS: dict[str, tuple[str, ...]] = {
+    ENTERPRISE: ("Registry", "Enterprises"),
+    STAFF: ("Registry", "Staff"),
+    STATISTICS: ("Statistics",),
+    CHECKPOINT_SCAN: ("Checkpoint",),
+    WORKFORCE: ("Workforce",),
+    ACCOUNT: (),
+}
+
+# FAB's own account views every logged-in government user may use.
+_ACCOUNT_VIEWS = [
+    ["UserInfoEditView", "can_this_form_(get|post)"],
+    ["ResetMyPasswordView", "can_this_form_(get|post)"],
+    ["UserDBModelView", "can_userinfo"],
+    ["UserDBModelView", "resetmypassword"],
+    ["Locale", "can_(index|locale)"],
+]
+
+
+def fab_roles() -> dict[str, list[list[str]]]:
+    """FAB_ROLES: builtin role → [[view-menu regex, permission regex], …]."""
+    roles: dict[str, list[list[str]]] = {DISTRICT_ADMIN: [[".*", ".*"]]}
+    for role, grants in ROLE_PERMISSIONS.items():
+        pvms: list[list[str]] = []
+        for resource, access in grants.items():
+            if resource == ACCOUNT:
+                pvms.extend(_ACCOUNT_VIEWS)
+                continue
+            if "r" in access:
+                pvms.append([f"^{resource}$", "^can_read$"])
+            if "w" in access:
+                pvms.append([f"^{resource}$", "^can_write$"])
+            for menu in RESOURCE_MENUS.get(resource, ()):
+                pvms.append([f"^{menu}$", "^menu_access$"])
+        roles[role] = pvms
+    return roles
+
+
+def has_grant(role: str, resource: str, access: str) -> bool:
+    """Whether ``role`` holds ``access`` ('r' or 'w') on ``resource`` (pure lookup)."""
+    if role == DISTRICT_ADMIN:
+        return True
+    return access in ROLE_PERMISSIONS.get(role, {}).get(resource, "")

@@ -1,0 +1,1 @@
+"""Operations: validate, then run in one transaction. Views and APIs stay thin."""

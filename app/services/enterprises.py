@@ -1,0 +1,128 @@
+"""Enterprises: query, create, update, delete — scope and audit included."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from sqlalchemy import Select, delete, or_, select
+
+from app import audit
+from app.domain.errors import RuleError
+from app.domain.records import clean_enterprise
+from app.domain.identity import mask_phone
+from app.security import scope as S
+from app.services import lookups
+from app.services.errors import ValidationFailed
+from app.services.paging import Page, paginate
+from models.enterprises import Enterprise
+from models.staff import Staff
+
+AUDIT_FIELDS = ["name", "type_id", "town_id", "grid_id", "address", "head_name", "head_phone", "credit_code", "extras"]
+
+
+def query(scope: S.Scope, q: Optional[str] = None, town_id: Any = None, type_id: Any = None) -> Select:
+    """Enterprises visible to ``scope``, filtered by keyword (name, head, phone)."""
+    stmt = S.apply(select(Enterprise), Enterprise, scope)
+    q = (q or "").strip()
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(
+            or_(Enterprise.name.like(like), Enterprise.head_name.like(like), Enterprise.head_phone.like(f"{q}%"))
+        )
+    if town_id:
+        stmt = stmt.where(Enterprise.town_id == int(town_id))
+    if type_id:
+        stmt = stmt.where(Enterprise.type_id == int(type_id))
+    return stmt.order_by(Enterprise.id.desc())
+
+
+def list_page(session, scope: S.Scope, q=None, page=1, size=20, **filters) -> Page:
+    return paginate(session, query(scope, q, **filters), page, size)
+
+
+def to_dict(e: Enterprise, *, masked: bool = False) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "name": e.name,
+        "type_code": e.type.code,
+        "type_name": e.type.name,
+        "town": e.town.name,
+        "grid": e.grid.name if e.grid else None,
+        "address": e.address,
+        "head_name": e.head_name,
+        "head_phone": mask_phone(e.head_phone) if masked else e.head_phone,
+        "credit_code": e.credit_code,
+        "extras": e.extras or {},
+    }
+
+
+def _resolve(session, raw: Mapping[str, Any], current: Optional[Enterprise] = None):
+    """Type, town, grid and cleaned values from a payload; all errors at once."""
+    errors: list[RuleError] = []
+    etype = town = grid = None
+    try:
+        etype = lookups.find_type(session, raw.get("type_code")) if raw.get("type_code") or not current else current.type
+    except RuleError as err:
+        errors.append(err)
+    try:
+        town = lookups.find_town(session, raw.get("town")) if raw.get("town") or not current else current.town
+    except RuleError as err:
+        errors.append(err)
+    if town is not None:
+        try:
+            grid = lookups.find_grid(session, town, raw.get("grid"))
+        except RuleError as err:
+            errors.append(err)
+    decl = lookups.declaration(etype) if etype is not None else lookups.parse_declaration({})
+    values, value_errors = clean_enterprise(raw, decl)
+    errors.extend(value_errors)
+    if errors:
+        raise ValidationFailed(errors)
+    values.update(type_id=etype.id, town_id=town.id, grid_id=grid.id if grid else None)
+    return values
+
+
+def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Enterprise:
+    """:raise ValidationFailed: bad values. :raise OutOfScope: town/type not the user's."""
+    values = _resolve(session, raw)
+    S.check_enterprise_write(session, values["town_id"], values["type_id"], scope)
+    enterprise = Enterprise(**values)
+    session.add(enterprise)
+    session.flush()
+    audit.record("create", "Enterprise", enterprise.id, after=audit.snapshot(enterprise, AUDIT_FIELDS))
+    session.commit()
+    return enterprise
+
+
+def update(session, scope: S.Scope, enterprise_id: Any, raw: Mapping[str, Any]) -> Enterprise:
+    enterprise = S.get_or_404(session, Enterprise, enterprise_id, scope)
+    before = audit.snapshot(enterprise, AUDIT_FIELDS)
+    merged = {**to_dict(enterprise), **{k: v for k, v in raw.items() if k != "id"}}
+    values = _resolve(session, merged, current=enterprise)
+    S.check_enterprise_write(session, values["town_id"], values["type_id"], scope)
+    for key, value in values.items():
+        setattr(enterprise, key, value)
+    session.flush()
+    audit.record("update", "Enterprise", enterprise.id, before=before, after=audit.snapshot(enterprise, AUDIT_FIELDS))
+    session.commit()
+    return enterprise
+
+
+def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
+    """Delete the enterprises (and their staff) among ``ids`` that are in scope."""
+    wanted = {int(i) for i in ids if str(i).isdigit()}
+    if not wanted:
+        return 0
+    rows = list(session.execute(S.apply(select(Enterprise).where(Enterprise.id.in_(wanted)), Enterprise, scope)).scalars())
+    for e in rows:
+        audit.record("delete", "Enterprise", e.id, before=audit.snapshot(e, AUDIT_FIELDS))
+    found = [e.id for e in rows]
+    if found:
+        session.execute(delete(Staff).where(Staff.enterprise_id.in_(found)))
+        session.execute(delete(Enterprise).where(Enterprise.id.in_(found)))
+    session.commit()
+    return len(found)
+
+
+def heads_enterprises(session, phone: str) -> list[Enterprise]:
+    stmt = select(Enterprise).where(Enterprise.head_phone == phone).order_by(Enterprise.name)
+    return list(session.execute(stmt).scalars())

@@ -1,0 +1,58 @@
+"""Resolving names users type (town, grid, type code) into rows, within scope."""
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import select
+
+from app.domain.enterprise_types import TypeDecl, parse_declaration
+from app.domain.errors import RuleError
+from app.domain.i18n import _
+from app.security import scope as S
+from models.enterprise_types import EnterpriseType
+from models.regions import Grid, Town
+
+
+def towns_in_scope(session, scope: S.Scope) -> list[Town]:
+    stmt = select(Town).where(S.town_clause(scope)).order_by(Town.sort_order, Town.id)
+    return list(session.execute(stmt).scalars())
+
+
+def types_in_scope(session, scope: S.Scope) -> list[EnterpriseType]:
+    stmt = (
+        select(EnterpriseType)
+        .where(EnterpriseType.active.is_(True), S.enterprise_type_clause(scope))
+        .order_by(EnterpriseType.id)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def find_town(session, name: Optional[str]) -> Town:
+    town = session.execute(select(Town).where(Town.name == (name or "").strip())).scalar_one_or_none()
+    if town is None:
+        raise RuleError("town", _("所属镇街不正确：%(name)s", name=name or ""))
+    return town
+
+
+def find_grid(session, town: Town, name: Optional[str]) -> Optional[Grid]:
+    name = (name or "").strip()
+    if not name:
+        return None
+    grid = session.execute(select(Grid).where(Grid.town_id == town.id, Grid.name == name)).scalar_one_or_none()
+    if grid is None:
+        raise RuleError("grid", _("所属网格不正确：%(name)s", name=name))
+    return grid
+
+
+def find_type(session, code: Optional[str]) -> EnterpriseType:
+    code = (code or "").strip()
+    etype = session.execute(
+        select(EnterpriseType).where((EnterpriseType.code == code) | (EnterpriseType.name == code))
+    ).scalar_one_or_none()
+    if etype is None:
+        raise RuleError("type_code", _("主体类型不正确：%(code)s", code=code))
+    return etype
+
+
+def declaration(etype: EnterpriseType) -> TypeDecl:
+    return parse_declaration(etype.spec)

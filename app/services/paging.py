@@ -1,0 +1,44 @@
+"""SQL pagination with a count that stays fast."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func
+
+PAGE_SIZES = (10, 20, 50, 100)
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int  # 1-based
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def clamp_size(raw: Any, default: int = 20) -> int:
+    try:
+        size = int(raw)
+    except (TypeError, ValueError):
+        return default
+    return size if size in PAGE_SIZES else default
+
+
+def clamp_page(raw: Any) -> int:
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return 1
+
+
+def paginate(session, stmt: Select, page: int, size: int) -> Page:
+    """Run ``stmt`` for one page; the count drops ORDER BY and eager loads."""
+    count_stmt = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    total = session.execute(count_stmt).scalar_one()
+    items = list(session.execute(stmt.limit(size).offset((page - 1) * size)).unique().scalars())
+    return Page(items, total, page, size)

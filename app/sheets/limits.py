@@ -1,0 +1,28 @@
+"""Upload limits for spreadsheet imports.
+
+Defaults suit a district deployment; callers override them from configuration, e.g.
+``Limits(max_bytes=app.config["IMPORT_MAX_BYTES"])``.
+"""
+
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an uploaded file may be before it is refused.
+
+    ``max_bytes``: size of the uploaded file itself.
+    ``max_rows``: data rows (blank rows and the template's example row not counted).
+    ``max_uncompressed``: sum of the uncompressed sizes of a zip-based workbook.
+    ``max_ratio``: uncompressed/compressed ratio allowed for any sizeable zip member
+    (members smaller than ``ratio_floor`` bytes uncompressed are not ratio-checked:
+    tiny XML parts compress far beyond 200x and are harmless).
+    """
+
+    max_bytes: int = 20 * MIB
+    max_rows: int = 100_000
+    max_uncompressed: int = 400 * MIB
+    max_ratio: int = 200
+    ratio_floor: int = 1 * MIB

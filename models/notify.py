@@ -1,0 +1,39 @@
+"""Notification outbox: every message any module sends, with its delivery status."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.mixins import utcnow
+
+STATUS_QUEUED = "queued"
+STATUS_SENT = "sent"
+STATUS_FAILED = "failed"
+
+
+class Message(Model):
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), nullable=False)  # outbox|webhook|sms-http
+    kind: Mapped[str] = mapped_column(String(32), nullable=False, default="sms")  # sms|messenger|inbox
+    recipient: Mapped[str] = mapped_column(String(200), nullable=False)
+    subject: Mapped[Optional[str]] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    attachment_path: Mapped[Optional[str]] = mapped_column(String(500))
+    attachment_name: Mapped[Optional[str]] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=STATUS_QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    last_error: Mapped[Optional[str]] = mapped_column(String(500))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    # True for messages carrying a secret (SMS login codes): shown to admins only in
+    # the outbox view, never logged.
+    sensitive: Mapped[bool] = mapped_column(default=False, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime)

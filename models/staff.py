@@ -1,0 +1,40 @@
+"""Sentinel staff (工作人员/哨点人员): one person per ID number per enterprise."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.enterprises import Enterprise
+from models.mixins import JSONType, TimestampMixin
+
+
+class Staff(TimestampMixin, Model):
+    __tablename__ = "staff"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "id_number", name="uq_staff_enterprise_id_number"),
+        Index("ix_staff_id_number", "id_number"),
+        Index("ix_staff_phone", "phone"),
+        Index("ix_staff_name", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    id_type: Mapped[str] = mapped_column(String(32), nullable=False, default="居民身份证")
+    id_number: Mapped[str] = mapped_column(String(32), nullable=False)
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    category: Mapped[Optional[str]] = mapped_column(String(64))
+    worker_kind: Mapped[Optional[str]] = mapped_column(String(64))
+    residence_type: Mapped[Optional[str]] = mapped_column(String(64))
+    address: Mapped[Optional[str]] = mapped_column(String(300))
+    extras: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return self.name

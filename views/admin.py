@@ -1,0 +1,91 @@
+"""District-admin screens on FAB ModelViews: regions, bureaus, types, audit, outbox."""
+from __future__ import annotations
+
+from flask_appbuilder import ModelView
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _
+
+from app.security import roles as R
+from models.audit import AuditLog
+from models.enterprise_types import EnterpriseType
+from models.notify import Message
+from models.organisations import Bureau
+from models.regions import Grid, Town
+
+READ_ONLY = {"can_list": True}
+
+
+class TownView(ModelView):
+    datamodel = SQLAInterface(Town)
+    class_permission_name = R.REGION
+    list_columns = ["name", "sort_order"]
+    add_columns = edit_columns = ["name", "sort_order"]
+    label_columns = {"name": _("镇街"), "sort_order": _("排序")}
+
+
+class GridView(ModelView):
+    datamodel = SQLAInterface(Grid)
+    class_permission_name = R.REGION
+    list_columns = ["town", "name"]
+    add_columns = edit_columns = ["town", "name"]
+    label_columns = {"town": _("镇街"), "name": _("网格")}
+
+
+class BureauView(ModelView):
+    datamodel = SQLAInterface(Bureau)
+    class_permission_name = R.REGION
+    list_columns = ["code", "name"]
+    add_columns = edit_columns = ["code", "name"]
+    label_columns = {"code": _("编码"), "name": _("委办局")}
+
+
+class EnterpriseTypeView(ModelView):
+    datamodel = SQLAInterface(EnterpriseType)
+    class_permission_name = R.ENTERPRISE_TYPE
+    list_columns = ["code", "name", "bureau", "active"]
+    show_columns = ["code", "name", "bureau", "active", "spec"]
+    label_columns = {"code": _("编码"), "name": _("主体类型"), "bureau": _("主管部门"), "active": _("启用"), "spec": _("声明")}
+    base_permissions = ["can_list", "can_show"]
+
+
+class AuditLogView(ModelView):
+    datamodel = SQLAInterface(AuditLog)
+    class_permission_name = R.AUDIT
+    base_permissions = ["can_list", "can_show"]
+    base_order = ("id", "desc")
+    list_columns = ["at", "username", "action", "entity", "entity_id", "rows", "detail", "ip"]
+    show_columns = list_columns + ["before", "after"]
+    search_columns = ["username", "action", "entity", "entity_id"]
+    label_columns = {
+        "at": _("时间(UTC)"), "username": _("用户"), "action": _("操作"), "entity": _("对象"),
+        "entity_id": _("编号"), "rows": _("行数"), "detail": _("说明"), "ip": _("IP"),
+        "before": _("修改前"), "after": _("修改后"),
+    }
+
+
+class OutboxView(ModelView):
+    """Every message the platform sends. With the default channel this is where an
+    admin reads SMS login codes for demo users (nothing leaves the machine)."""
+
+    datamodel = SQLAInterface(Message)
+    class_permission_name = R.OUTBOX
+    base_permissions = ["can_list", "can_show"]
+    base_order = ("id", "desc")
+    list_columns = ["created_at", "channel", "kind", "recipient", "body", "status", "attempts", "last_error"]
+    show_columns = list_columns + ["subject", "attachment_name", "idempotency_key", "sent_at"]
+    search_columns = ["recipient", "status", "channel"]
+    label_columns = {
+        "created_at": _("时间(UTC)"), "channel": _("通道"), "kind": _("类型"), "recipient": _("接收人"),
+        "body": _("内容"), "status": _("状态"), "attempts": _("尝试次数"), "last_error": _("错误"),
+        "subject": _("标题"), "attachment_name": _("附件"), "idempotency_key": _("幂等键"), "sent_at": _("发送时间"),
+    }
+
+
+def register_admin_views(appbuilder) -> None:
+    category = dict(category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
+    appbuilder.add_view(TownView, "Towns", label=_("镇街"), icon="fa-map", **category)
+    appbuilder.add_view(GridView, "Grids", label=_("网格"), icon="fa-th", **category)
+    appbuilder.add_view(BureauView, "Bureaus", label=_("委办局"), icon="fa-landmark", **category)
+    appbuilder.add_view(EnterpriseTypeView, "EnterpriseTypes", label=_("主体类型"), icon="fa-list", **category)
+    appbuilder.add_view(AuditLogView, "AuditLog", label=_("审计日志"), icon="fa-history", **category)
+    appbuilder.add_view(OutboxView, "Outbox", label=_("消息发件箱"), icon="fa-envelope", **category)

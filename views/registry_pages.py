@@ -1,0 +1,189 @@
+"""Registry pages (PC and phone): enterprises and staff — list, detail, add, edit, delete."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_babel import lazy_gettext as _
+
+from app.domain.identity import ID_TYPES, mask_id, mask_phone
+from app.domain.enterprise_types import parse_declaration
+from app.security import roles as R
+from app.security.scope import get_or_404
+from app.services import enterprises as enterprise_service
+from app.services import lookups
+from app.services import staff as staff_service
+from app.services.errors import ServiceError
+from models.enterprises import Enterprise
+from views.base import ScopedView
+
+
+def _form_payload(keys: list[str], extra_keys: list[str]) -> dict:
+    data = {k: request.form.get(k, "") for k in keys}
+    data["extras"] = {k: request.form.get(f"extras.{k}", "") for k in extra_keys}
+    return data
+
+
+class EnterpriseView(ScopedView):
+    route_base = "/enterprises"
+    class_permission_name = R.ENTERPRISE
+    FIELDS = ["name", "type_code", "town", "grid", "address", "head_name", "head_phone", "credit_code"]
+
+    @expose("/")
+    @has_access
+    def list(self):
+        page, size = self.paging()
+        q = request.args.get("q", "")
+        result = enterprise_service.list_page(self.session, self.scope, q, page, size)
+        return self.render_template(
+            "sentinel/enterprise_list.html", page=result, q=q, mask_phone=mask_phone,
+            title=_("企业管理"),
+        )
+
+    @expose("/<int:pk>")
+    @has_access
+    def detail(self, pk: int):
+        enterprise = get_or_404(self.session, Enterprise, pk, self.scope)
+        decl = parse_declaration(enterprise.type.spec)
+        return self.render_template("sentinel/enterprise_detail.html", e=enterprise, decl=decl, title=enterprise.name)
+
+    def _form(self, enterprise=None, data=None, errors=None):
+        types = lookups.types_in_scope(self.session, self.scope)
+        towns = lookups.towns_in_scope(self.session, self.scope)
+        data = data or (enterprise_service.to_dict(enterprise) if enterprise else {})
+        type_code = request.values.get("type_code") or data.get("type_code") or (types[0].code if types else "")
+        chosen = next((t for t in types if t.code == type_code), types[0] if types else None)
+        decl = parse_declaration(chosen.spec if chosen else {})
+        return self.render_template(
+            "sentinel/enterprise_form.html", enterprise=enterprise, data=data, errors=errors or {},
+            types=types, towns=towns, chosen=chosen, decl=decl,
+            title=_("编辑企业") if enterprise else _("新增企业"),
+        )
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        if request.method == "GET":
+            return self._form()
+        types = lookups.types_in_scope(self.session, self.scope)
+        chosen = next((t for t in types if t.code == request.form.get("type_code")), None)
+        extra_keys = [f.key for f in parse_declaration(chosen.spec if chosen else {}).enterprise_fields]
+        data = _form_payload(self.FIELDS, extra_keys)
+        try:
+            enterprise = enterprise_service.create(self.session, self.scope, data)
+        except ServiceError as err:
+            self.session.rollback()
+            flash(str(err.message), "danger")
+            return self._form(data=data, errors={e.field: str(e.message) for e in err.errors})
+        flash(str(_("已保存")), "success")
+        return redirect(url_for("EnterpriseView.detail", pk=enterprise.id))
+
+    @expose("/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: int):
+        enterprise = get_or_404(self.session, Enterprise, pk, self.scope)
+        if request.method == "GET":
+            return self._form(enterprise)
+        extra_keys = [f.key for f in parse_declaration(enterprise.type.spec).enterprise_fields]
+        data = _form_payload(self.FIELDS, extra_keys)
+        try:
+            enterprise_service.update(self.session, self.scope, pk, data)
+        except ServiceError as err:
+            self.session.rollback()
+            flash(str(err.message), "danger")
+            return self._form(enterprise, data=data, errors={e.field: str(e.message) for e in err.errors})
+        flash(str(_("已保存")), "success")
+        return redirect(url_for("EnterpriseView.detail", pk=pk))
+
+    @expose("/delete", methods=["POST"])
+    @has_access
+    def delete(self):
+        count = enterprise_service.delete_many(self.session, self.scope, request.form.getlist("ids"))
+        flash(str(_("已删除 %(n)d 条数据", n=count)), "success")
+        return redirect(url_for("EnterpriseView.list"))
+
+
+class StaffView(ScopedView):
+    route_base = "/staff"
+    class_permission_name = R.STAFF
+    FIELDS = ["enterprise_id", "name", "id_type", "id_number", "phone", "category", "worker_kind",
+              "residence_type", "address"]
+
+    @expose("/")
+    @has_access
+    def list(self):
+        page, size = self.paging()
+        q = request.args.get("q", "")
+        enterprise_id = request.args.get("enterprise_id", type=int)
+        result = staff_service.list_page(self.session, self.scope, q, page, size, enterprise_id)
+        return self.render_template(
+            "sentinel/staff_list.html", page=result, q=q, enterprise_id=enterprise_id,
+            mask_id=mask_id, mask_phone=mask_phone, title=_("人员管理"),
+        )
+
+    @expose("/<int:pk>")
+    @has_access
+    def detail(self, pk: int):
+        person = staff_service.read_detail(self.session, self.scope, pk)
+        decl = parse_declaration(person.enterprise.type.spec)
+        return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, title=person.name)
+
+    def _enterprises(self):
+        return list(self.session.execute(enterprise_service.query(self.scope).limit(500)).unique().scalars())
+
+    def _form(self, person=None, data=None, errors=None):
+        enterprises = self._enterprises()
+        data = data or (staff_service.to_dict(person) if person else {})
+        wanted = request.values.get("enterprise_id", type=int) or data.get("enterprise_id")
+        chosen = next((e for e in enterprises if e.id == (int(wanted) if wanted else None)), enterprises[0] if enterprises else None)
+        decl = parse_declaration(chosen.type.spec if chosen else {})
+        return self.render_template(
+            "sentinel/staff_form.html", person=person, data=data, errors=errors or {},
+            enterprises=enterprises, chosen=chosen, decl=decl, id_types=ID_TYPES,
+            title=_("编辑人员") if person else _("新增人员"),
+        )
+
+    def _payload(self):
+        enterprise = get_or_404(self.session, Enterprise, request.form.get("enterprise_id"), self.scope)
+        extra_keys = [f.key for f in parse_declaration(enterprise.type.spec).staff_fields]
+        return _form_payload(self.FIELDS, extra_keys)
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        if request.method == "GET":
+            return self._form()
+        data = self._payload()
+        try:
+            person = staff_service.create(self.session, self.scope, data)
+        except ServiceError as err:
+            self.session.rollback()
+            flash(str(err.message), "danger")
+            return self._form(data=data, errors={e.field: str(e.message) for e in err.errors})
+        flash(str(_("已保存")), "success")
+        return redirect(url_for("StaffView.detail", pk=person.id))
+
+    @expose("/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: int):
+        from models.staff import Staff
+
+        person = get_or_404(self.session, Staff, pk, self.scope)
+        if request.method == "GET":
+            return self._form(person)
+        data = self._payload()
+        try:
+            staff_service.update(self.session, self.scope, pk, data)
+        except ServiceError as err:
+            self.session.rollback()
+            flash(str(err.message), "danger")
+            return self._form(person, data=data, errors={e.field: str(e.message) for e in err.errors})
+        flash(str(_("已保存")), "success")
+        return redirect(url_for("StaffView.detail", pk=pk))
+
+    @expose("/delete", methods=["POST"])
+    @has_access
+    def delete(self):
+        count = staff_service.delete_many(self.session, self.scope, request.form.getlist("ids"))
+        flash(str(_("已删除 %(n)d 条数据", n=count)), "success")
+        return redirect(get_safe_redirect(request.form.get("back") or url_for("StaffView.list")))
