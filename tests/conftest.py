@@ -1,0 +1,163 @@
+"""Shared fixtures: a real database (SQLite file or a fresh PostgreSQL database),
+a real Redis (keys under a unique prefix, removed afterwards), the app with
+migrations applied and demo data loaded, and login helpers.
+
+Select the backend with SENTINEL_TEST_DB=sqlite|postgresql (default sqlite).
+PostgreSQL admin URL: SENTINEL_TEST_PG (default postgresql://postgres@127.0.0.1:5432/postgres).
+Redis: SENTINEL_TEST_REDIS_URL (default redis://127.0.0.1:6379/0). When a backend
+cannot be reached the suite fails; it never silently skips.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+TEST_DB = os.environ.get("SENTINEL_TEST_DB", "sqlite")
+PG_ADMIN = os.environ.get("SENTINEL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("SENTINEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "Sentinel#2026"
+RUN_ID = uuid.uuid4().hex[:10]
+
+
+def _create_pg_database() -> tuple[str, str]:
+    import psycopg
+
+    name = f"sentinel_test_{RUN_ID}"
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as err:  # pragma: no cover - environment problem
+        pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN}: {err}", pytrace=False)
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    return name, base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+
+
+def _drop_pg_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as err:  # pragma: no cover - environment problem
+        pytest.fail(f"Redis not reachable at {REDIS_URL}: {err}", pytrace=False)
+    prefix = f"sentinel-test-{RUN_ID}:"
+    yield REDIS_URL, prefix
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.delete(key)
+    # RQ keys carry the test queue name
+    for key in client.scan_iter(match=f"rq:*{prefix.rstrip(':')}*", count=1000):
+        client.delete(key)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DB == "postgresql":
+        name, url = _create_pg_database()
+        yield url
+        _drop_pg_database(name)
+    else:
+        path = tmp_path_factory.mktemp("db") / "sentinel.db"
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def app_overrides(database_url, redis_url, tmp_path_factory):
+    url, prefix = redis_url
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {} if database_url.startswith("sqlite") else {"pool_pre_ping": True},
+        "REDIS_URL": url,
+        "REDIS_PREFIX": prefix,
+        "RATELIMIT_KEY_PREFIX": prefix + "limit",
+        "QUEUE_NAME": prefix.rstrip(":"),
+        "TESTING": True,
+        "AUTH_RATE_LIMIT": "1000 per minute",
+        "SECRET_KEY": "test-" + RUN_ID,
+        "ID_HASH_KEY": "test-hash-" + RUN_ID,
+        "EXPORT_DIR": str(tmp_path_factory.mktemp("exports")),
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_overrides):
+    os.environ.setdefault("SENTINEL_INSTANCE_DIR", str(Path(app_overrides["EXPORT_DIR"]).parent / "instance"))
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.demo import load_demo
+
+    application = create_app(app_overrides)
+    with application.app_context():
+        upgrade()
+        load_demo()
+    yield application
+    with application.app_context():
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with a clean session afterwards."""
+    with app.app_context():
+        from app.extensions import db
+
+        yield db.session
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_from(html: bytes | str) -> str:
+    text = html.decode() if isinstance(html, bytes) else html
+    match = _CSRF_RE.search(text)
+    assert match, "page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Log in through the real login form (CSRF token included)."""
+    page = client.get("/login/")
+    return client.post(
+        "/login/", data={"username": username, "password": password, "csrf_token": csrf_from(page.data)},
+        follow_redirects=False,
+    )
+
+
+def api_token(client, username: str, password: str = PASSWORD) -> dict:
+    response = client.post("/api/v1/security/login", json={"username": username, "password": password, "provider": "db"})
+    assert response.status_code == 200, response.data
+    return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+
+@pytest.fixture
+def auth(client):
+    class Auth:
+        def login(self, username, password=PASSWORD):
+            return login(client, username, password)
+
+        def token(self, username, password=PASSWORD):
+            return api_token(client, username, password)
+
+    return Auth()
