@@ -81,7 +81,7 @@ def normalize_header(text, drop_notes=True):
             previous, s = s, _NOTE_RE.sub("", s)
         if not s.strip(_EDGE):  # the label itself was bracketed: "【工作人员种类】"
             s = whole.replace("(", "").replace(")", "")
-    return s.strip(_EDGE).casefold()
+    return unicodedata.normalize("NFKC", s.strip(_EDGE).casefold())
 
 
 def is_example(text):
@@ -95,3 +95,9 @@ def display_width(text):
     for ch in str(text):
         width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
     return width
+
+
+def sheet_title(title):
+    """A worksheet name Excel accepts: no []:*?/\\, no edge quotes, ≤ 31 characters."""
+    title = "".join("_" if ch in '[]:*?/\\' else ch for ch in str(title)).strip("'")
+    return title[:31] or "Sheet1"

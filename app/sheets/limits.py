@@ -26,3 +26,12 @@ class Limits:
     max_uncompressed: int = 400 * MIB
     max_ratio: int = 200
     ratio_floor: int = 1 * MIB
+
+    @classmethod
+    def from_config(cls, config, prefix="IMPORT_"):
+        """Limits from a mapping such as ``app.config``: IMPORT_MAX_BYTES, IMPORT_MAX_ROWS,
+        IMPORT_MAX_UNCOMPRESSED, IMPORT_MAX_RATIO; absent keys keep the defaults."""
+        names = ("max_bytes", "max_rows", "max_uncompressed", "max_ratio", "ratio_floor")
+        values = {n: int(config[prefix + n.upper()]) for n in names
+                  if config.get(prefix + n.upper()) not in (None, "")}
+        return cls(**values)

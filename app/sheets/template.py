@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from app.sheets.cells import display_width
+from app.sheets.cells import display_width, sheet_title
 
 FORMATTED_ROWS = 5000  # rows below the header given the text format / dropdowns
 INLINE_LIST_MAX = 255  # Excel's limit for a literal list in a validation formula
@@ -33,7 +33,7 @@ def build_template(spec, example=None, note=None):
     example = example or {}
     wb = Workbook()
     ws = wb.active
-    ws.title = _sheet_title(spec.sheet_title)
+    ws.title = sheet_title(spec.sheet_title)
     ncols = len(spec.columns)
     header_row = 1
     if note:
@@ -93,7 +93,3 @@ def _width(label, example, column):
     texts = [label, example or ""] + list(column.choices[:50])
     return min(max(display_width(t) for t in texts) + 4, 60)
 
-
-def _sheet_title(title):
-    title = "".join("_" if ch in '[]:*?/\\' else ch for ch in str(title)).strip("'")
-    return title[:31] or "Sheet1"

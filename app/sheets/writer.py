@@ -16,6 +16,7 @@ import xlsxwriter
 from flask_babel import lazy_gettext as _
 
 from app.sheets.cells import cell_text, display_width
+from app.sheets.cells import sheet_title as safe_sheet_title
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_CHARS = 32767
@@ -49,7 +50,7 @@ class ExportWriter:
         self._wb = xlsxwriter.Workbook(target, {
             "constant_memory": True, "strings_to_numbers": False,
             "strings_to_formulas": False, "strings_to_urls": False})
-        self._ws = self._wb.add_worksheet(_sheet_title(sheet_title))
+        self._ws = self._wb.add_worksheet(safe_sheet_title(sheet_title))
         self._text_columns = frozenset(text_columns)
         self._tz = tz
         self._text = self._wb.add_format({"num_format": "@"})
@@ -141,7 +142,3 @@ def write_failures(headers, rows):
             writer.write_row(cells + [str(message)])
     return out.getvalue()
 
-
-def _sheet_title(title):
-    title = "".join("_" if ch in '[]:*?/\\' else ch for ch in str(title)).strip("'")
-    return title[:31] or "Sheet1"
