@@ -1,0 +1,43 @@
+"""Starting an import from a request: small files now, large ones as an RQ job.
+
+Above ``IMPORT_BACKGROUND_ROWS`` rows (estimated from the sheet: rows below the
+header) the upload is stored under the instance dir and ``jobs.imports.import_job``
+is queued with ids and the upload's token; the caller polls ``GET /api/v1/jobs/<id>``.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask import current_app
+
+from app.services.imports import estimate_rows, files, run_import
+
+JOB = "jobs.imports.import_job"
+
+
+def errors_url(kind: str, token: Optional[str]) -> Optional[str]:
+    """Where the importing user downloads the failure workbook (JWT or session)."""
+    return f"/api/v1/{kind}/import/errors/{token}" if token else None
+
+
+def launch(session, scope, user, kind: str, data: bytes, filename: str, *,
+           enterprise_id=None, enterprise_type=None, dry_run=False) -> dict:
+    """``{"created", "updated", "failed", "errors_url", …}`` for a synchronous import,
+    or ``{"job_id"}`` when the file is large. Raises as ``run_import`` does (the file
+    and the enterprise are judged before anything is queued)."""
+    threshold = int(current_app.config.get("IMPORT_BACKGROUND_ROWS") or 0)
+    rows = estimate_rows(session, scope, kind, data, filename,
+                         enterprise_id=enterprise_id, enterprise_type=enterprise_type, stop=threshold)
+    if threshold and rows > threshold:
+        from app.queue import enqueue
+
+        token = files.save_upload(data).stem
+        job_id = enqueue(JOB, kind, token, int(user.id), int(enterprise_id or 0),
+                         str(enterprise_type or ""), int(bool(dry_run)),
+                         job_kind=f"{kind}_import", user_id=user.id)
+        return {"job_id": job_id}
+    result = run_import(session, scope, kind, data, filename, enterprise_id=enterprise_id,
+                        enterprise_type=enterprise_type, dry_run=dry_run, user=user)
+    out = result.as_dict()
+    out["errors_url"] = errors_url(kind, result.errors_token)
+    return out

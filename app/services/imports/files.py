@@ -1,0 +1,77 @@
+"""Files of an import kept on disk under the instance dir: failure workbooks (readable
+by the user who ran the import, and nobody else) and uploads waiting for a job.
+
+Layout: ``<IMPORT_DIR>/<token>.xlsx`` with ``<token>.json`` naming its owner;
+``<IMPORT_DIR>/uploads/<token>.bin``. ``IMPORT_DIR`` defaults to instance/imports.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+
+from flask import current_app
+
+from app.security.scope import OutOfScope
+
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def import_dir() -> Path:
+    path = Path(current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
+
+
+def save_failures(content: bytes, user_id, kind: str) -> tuple[str, Path]:
+    """Store a failure workbook; returns (token, path)."""
+    token = uuid.uuid4().hex
+    base = import_dir()
+    _write_atomic(base / f"{token}.json", json.dumps({"user_id": user_id, "kind": kind}).encode())
+    path = base / f"{token}.xlsx"
+    _write_atomic(path, content)
+    return token, path
+
+
+def failures_path(token: str, user_id, kind: str | None = None) -> Path:
+    """The failure workbook ``token`` if ``user_id`` ran that import.
+
+    :raise OutOfScope: unknown token, another user's file or another kind (404).
+    """
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        raise OutOfScope("ImportErrors")
+    base = import_dir()
+    try:
+        meta = json.loads((base / f"{token}.json").read_text())
+    except (OSError, ValueError):
+        raise OutOfScope("ImportErrors") from None
+    path = base / f"{token}.xlsx"
+    if user_id is None or meta.get("user_id") != user_id or not path.exists():
+        raise OutOfScope("ImportErrors")
+    if kind is not None and meta.get("kind") != kind:
+        raise OutOfScope("ImportErrors")
+    return path
+
+
+def save_upload(data: bytes) -> Path:
+    """Keep an upload for a background job (the job gets this path, not the data)."""
+    folder = import_dir() / "uploads"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.bin"
+    _write_atomic(path, data)
+    return path
+
+
+def upload_path(token: str) -> Path:
+    """The stored upload a job was handed (by token, confined to the uploads folder)."""
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        raise ValueError("bad upload token")
+    return import_dir() / "uploads" / f"{token}.bin"

@@ -1,0 +1,220 @@
+"""What differs between a staff import and an enterprise import: the spec, how one row
+is cleaned (the same domain cleaners as the forms and the API), the upsert key, and the
+existing rows that key finds.
+
+Staff: key ``id_number`` within the chosen enterprise (one person per ID number per
+enterprise); the enterprise is scope-checked once, before the file is read.
+Enterprises: key ``(name, town)`` — a name is unique within its town; each row is
+scope-checked (its town and type must be writable by the user) and a row whose key
+finds an existing enterprise outside the user's scope fails instead of touching it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.domain.enterprise_types import TypeDecl, parse_declaration
+from app.domain.errors import RuleError, column_format_message
+from app.domain.i18n import _
+from app.domain.records import LABELS, clean_enterprise, clean_staff
+from app.security import scope as S
+from app.services import lookups
+from app.services.errors import ServiceError
+from app.services.sheet_specs import EXTRA_PREFIX, enterprise_spec, extra_key, split_extras, staff_spec
+from app.sheets import cell_text
+from models.enterprise_types import EnterpriseType
+from models.enterprises import Enterprise
+from models.regions import Grid, Town
+from models.staff import Staff
+
+RAW_KEYS = {"id_number", "phone", "head_phone", "credit_code"}  # cleaners need the raw cell
+CHUNK = 1000
+MSG_OUT_OF_SCOPE = _("所属镇街或主体类型不在您的管辖范围内，无法导入")
+MSG_EXISTS_ELSEWHERE = _("同名企业已存在于该镇街，且不在您的管辖范围内，无法导入")
+
+
+class RowFailed(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class BaseImporter:
+    kind = ""
+    entity = ""
+    table = None
+    spec = None
+    fields: tuple[str, ...] = ()  # columns written on insert
+    always: tuple[str, ...] = ()  # columns always rewritten on update
+
+    def __init__(self, session, scope: S.Scope):
+        self.session, self.scope = session, scope
+
+    # -- cells and messages ---------------------------------------------------------
+    def _raw(self, values: dict, decl: TypeDecl, extra_fields) -> dict:
+        kinds = {extra_key(f.key): f.kind for f in extra_fields}
+        out = {}
+        for key, value in values.items():
+            keep = key in RAW_KEYS or kinds.get(key) in ("number", "date")
+            out[key] = value if keep else cell_text(value)
+        return split_extras(out)
+
+    def _label(self, field: str) -> str:
+        for key in (field, extra_key(field)):
+            try:
+                return str(self.spec.column(key).label)
+            except KeyError:
+                continue
+        return str(LABELS.get(field, field))
+
+    def fail(self, errors: list[RuleError]) -> RowFailed:
+        parts = [f"{column_format_message(self._label(e.field))}（{e.message}）" for e in errors]
+        return RowFailed("；".join(parts))
+
+    # -- writes ---------------------------------------------------------------------
+    def insert_row(self, values: dict) -> dict:
+        return {k: values.get(k) for k in self.fields}
+
+    def update_row(self, values: dict, row_id: int, old_extras: Any, present: frozenset) -> dict:
+        out = {"row_id": row_id}
+        for key in self.fields:
+            if key in self.always or key in present:
+                out[key] = values.get(key)
+        extra_present = [k[len(EXTRA_PREFIX):] for k in present if k.startswith(EXTRA_PREFIX)]
+        if extra_present:
+            merged = dict(old_extras or {})
+            for key in extra_present:
+                merged.pop(key, None)
+            merged.update(values.get("extras") or {})
+            out["extras"] = merged
+        return out
+
+
+class StaffImporter(BaseImporter):
+    kind, entity, table = "staff", "Staff", Staff.__table__
+    fields = ("enterprise_id", "name", "id_type", "id_number", "phone", "category", "worker_kind",
+              "residence_type", "address", "extras")
+    always = ("name", "id_type", "id_number", "phone")
+
+    def __init__(self, session, scope, *, enterprise_id=None, **_ignored):
+        super().__init__(session, scope)
+        self.enterprise = S.check_staff_write(session, enterprise_id, scope)  # OutOfScope → 404
+        self.entity_id = self.enterprise.id
+        self.decl = lookups.declaration(self.enterprise.type)
+        self.spec = staff_spec(self.decl)
+
+    def clean(self, values: dict):
+        clean, errors = clean_staff(self._raw(values, self.decl, self.decl.staff_fields), self.decl)
+        if errors:
+            raise self.fail(errors)
+        clean["enterprise_id"] = self.enterprise.id
+        return clean["id_number"], clean
+
+    def existing(self, keys: list, with_extras: bool):
+        """key → (id, extras) of the enterprise's stored people among ``keys``; no key is
+        ever refused (the enterprise itself is in scope)."""
+        cols = [Staff.id, Staff.id_number] + ([Staff.extras] if with_extras else [])
+        found = {}
+        for chunk in _chunks(keys):
+            stmt = select(*cols).where(Staff.enterprise_id == self.enterprise.id, Staff.id_number.in_(chunk))
+            for row in self.session.execute(stmt):
+                found[row.id_number] = (row.id, row.extras if with_extras else None)
+        return found, set()
+
+
+class EnterpriseImporter(BaseImporter):
+    kind, entity, table = "enterprise", "Enterprise", Enterprise.__table__
+    fields = ("name", "type_id", "town_id", "grid_id", "address", "head_name", "head_phone",
+              "credit_code", "extras")
+    always = ("name", "type_id", "town_id", "address", "head_name", "head_phone")
+    _PRESENT_AS = {"grid": "grid_id", "type_code": "type_id"}
+
+    def __init__(self, session, scope, *, enterprise_type=None, **_ignored):
+        super().__init__(session, scope)
+        self.entity_id = None
+        self.types: dict[str, EnterpriseType] = {}
+        for etype in session.execute(select(EnterpriseType)).scalars():
+            self.types[etype.code] = self.types[etype.name] = etype
+        self.towns = {t.name: t for t in session.execute(select(Town)).scalars()}
+        self.grids = {(g.town_id, g.name): g for g in session.execute(select(Grid)).scalars()}
+        self.default_type = None
+        if enterprise_type not in (None, ""):
+            self.default_type = self.types.get(str(enterprise_type).strip())
+            if self.default_type is None:
+                raise ServiceError(_("主体类型不正确：%(code)s", code=enterprise_type))
+        self._decls: dict[int, TypeDecl] = {}
+        self._allowed: dict[tuple, bool] = {}
+        towns = tuple(t.name for t in lookups.towns_in_scope(session, scope))
+        decl = self._decl(self.default_type) if self.default_type else TypeDecl()
+        self.spec = enterprise_spec(decl, self.default_type.name if self.default_type else None, towns)
+
+    def _decl(self, etype) -> TypeDecl:
+        if etype.id not in self._decls:
+            self._decls[etype.id] = parse_declaration(etype.spec)
+        return self._decls[etype.id]
+
+    def _may_write(self, town_id, type_id) -> bool:
+        key = (town_id, type_id)
+        if key not in self._allowed:
+            try:
+                S.check_enterprise_write(self.session, town_id, type_id, self.scope)
+                self._allowed[key] = True
+            except S.OutOfScope:
+                self._allowed[key] = False
+        return self._allowed[key]
+
+    def clean(self, values: dict):
+        errors: list[RuleError] = []
+        type_text = cell_text(values.get("type_code"))
+        etype = self.types.get(type_text) if type_text else self.default_type
+        if etype is None:
+            errors.append(RuleError("type_code", _("主体类型不正确：%(code)s", code=type_text)))
+        decl = self._decl(etype) if etype else TypeDecl()
+        town_text, grid_text = cell_text(values.get("town")), cell_text(values.get("grid"))
+        town = self.towns.get(town_text)
+        if town is None:
+            errors.append(RuleError("town", _("所属镇街不正确：%(name)s", name=town_text)))
+        grid = self.grids.get((town.id, grid_text)) if town and grid_text else None
+        if town and grid_text and grid is None:
+            errors.append(RuleError("grid", _("所属网格不正确：%(name)s", name=grid_text)))
+        clean, value_errors = clean_enterprise(self._raw(values, decl, decl.enterprise_fields), decl)
+        errors.extend(value_errors)
+        if errors:
+            raise self.fail(errors)
+        if not self._may_write(town.id, etype.id):
+            raise RowFailed(str(MSG_OUT_OF_SCOPE))
+        clean.update(type_id=etype.id, town_id=town.id, grid_id=grid.id if grid else None)
+        return (clean["name"], town.id), clean
+
+    def existing(self, keys: list, with_extras: bool):
+        """(name, town_id) → (id, extras) of stored enterprises, and the keys that find
+        an enterprise outside the user's scope (those rows fail)."""
+        found, hidden = {}, set()
+        names = sorted({name for name, _town in keys})
+        wanted = set(keys)
+        for chunk in _chunks(names):
+            stmt = select(Enterprise.id, Enterprise.name, Enterprise.town_id, Enterprise.extras).where(
+                Enterprise.name.in_(chunk))
+            rows = [r for r in self.session.execute(stmt) if (r.name, r.town_id) in wanted]
+            ids = [r.id for r in rows]
+            visible = set(self.session.execute(
+                S.apply(select(Enterprise.id).where(Enterprise.id.in_(ids)), Enterprise, self.scope)
+            ).scalars()) if ids else set()
+            for r in rows:
+                if r.id in visible:
+                    found[(r.name, r.town_id)] = (r.id, r.extras)
+                else:
+                    hidden.add((r.name, r.town_id))
+        return found, hidden
+
+    def present_fields(self, present: frozenset) -> frozenset:
+        return frozenset(self._PRESENT_AS.get(k, k) for k in present)
+
+
+IMPORTERS = {"staff": StaffImporter, "enterprise": EnterpriseImporter}

@@ -1,0 +1,319 @@
+"""Templates and Excel imports of staff and enterprises, end to end through the API and pages."""
+from __future__ import annotations
+
+import io
+import uuid
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+from stdnum.cn import ric
+
+from models.audit import AuditLog
+from models.enterprises import Enterprise
+from models.staff import Staff
+from tests.conftest import csrf_from
+
+ID_A = "440115199007237653"  # the manual's example with the right check digit
+
+
+def id_with_x() -> str:
+    for seq in range(1000):
+        body = f"44011519850101{seq:03d}"
+        if ric.calc_check_digit(body + "0") == "X":  # stdnum expects a placeholder check digit
+            return body + "X"
+    raise AssertionError("no X check digit found")
+
+
+ID_X = id_with_x()
+ID_B = "44011519850101001" + ric.calc_check_digit("440115198501010010")
+
+
+def new_enterprise(client, headers, town="南沙街", type_code="port") -> int:
+    body = {"name": f"导入测试{uuid.uuid4().hex[:8]}", "type_code": type_code, "town": town,
+            "address": "广州市南沙区测试路1号", "head_name": "王五", "head_phone": "13900000001"}
+    response = client.post("/api/v1/enterprise/", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def upload(client, url, headers, content, **form):
+    data = {"file": (io.BytesIO(content), "人员.xlsx"), **form}
+    return client.post(url, data=data, headers=headers, content_type="multipart/form-data")
+
+
+class Stored:
+    """Reads the database in its own app context: the requests of a test must not share
+    ``g`` (and its cached scope) with an app context the test keeps open."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def _run(self, fn):
+        from app.extensions import db
+
+        with self.app.app_context():
+            try:
+                return fn(db.session)
+            finally:
+                db.session.remove()
+
+    def staff(self, enterprise_id) -> dict[str, tuple]:
+        def read(session):
+            rows = session.execute(select(Staff).where(Staff.enterprise_id == enterprise_id)).scalars()
+            return {s.id_number: (s.name, s.phone, s.worker_kind) for s in rows}
+        return self._run(read)
+
+    def audits(self, entity, entity_id=None) -> list[tuple]:
+        def read(session):
+            stmt = select(AuditLog).where(AuditLog.action == "import", AuditLog.entity == entity)
+            if entity_id is not None:
+                stmt = stmt.where(AuditLog.entity_id == str(entity_id))
+            return [(a.rows, a.after) for a in session.execute(stmt).scalars()]
+        return self._run(read)
+
+    def enterprises(self, prefix) -> list[tuple]:
+        def read(session):
+            stmt = select(Enterprise).where(Enterprise.name.like(f"{prefix}%"))
+            return [(e.name, e.address, e.head_phone, e.extras) for e in session.execute(stmt).unique().scalars()]
+        return self._run(read)
+
+    def job_ids(self, job_id) -> list:
+        from models.jobs import JobRecord
+
+        return self._run(lambda session: session.get(JobRecord, job_id).params["ids"])
+
+
+@pytest.fixture
+def stored(app):
+    return Stored(app)
+
+
+def filled_staff_template(client, headers) -> bytes:
+    """The downloaded template filled the way real users fill it."""
+    response = client.get("/api/v1/staff/template?enterprise_type=port", headers=headers)
+    assert response.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(response.data))
+    ws = wb.active
+    assert [c.value for c in ws[2]][:4] == ["姓名(必填项)", "证件类型(可选填)", "身份证号码(必填项)", "手机号码(必填项)"]
+    ws.cell(row=2, column=9, value="备注")  # an extra column of the user's own
+    rows = [
+        ["张一", None, float(ID_A), "13576266263", None, "高风险人员", None, "南沙街", "Excel 把号码变成了数字"],
+        ["张二", None, ID_X.lower(), 13576266263.0, "拆件或装卸等人员", "管理人员", "集中居住", None, None],
+        [None] * 9,  # a blank row
+        ["旧名", None, ID_A, "13500000000", None, None, None, None, None],
+        ["张三", "身份证", ID_A, "13500000001", None, None, None, "广州市南沙区", "重复，最后一行为准"],
+        ["张四", None, ID_B, "1234", None, None, None, None, "错误的手机号码"],
+    ]
+    for offset, values in enumerate(rows):
+        for col, value in enumerate(values, 1):
+            ws.cell(row=4 + offset, column=col, value=value)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def admin(auth):
+    return auth.token("admin")
+
+
+def test_filled_template_imports_valid_rows_and_returns_failures(client, admin, stored):
+    """A filled template: valid rows stored (last row wins), bad rows come back with 异常信息."""
+    eid = new_enterprise(client, admin)
+    existing = client.post("/api/v1/staff/", headers=admin, json={
+        "enterprise_id": eid, "name": "已有人员", "id_number": ID_X, "phone": "13600000000"})
+    assert existing.status_code == 201, existing.json
+
+    response = upload(client, "/api/v1/staff/import", admin, filled_staff_template(client, admin), enterprise_id=eid)
+
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert (body["created"], body["updated"], body["failed"]) == (1, 1, 2)
+    assert body["duplicates"] == 1 and body["total"] == 5  # the blank row is not a row
+    people = stored.staff(eid)
+    assert set(people) == {ID_A, ID_X}
+    assert people[ID_A][:2] == ("张三", "13500000001")
+    assert people[ID_X] == ("张二", "13576266263", "拆件或装卸等人员")
+
+    errors = client.get(body["errors_url"], headers=admin)
+    assert errors.status_code == 200
+    ws = openpyxl.load_workbook(io.BytesIO(errors.data)).active
+    table = [[c.value for c in row] for row in ws.iter_rows()]
+    assert table[0][-1] == "异常信息" and table[0][-2] == "备注"
+    by_name = {row[0]: row for row in table[1:]}
+    assert set(by_name) == {"张一", "张四"}
+    assert by_name["张一"][-1].startswith("列为“身份证号码”，数据格式不正确！")
+    assert "文本格式" in by_name["张一"][-1]
+    assert by_name["张四"][-1].startswith("列为“手机号码”，数据格式不正确！")
+    assert by_name["张四"][2] == ID_B  # original cells kept as text
+
+    audits = stored.audits("Staff", eid)
+    assert len(audits) == 1 and audits[0][0] == 2 and audits[0][1]["failed"] == 2
+
+
+def test_failure_workbook_is_only_for_the_importing_user(client, admin, auth):
+    """Another user following the errors link gets 404, not the personal data in it."""
+    eid = new_enterprise(client, admin)
+    body = upload(client, "/api/v1/staff/import", admin, filled_staff_template(client, admin), enterprise_id=eid).json
+    other = auth.token("town_nansha")
+    assert client.get(body["errors_url"], headers=other).status_code == 404
+    assert client.get(body["errors_url"].replace(body["errors_token"], "0" * 32), headers=admin).status_code == 404
+
+
+def test_dry_run_reports_the_same_and_writes_nothing(client, admin, stored):
+    """A validate-only run gives the same counts and stores no person and no audit row."""
+    eid = new_enterprise(client, admin)
+    response = upload(client, "/api/v1/staff/import", admin, filled_staff_template(client, admin),
+                      enterprise_id=eid, dry_run="1")
+    assert response.status_code == 200
+    body = response.json
+    assert (body["created"], body["updated"], body["failed"], body["dry_run"]) == (2, 0, 2, True)
+    assert body["errors_url"]
+    assert stored.staff(eid) == {}
+    assert stored.audits("Staff", eid) == []
+
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n" + b"\0" * 64, b"PK\x03\x04 not really a zip"])
+def test_not_a_spreadsheet_is_refused_with_one_message(client, admin, stored, content):
+    """A picture or a broken file gets one Chinese message (400) and nothing is written."""
+    eid = new_enterprise(client, admin)
+    response = upload(client, "/api/v1/staff/import", admin, content, enterprise_id=eid)
+    assert response.status_code == 400
+    assert set(response.json) == {"message"}
+    assert "文件" in response.json["message"]
+    assert stored.staff(eid) == {} and stored.audits("Staff", eid) == []
+
+
+def test_import_into_an_enterprise_outside_scope_is_404(client, admin, auth, stored):
+    """A town user importing into another town's enterprise gets 404 and nothing is written."""
+    eid = new_enterprise(client, admin, town="南沙街")
+    huangge = auth.token("town_huangge")
+    response = upload(client, "/api/v1/staff/import", huangge, filled_staff_template(client, admin), enterprise_id=eid)
+    assert response.status_code == 404
+    assert stored.staff(eid) == {}
+
+
+def test_crash_in_the_middle_leaves_nothing(client, admin, app, stored, monkeypatch):
+    """If the database write fails after the first batch, none of the import is stored."""
+    from app.security.scope import Scope
+    from app.services import imports
+    from app.services.imports import store
+
+    eid = new_enterprise(client, admin)
+    content = filled_staff_template(client, admin)
+    calls = []
+    real = store._write_batch
+
+    def failing(session, statement, rows):
+        calls.append(len(rows))
+        if len(calls) > 1:
+            raise RuntimeError("worker died")
+        real(session, statement, rows)
+
+    monkeypatch.setattr(store, "BATCH_SIZE", 1)
+    monkeypatch.setattr(store, "_write_batch", failing)
+    from app.extensions import db
+
+    with app.test_request_context():
+        with pytest.raises(RuntimeError):
+            imports.run_import(db.session, Scope(everything=True, user_id=1), "staff", content, "a.xlsx", enterprise_id=eid)
+    assert calls == [1, 1]
+    assert stored.staff(eid) == {} and stored.audits("Staff", eid) == []
+
+
+def enterprise_sheet(rows) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["企业名称", "所属镇街", "所属网格", "企业地址", "负责人姓名", "负责人电话", "口岸名称"])
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_enterprise_import_checks_scope_per_row_and_upserts_by_name_and_town(client, auth, stored):
+    """A town user's rows for its own town are stored (last row wins, re-import updates); other towns fail."""
+    token = auth.token("town_nansha")
+    name = f"批量企业{uuid.uuid4().hex[:6]}"
+    content = enterprise_sheet([
+        [name, "南沙街", None, "旧地址", "赵六", "13900000002", "南沙港"],
+        [name, "南沙街", None, "南沙路1号", "赵六", 13900000003.0, "南沙港"],
+        [name + "黄阁", "黄阁镇", None, "黄阁路1号", "钱七", "13900000004", None],
+        [name + "坏", "南沙街", None, "南沙路2号", "孙八", "123", None],
+    ])
+    response = upload(client, "/api/v1/enterprise/import", token, content, enterprise_type="port")
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert (body["created"], body["updated"], body["failed"]) == (1, 0, 2)
+    ws = openpyxl.load_workbook(io.BytesIO(client.get(body["errors_url"], headers=token).data)).active
+    messages = {row[0].value: row[-1].value for row in ws.iter_rows(min_row=2)}
+    assert "管辖范围" in messages[name + "黄阁"]
+    assert messages[name + "坏"].startswith("列为“负责人电话”，数据格式不正确！")
+
+    assert stored.enterprises(name) == [(name, "南沙路1号", "13900000003", {"port_name": "南沙港"})]
+
+    again = upload(client, "/api/v1/enterprise/import", token, content, enterprise_type="port").json
+    assert (again["created"], again["updated"]) == (0, 1)
+    assert len(stored.enterprises(name)) == 1
+
+
+def test_enterprise_template_lists_only_the_users_towns(client, auth):
+    """A town user's enterprise template offers its own town in the 所属镇街 dropdown."""
+    response = client.get("/api/v1/enterprise/template?enterprise_type=port", headers=auth.token("town_nansha"))
+    assert response.status_code == 200
+    ws = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    formulas = [dv.formula1 for dv in ws.data_validations.dataValidation]
+    assert '"南沙街"' in formulas
+    assert client.get("/api/v1/enterprise/template", headers=auth.token("town_nansha")).status_code == 400
+
+
+def test_large_file_runs_as_a_job_that_can_run_twice(client, admin, app, stored, monkeypatch):
+    """Above the threshold the import is a background job; running it again stores the same rows."""
+    from rq import SimpleWorker
+
+    from app.queue import get_queue
+    from jobs.imports import import_job
+
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 2)
+    eid = new_enterprise(client, admin)
+    response = upload(client, "/api/v1/staff/import", admin, filled_staff_template(client, admin), enterprise_id=eid)
+    assert response.status_code == 200 and set(response.json) == {"job_id"}
+    job_id = response.json["job_id"]
+    with app.app_context():
+        queue = get_queue()
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    status = client.get(f"/api/v1/jobs/{job_id}", headers=admin).json
+    assert status["status"] == "finished" and status["progress"] == 100
+    assert (status["result"]["created"], status["result"]["failed"]) == (2, 2)
+    first = stored.staff(eid)
+    assert set(first) == {ID_A, ID_X}
+
+    params = stored.job_ids(job_id)
+    with app.app_context():
+        again = import_job(*params)
+    assert (again["created"], again["updated"]) == (0, 2)
+    assert stored.staff(eid) == first
+
+
+def test_import_page_shows_the_summary_and_the_failure_link(client, auth, admin, stored):
+    """On the page: 下载模板 and 导入 buttons, then 新增/更新/失败 counts and a link to the failures."""
+    eid = new_enterprise(client, admin)
+    content = filled_staff_template(client, admin)
+    auth.login("admin")
+    listing = client.get(f"/staff/?enterprise_id={eid}").get_data(as_text=True)
+    assert "下载模板" in listing and "导入" in listing
+    page = client.get(f"/import/staff/?enterprise_id={eid}")
+    assert page.status_code == 200
+    template = client.get(f"/import/staff/template?enterprise_id={eid}")
+    assert template.status_code == 200 and template.data[:2] == b"PK"
+    response = client.post("/import/staff/", data={
+        "csrf_token": csrf_from(page.data), "enterprise_id": str(eid),
+        "file": (io.BytesIO(content), "人员.xlsx")}, content_type="multipart/form-data")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "新增 2 条，更新 0 条，失败 2 条" in text
+    link = text.split('id="import-errors-link" href="')[1].split('"')[0]
+    assert client.get(link).status_code == 200
+    assert set(stored.staff(eid)) == {ID_A, ID_X}

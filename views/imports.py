@@ -1,0 +1,192 @@
+"""Templates and imports of the registry (SPEC §9), as API and as pages.
+
+API (JWT; GET routes also accept the browser session):
+  GET  /api/v1/{staff|enterprise}/template?enterprise_type=<code>  (staff: or enterprise_id)
+  POST /api/v1/{staff|enterprise}/import   multipart file, enterprise_id (staff),
+       enterprise_type (enterprises, optional), dry_run → {created, updated, failed,
+       errors_url, …} or {job_id}
+  GET  /api/v1/{staff|enterprise}/import/errors/<token>  the failure workbook (same user)
+Pages (session): /import/{staff|enterprise}/ (form + result), …/template, …/job/<id>.
+
+The API classes share the /api/v1/staff and /api/v1/enterprise prefixes with the
+registry APIs (different blueprints, non-overlapping routes).
+"""
+from __future__ import annotations
+
+from flask import g, jsonify, request, send_file
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import lazy_gettext as _
+
+from app.security import roles as R
+from app.security.scope import OutOfScope
+from app.services import enterprises as enterprise_service
+from app.services import lookups
+from app.services.errors import ServiceError
+from app.services.imports import files
+from app.services.imports.background import launch
+from app.services.imports.templates import MIMETYPE, template_for
+from views.base import ScopedApi, ScopedView, rw_map
+
+TRUE = {"1", "true", "on", "yes"}
+
+
+def _xlsx(content: bytes, name: str):
+    import io
+
+    response = send_file(io.BytesIO(content), mimetype=MIMETYPE, as_attachment=True,
+                         download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _upload(kind: str) -> tuple[bytes, str, dict]:
+    """The uploaded file and the import options of this request; 400 when missing."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ServiceError(_("请选择要导入的文件"))
+    options = {"dry_run": (request.form.get("dry_run") or "").lower() in TRUE}
+    if kind == "staff":
+        if not request.form.get("enterprise_id"):
+            raise ServiceError(_("请选择企业"))
+        options["enterprise_id"] = request.form.get("enterprise_id")
+    else:
+        options["enterprise_type"] = request.form.get("enterprise_type") or None
+    return upload.read(), upload.filename, options
+
+
+class _ImportApi(ScopedApi):
+    kind = ""
+    method_permission_name = rw_map(extra_read=("import_errors",))
+
+    @expose("/template", methods=["GET"])
+    @protect(allow_browser_login=True)
+    @permission_name("template")
+    def template(self):
+        """The import template (.xlsx) of an enterprise type.
+        ---
+        get:
+          parameters:
+          - {in: query, name: enterprise_type, schema: {type: string}, description: type code or name}
+          - {in: query, name: enterprise_id, schema: {type: integer}, description: "staff: the type of this enterprise"}
+          responses:
+            200: {description: the template}
+            400: {description: no or unknown type}
+        """
+        content, name = template_for(self.session, self.scope, self.kind,
+                                     enterprise_type=request.args.get("enterprise_type"),
+                                     enterprise_id=request.args.get("enterprise_id"))
+        return _xlsx(content, name)
+
+    @expose("/import", methods=["POST"])
+    @protect()
+    @permission_name("import_file")
+    def import_file(self):
+        """Import an .xlsx or .csv (multipart ``file``; staff: ``enterprise_id``; ``dry_run``).
+        ---
+        post:
+          responses:
+            200: {description: "{created, updated, failed, errors_url, total, duplicates, dry_run}, or {job_id} for a large file (poll /api/v1/jobs/<job_id>)"}
+            400: {description: "{message}: the file was refused, nothing written"}
+            404: {description: enterprise outside the caller's scope}
+            413: {description: file or row count over the limits}
+        """
+        data, filename, options = _upload(self.kind)
+        outcome = launch(self.session, self.scope, g.user, self.kind, data, filename, **options)
+        return self.response(200, **outcome)
+
+    @expose("/import/errors/<token>", methods=["GET"])
+    @protect(allow_browser_login=True)
+    @permission_name("import_errors")
+    def import_errors(self, token: str):
+        """The failure workbook of an import, for the user who ran it only.
+        ---
+        get:
+          responses:
+            200: {description: the workbook (original columns + 异常信息)}
+            404: {description: unknown, or another user's}
+        """
+        path = files.failures_path(token, self.scope.user_id, self.kind)
+        return _xlsx(path.read_bytes(), f"{_('导入失败数据')}.xlsx")
+
+
+class StaffImportApi(_ImportApi):
+    resource_name = "staff"
+    class_permission_name = R.STAFF
+    kind = "staff"
+
+
+class EnterpriseImportApi(_ImportApi):
+    resource_name = "enterprise"
+    class_permission_name = R.ENTERPRISE
+    kind = "enterprise"
+
+
+class _ImportView(ScopedView):
+    kind = ""
+    default_view = "import_file"
+    method_permission_name = rw_map(extra_read=("job",))
+
+    def _choices(self) -> dict:
+        if self.kind == "staff":
+            stmt = enterprise_service.query(self.scope).limit(500)
+            return {"enterprises": list(self.session.execute(stmt).unique().scalars())}
+        return {"types": lookups.types_in_scope(self.session, self.scope)}
+
+    def _render(self, **context):
+        title = _("导入人员") if self.kind == "staff" else _("批量新增企业")
+        return self.render_template("sentinel/import_form.html", kind=self.kind, title=title,
+                                    chosen=request.values, **self._choices(), **context)
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def import_file(self):
+        if request.method == "GET":
+            return self._render()
+        try:
+            data, filename, options = _upload(self.kind)
+            outcome = launch(self.session, self.scope, g.user, self.kind, data, filename, **options)
+        except (ServiceError, OutOfScope) as err:
+            self.session.rollback()
+            message = err.message if isinstance(err, ServiceError) else _("数据不存在或无权访问")
+            return self._render(error=str(message)), getattr(err, "status", 404)
+        return self._render(outcome=outcome)
+
+    @expose("/template")
+    @has_access
+    def template(self):
+        content, name = template_for(self.session, self.scope, self.kind,
+                                     enterprise_type=request.args.get("enterprise_type"),
+                                     enterprise_id=request.args.get("enterprise_id"))
+        return _xlsx(content, name)
+
+    @expose("/job/<job_id>")
+    @has_access
+    def job(self, job_id: str):
+        """Progress of the caller's own import job, for the page's progress bar."""
+        from app.queue import job_status
+
+        status = job_status(job_id, g.user)
+        if status is None:
+            raise OutOfScope("Job")
+        return jsonify(status)
+
+
+class StaffImportView(_ImportView):
+    route_base = "/import/staff"
+    class_permission_name = R.STAFF
+    kind = "staff"
+
+
+class EnterpriseImportView(_ImportView):
+    route_base = "/import/enterprise"
+    class_permission_name = R.ENTERPRISE
+    kind = "enterprise"
+
+
+def register(appbuilder) -> None:
+    """Called from views/__init__.py."""
+    appbuilder.add_api(StaffImportApi)
+    appbuilder.add_api(EnterpriseImportApi)
+    appbuilder.add_view_no_menu(StaffImportView)
+    appbuilder.add_view_no_menu(EnterpriseImportView)
