@@ -25,6 +25,11 @@ class SentinelUserDBModelView(UserDBModelView):
         (_("用户信息"), {"fields": ["first_name", "last_name", "username", "active", "roles"] + SCOPE_COLUMNS}),
         (_("审计"), {"fields": ["last_login", "login_count", "fail_login_count", "created_on", "changed_on"], "expanded": False}),
     ]
+    # the own-profile page (个人信息): only fields that show_fieldsets has, or FAB fails
+    user_show_fieldsets = [
+        (_("用户信息"), {"fields": ["username", "active", "roles", "login_count"]}),
+        (_("个人信息"), {"fields": ["first_name", "last_name", "phone"], "expanded": True}),
+    ]
     add_columns = ["first_name", "last_name", "username", "active", "email", "roles"] + SCOPE_COLUMNS + ["password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles"] + SCOPE_COLUMNS
     label_columns = {"bureau": _("委办局"), "town": _("镇街"), "phone": _("手机号码")}
@@ -48,6 +53,8 @@ class SentinelSecurityManager(SecurityManager):
     user_model = SentinelUser
     userdbmodelview = SentinelUserDBModelView
     authdbview = SentinelAuthDBView
+    # FAB's "user statistics" chart loads Google Charts from the internet (no CDN: SPEC §8)
+    userstatschartview = None
 
     def create_jwt_manager(self, app):
         """FAB's JWT manager, answering every token problem with a Chinese {"message"}."""
@@ -83,4 +90,4 @@ class SentinelSecurityManager(SecurityManager):
     def on_user_login(self, user) -> None:
         from app.audit import record
 
-        record("login", "User", user.id, detail=user.username)
+        record("login", "User", user.id, detail=user.username, user=user, commit=True)

@@ -65,11 +65,13 @@ def current_scope() -> Scope:
     """The scope of the user of this request (cached on ``g``)."""
     if not has_request_context():
         return NOTHING
+    user = getattr(g, "user", None)
+    user_id = getattr(user, "id", None)
     cached = getattr(g, "_sentinel_scope", None)
-    if cached is None:
-        cached = scope_for_user(getattr(g, "user", None))
+    if cached is None or cached[0] != user_id:
+        cached = (user_id, scope_for_user(user))
         g._sentinel_scope = cached
-    return cached
+    return cached[1]
 
 
 # --- one clause per model ---------------------------------------------------------
