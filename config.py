@@ -122,6 +122,12 @@ class Config:
         self.NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
         self.NOTIFY_SMS_URL = os.environ.get("NOTIFY_SMS_URL", "")
         self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
+        self.NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "10"))  # seconds per HTTP call
+        self.NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
+        # Links in messages (attachments): the address users reach the app at.
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+        self.ATTACHMENT_LINK_HOURS = float(os.environ.get("ATTACHMENT_LINK_HOURS", "72"))
+        self.JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "3600"))  # seconds per background job
 
         # Sessions and cookies
         secure = _env_bool("SESSION_COOKIE_SECURE", False)

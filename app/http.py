@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -34,7 +34,18 @@ def error_response(status: int, message=None):
     text = str(message or MESSAGES.get(status, MESSAGES[500]))
     if wants_json():
         return jsonify(message=text), status
-    return render_template("sentinel/error.html", status=status, message=text), status
+    # FAB's layout needs ``appbuilder`` in the context (BaseView.render_template adds it)
+    # and ``g.user``, which FAB sets in a before_request hook that an early refusal
+    # (CSRF, size limit) never reached.
+    if not hasattr(g, "user"):
+        from flask_login import current_user
+
+        g.user = current_user
+    appbuilder = current_app.appbuilder
+    return render_template(
+        "sentinel/error.html", status=status, message=text,
+        appbuilder=appbuilder, base_template=appbuilder.base_template,
+    ), status
 
 
 def init_app(app: Flask) -> None:

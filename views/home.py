@@ -35,7 +35,7 @@ class HomeView(IndexView):
     def index(self):
         user = g.user
         if user is None or not user.is_authenticated:
-            return redirect(url_for("AuthDBView.login"))
+            return redirect(self.appbuilder.get_url_for_login)
         endpoint = home_endpoint({r.name for r in user.roles})
         if endpoint and endpoint != "HomeView.welcome":
             try:

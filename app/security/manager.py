@@ -5,12 +5,14 @@ import logging
 
 from flask import flash, g, redirect, request
 from flask_appbuilder import expose
+from flask_appbuilder.api import safe
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
 
-from app.security import lockout
+from app.security import lockout, sessions
 from models.users import SentinelUser
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,14 @@ class SentinelUserDBModelView(UserDBModelView):
     label_columns = {"bureau": _("委办局"), "town": _("镇街"), "phone": _("手机号码")}
 
 
+LOCKED = _("登录失败次数过多，账号已暂时锁定，请稍后再试")
+
+
 class SentinelAuthDBView(AuthDBView):
     """Password login with lock-out and a Chinese message for each refusal."""
+
+    login_template = "sentinel/login_db.html"  # FAB's form plus the link to the heads' SMS login
+    invalid_login_message = _("用户名或密码错误，请重试")
 
     @expose("/login/", methods=["GET", "POST"])
     @no_cache
@@ -44,8 +52,27 @@ class SentinelAuthDBView(AuthDBView):
         if request.method == "POST":
             username = request.form.get("username", "")
             if username and lockout.is_locked(username):
-                flash(str(_("登录失败次数过多，账号已暂时锁定，请稍后再试")), "warning")
+                flash(str(LOCKED), "warning")
                 return redirect(self.appbuilder.get_url_for_login)
+        return super().login()
+
+
+class SentinelSecurityApi(SecurityApi):
+    """FAB's POST /api/v1/security/login, answering refusals in Chinese."""
+
+    def response_400(self, message=None):
+        return self.response(400, message=str(_("请求内容应为 JSON，包含 username、password 和 provider")))
+
+    def response_401(self):
+        return self.response(401, message=str(_("用户名或密码错误")))
+
+    @expose("/login", methods=["POST"])
+    @safe
+    def login(self):
+        payload = request.get_json(silent=True)
+        username = payload.get("username") if isinstance(payload, dict) else None
+        if isinstance(username, str) and username and lockout.is_locked(username):
+            return self.response(401, message=str(LOCKED))
         return super().login()
 
 
@@ -53,8 +80,29 @@ class SentinelSecurityManager(SecurityManager):
     user_model = SentinelUser
     userdbmodelview = SentinelUserDBModelView
     authdbview = SentinelAuthDBView
+    security_api = SentinelSecurityApi
     # FAB's "user statistics" chart loads Google Charts from the internet (no CDN: SPEC §8)
     userstatschartview = None
+
+    def create_login_manager(self, app):
+        """FAB's login manager; a session counts only while its login is alive in Redis."""
+        manager = super().create_login_manager(app)
+        sessions.init_app(app)
+        manager.user_loader(self.load_session_user)
+        return manager
+
+    def load_session_user(self, pk):
+        if not sessions.is_alive(pk):
+            return None
+        return self.load_user(pk)
+
+    def register_views(self):
+        """FAB's views; the API login is rate-limited like the login form."""
+        super().register_views()
+        if self.is_auth_limited:
+            for view in self.appbuilder.baseviews:
+                if isinstance(view, SecurityApi):
+                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
 
     def create_jwt_manager(self, app):
         """FAB's JWT manager, answering every token problem with a Chinese {"message"}."""

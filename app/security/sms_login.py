@@ -1,0 +1,243 @@
+"""SMS-code login of enterprise heads (SPEC §8).
+
+Rules: a 6-digit code from ``secrets``, valid ``SMS_CODE_TTL`` seconds, single use, at
+most ``SMS_CODE_MAX_TRIES`` tries (then it is dead), a new code only after
+``SMS_RESEND_SECONDS``, at most ``SMS_PER_PHONE_PER_HOUR`` codes per phone and
+``SMS_PER_IP_PER_HOUR`` requests per address. Everything is counted in Redis, so every
+process shares the counts; Redis holds only a keyed hash of the code, and keys carry
+a keyed hash of the phone, never the phone itself.
+
+Asking for a code answers the same for any well-formed phone: an unknown phone (or
+one that belongs to a government account) passes the same limits and stores a code
+the same way, it just gets no message. Nothing here logs a code or a phone.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from typing import Optional
+
+from flask import current_app
+from flask_babel import lazy_gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.domain.errors import RuleError
+from app.domain.identity import normalize_phone
+from app.kv import get_redis, key
+from app.security import roles as R
+from app.services.errors import ServiceError
+from models.enterprises import Enterprise
+from models.notify import Message
+from models.users import SentinelUser
+
+CODE_LENGTH = 6
+SMS_BODY = "您的登录验证码为%s，5分钟内有效。"
+
+MSG_SENT = _("验证码已发送")
+MSG_CODE_FORMAT = _("请输入6位数字验证码")
+MSG_CODE_GONE = _("验证码已失效，请重新获取")
+MSG_CODE_DEAD = _("验证码错误次数过多，请重新获取")
+MSG_PHONE_HOURLY = _("该手机号码获取验证码次数过多，请一小时后再试")
+MSG_IP_HOURLY = _("获取验证码过于频繁，请稍后再试")
+MSG_NOT_HEAD = _("该手机号码未登记为企业负责人，请联系所属委办局或镇街")
+
+
+class TooManyRequests(ServiceError):
+    status = 429
+
+
+# --- pure helpers -----------------------------------------------------------------
+
+def new_code() -> str:
+    """A fresh 6-digit code (leading zeros kept)."""
+    return f"{secrets.randbelow(10 ** CODE_LENGTH):0{CODE_LENGTH}d}"
+
+
+def normalize_code(raw: object) -> str:
+    """The code as typed (full-width digits and spaces tolerated); RuleError if not 6 digits."""
+    text = "".join(unicodedata.normalize("NFKC", "" if raw is None else str(raw)).split())
+    if len(text) != CODE_LENGTH or not text.isascii() or not text.isdigit():
+        raise RuleError("code", MSG_CODE_FORMAT)
+    return text
+
+
+def phone_digest(secret: str, phone: str) -> str:
+    """Keyed hash naming a phone in Redis keys and message keys."""
+    return hmac.new(secret.encode(), b"phone:" + phone.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def code_digest(secret: str, phone: str, code: str) -> str:
+    """Keyed hash of a code, bound to its phone: what Redis stores instead of the code."""
+    return hmac.new(secret.encode(), f"code:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+# --- Redis ------------------------------------------------------------------------
+
+# KEYS[1] = the code hash; ARGV[1] = digest tried, ARGV[2] = max tries.
+# Returns 0 no code, 1 right (code deleted), 2 wrong, 3 wrong and now dead (deleted).
+_CHECK = """
+local stored = redis.call('HGET', KEYS[1], 'h')
+if not stored then return {0, 0} end
+local tries = redis.call('HINCRBY', KEYS[1], 't', 1)
+local max = tonumber(ARGV[2])
+if tries > max then redis.call('DEL', KEYS[1]); return {3, 0} end
+if stored == ARGV[1] then redis.call('DEL', KEYS[1]); return {1, 0} end
+if tries >= max then redis.call('DEL', KEYS[1]); return {3, 0} end
+return {2, max - tries}
+"""
+
+
+def _cfg(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _code_key(phone: str) -> str:
+    return key("sms", "code", phone_digest(_secret(), phone))
+
+
+def _count(name: str, ident: str, window: int) -> int:
+    """Increment a counter living ``window`` seconds from its first hit; the new value."""
+    k = key("sms", name, ident)
+    pipe = get_redis().pipeline()
+    pipe.set(k, 0, ex=window, nx=True)
+    pipe.incr(k)
+    return int(pipe.execute()[1])
+
+
+def _check_limits(phone: str, ip: str) -> None:
+    """Raise TooManyRequests when the address, the resend pause or the phone's hour is used up."""
+    ip_id = hashlib.sha256(f"ip:{ip}".encode()).hexdigest()[:32]
+    if _count("ip-hour", ip_id, 3600) > _cfg("SMS_PER_IP_PER_HOUR"):
+        raise TooManyRequests(MSG_IP_HOURLY)
+    digest = phone_digest(_secret(), phone)
+    pause = key("sms", "pause", digest)
+    r = get_redis()
+    if not r.set(pause, 1, ex=_cfg("SMS_RESEND_SECONDS"), nx=True):
+        wait = r.ttl(pause)
+        raise TooManyRequests(_("请%(n)d秒后再重新获取验证码", n=max(1, int(wait))))
+    if _count("phone-hour", digest, 3600) > _cfg("SMS_PER_PHONE_PER_HOUR"):
+        raise TooManyRequests(MSG_PHONE_HOURLY)
+
+
+def _store_code(phone: str, code: str) -> None:
+    k = _code_key(phone)
+    pipe = get_redis().pipeline()
+    pipe.delete(k)  # a new code kills the previous one
+    pipe.hset(k, mapping={"h": code_digest(_secret(), phone, code), "t": 0})
+    pipe.expire(k, _cfg("SMS_CODE_TTL"))
+    pipe.execute()
+
+
+# --- who may log in ---------------------------------------------------------------
+
+def parse_phone(raw: object) -> str:
+    try:
+        return normalize_phone(raw)
+    except RuleError as err:
+        raise ServiceError(err.message, [err])
+
+
+def heads_enterprises(session, phone: str) -> bool:
+    return session.execute(select(Enterprise.id).where(Enterprise.head_phone == phone).limit(1)).first() is not None
+
+
+def _account(session, phone: str) -> Optional[SentinelUser]:
+    return session.execute(select(SentinelUser).where(SentinelUser.phone == phone)).scalar_one_or_none()
+
+
+def may_log_in(session, phone: str) -> bool:
+    """A phone that heads an enterprise and is not a disabled or a government account."""
+    if not heads_enterprises(session, phone):
+        return False
+    user = _account(session, phone)
+    if user is None:
+        return True
+    return bool(user.is_active) and {r.name for r in user.roles} == {R.ENTERPRISE_HEAD}
+
+
+# --- the two steps ----------------------------------------------------------------
+
+def request_code(session, raw_phone: object, ip: str) -> None:
+    """Step 1: check the limits, store a new code and send it (known phones only).
+
+    :raise ServiceError: 400, the phone is malformed.
+    :raise TooManyRequests: 429, a limit is reached (same for known and unknown phones).
+    """
+    from app.notify import send_message
+
+    phone = parse_phone(raw_phone)
+    _check_limits(phone, ip)
+    code = new_code()
+    _store_code(phone, code)
+    idem = f"sms-login:{phone_digest(_secret(), phone)}:{secrets.token_hex(8)}"
+    if may_log_in(session, phone):
+        send_message(kind="sms", recipient=phone, body=SMS_BODY % code, idempotency_key=idem, sensitive=True)
+    else:
+        # same first query as send_message, so both answers cost about the same
+        session.execute(select(Message.id).where(Message.idempotency_key == idem)).first()
+        session.rollback()
+
+
+def check_code(raw_phone: object, raw_code: object) -> str:
+    """Step 2: consume the code; the phone when it was right.
+
+    :raise ServiceError: 400 with the reason (malformed, expired, wrong, too many tries).
+    """
+    phone = parse_phone(raw_phone)
+    try:
+        code = normalize_code(raw_code)
+    except RuleError as err:
+        raise ServiceError(err.message, [err])
+    outcome, left = get_redis().eval(
+        _CHECK, 1, _code_key(phone), code_digest(_secret(), phone, code), _cfg("SMS_CODE_MAX_TRIES")
+    )
+    if outcome == 1:
+        return phone
+    if outcome == 0:
+        raise ServiceError(MSG_CODE_GONE)
+    if outcome == 3:
+        raise ServiceError(MSG_CODE_DEAD)
+    raise ServiceError(_("验证码不正确，还可以再试%(n)d次", n=int(left)))
+
+
+def head_user(session, phone: str) -> SentinelUser:
+    """The enterprise head account of ``phone``, created on first login.
+
+    :raise ServiceError: the phone heads no enterprise (any more) or its account may not
+        use SMS login.
+    """
+    if not may_log_in(session, phone):
+        raise ServiceError(MSG_NOT_HEAD)
+    user = _account(session, phone)
+    if user is not None:
+        return user
+    role = current_app.appbuilder.sm.find_role(R.ENTERPRISE_HEAD)
+    if role is None:  # roles not synced: `flask --app run roles sync`
+        raise RuntimeError("role enterprise_head missing")
+    head_name = session.execute(
+        select(Enterprise.head_name).where(Enterprise.head_phone == phone).order_by(Enterprise.id).limit(1)
+    ).scalar() or ""
+    username = f"head_{secrets.token_hex(6)}"
+    user = SentinelUser(
+        username=username, first_name=(head_name or str(_("企业负责人")))[:64], last_name="",
+        email=f"{username}@heads.invalid", active=True, phone=phone,
+        # no "$": werkzeug's check_password_hash answers False, password login never works
+        password="!" + secrets.token_hex(24),
+        roles=[role],
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent first login created it
+        session.rollback()
+        user = _account(session, phone)
+        if user is None:
+            raise
+    return user

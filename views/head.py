@@ -1,0 +1,134 @@
+"""Enterprise heads (phone first): SMS-code login, choice of enterprise, home.
+
+Login logic lives in app/security/sms_login.py; which enterprises a head sees is the
+scope's business (app/security/scope.py), these views only render and redirect.
+"""
+from __future__ import annotations
+
+from flask import flash, g, jsonify, redirect, request, session, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_babel import lazy_gettext as _
+from flask_login import login_user
+
+from app.security import roles as R
+from app.security import sms_login
+from app.security.scope import OutOfScope, get_or_404
+from app.services import enterprises as enterprise_service
+from app.services import staff as staff_service
+from app.services.errors import ServiceError
+from models.enterprises import Enterprise
+from views.base import ScopedView
+
+CHOSEN = "head_enterprise_id"
+
+
+class HeadView(ScopedView):
+    route_base = "/head"
+    class_permission_name = R.ENTERPRISE
+    method_permission_name = {"home": "read", "select": "read"}
+    default_view = "home"
+
+    # --- login (public) ---------------------------------------------------------
+
+    def _login_page(self, phone: str = "", error: str | None = None, status: int = 200):
+        return self.render_template(
+            "sentinel/head_login.html", phone=phone, error=error, title=_("企业负责人登录"),
+            next_url=request.args.get("next", ""),
+        ), status
+
+    def _signed_in(self):
+        return g.user is not None and g.user.is_authenticated
+
+    def _log_in(self, phone: str):
+        """Log the head in (FAB's statistics and audit included); where to go next."""
+        user = sms_login.head_user(self.session, phone)
+        login_user(user, remember=False)
+        self.appbuilder.sm.update_user_auth_stat(user, True)
+        self.session.commit()
+        session.pop(CHOSEN, None)
+        wanted = request.args.get("next")
+        return get_safe_redirect(wanted) if wanted else url_for("HeadView.home")
+
+    @expose("/login", methods=["GET", "POST"])
+    def login(self):
+        """The phone page: 手机号码, 获取验证码, 验证码, 登录 (the form posts here)."""
+        if request.method == "GET":
+            if self._signed_in():  # the index sends each role to its own home
+                return redirect(self.appbuilder.get_url_for_index)
+            return self._login_page()
+        phone = request.form.get("phone", "")
+        try:
+            phone = sms_login.check_code(phone, request.form.get("code"))
+            return redirect(self._log_in(phone))
+        except ServiceError as err:
+            self.session.rollback()
+            return self._login_page(phone, str(err.message), err.status)
+
+    @expose("/login/code", methods=["POST"])
+    def code(self):
+        """JSON {phone} → {"message": "验证码已发送"}; the same answer whether the phone is known."""
+        data = request.get_json(silent=True) or request.form
+        try:
+            sms_login.request_code(self.session, data.get("phone"), request.remote_addr or "-")
+        except ServiceError as err:
+            self.session.rollback()
+            return jsonify(message=str(err.message)), err.status
+        return jsonify(message=str(sms_login.MSG_SENT))
+
+    @expose("/login/verify", methods=["POST"])
+    def verify(self):
+        """JSON (or form) {phone, code} → {"message", "next"}; 400 with the reason."""
+        data = request.get_json(silent=True) or request.form
+        try:
+            phone = sms_login.check_code(data.get("phone"), data.get("code"))
+            target = self._log_in(phone)
+        except ServiceError as err:
+            self.session.rollback()
+            return jsonify(message=str(err.message)), err.status
+        return jsonify(message=str(_("登录成功")), next=target)
+
+    # --- signed in --------------------------------------------------------------
+
+    def _enterprises(self) -> list[Enterprise]:
+        stmt = enterprise_service.query(self.scope).limit(200)
+        return list(self.session.execute(stmt).unique().scalars())
+
+    @expose("/select", methods=["GET", "POST"])
+    @has_access
+    def select(self):
+        """Pick the enterprise to work on (a phone may head several)."""
+        if request.method == "POST":
+            try:
+                enterprise = get_or_404(self.session, Enterprise, request.form.get("enterprise_id"), self.scope)
+            except OutOfScope:
+                flash(str(_("请选择企业")), "warning")
+                return redirect(url_for("HeadView.select"))
+            session[CHOSEN] = enterprise.id
+            return redirect(url_for("HeadView.home"))
+        return self.render_template(
+            "sentinel/head_select.html", enterprises=self._enterprises(), chosen=session.get(CHOSEN),
+            title=_("选择企业"),
+        )
+
+    @expose("/")
+    @has_access
+    def home(self):
+        """The chosen enterprise: name, 企业总人数, links to 员工管理."""
+        enterprise = None
+        if session.get(CHOSEN):
+            try:
+                enterprise = get_or_404(self.session, Enterprise, session[CHOSEN], self.scope)
+            except OutOfScope:
+                session.pop(CHOSEN, None)
+        if enterprise is None:
+            enterprises = self._enterprises()
+            if len(enterprises) != 1:
+                return redirect(url_for("HeadView.select"))
+            enterprise = enterprises[0]
+            session[CHOSEN] = enterprise.id
+        total = staff_service.list_page(self.session, self.scope, None, 1, 10, enterprise.id).total
+        return self.render_template(
+            "sentinel/head_home.html", e=enterprise, total=total,
+            logout_url=self.appbuilder.get_url_for_logout, title=enterprise.name,
+        )
