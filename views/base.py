@@ -27,11 +27,8 @@ def rw_map(extra_read=(), extra_write=()) -> dict[str, str]:
     return mapping
 
 
-class ScopedView(BaseView):
-    """HTML view of one resource. Subclasses set ``class_permission_name``."""
-
-    method_permission_name = rw_map()
-    default_view = "list"
+class _Scoped:
+    """The database session and the caller's scope, for views and APIs alike."""
 
     @property
     def session(self):
@@ -40,25 +37,24 @@ class ScopedView(BaseView):
     @property
     def scope(self):
         return current_scope()
+
+
+class ScopedView(_Scoped, BaseView):
+    """HTML view of one resource. Subclasses set ``class_permission_name``."""
+
+    method_permission_name = rw_map()
+    default_view = "list"
 
     @staticmethod
     def paging() -> tuple[int, int]:
         return clamp_page(request.args.get("page")), clamp_size(request.args.get("size"))
 
 
-class ScopedApi(BaseApi):
+class ScopedApi(_Scoped, BaseApi):
     """JSON API of one resource, JWT only, errors as {"message": …} in Chinese."""
 
     method_permission_name = rw_map()
     openapi_spec_tag = None
-
-    @property
-    def session(self):
-        return db.session
-
-    @property
-    def scope(self):
-        return current_scope()
 
     def response_400(self, message: Any = None):
         return self.response(400, message=str(message or MESSAGES[400]))

@@ -7,6 +7,7 @@ from flask_appbuilder.security.decorators import permission_name, protect
 
 from app.security import roles as R
 from app.services import enterprises as enterprise_service
+from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
 from views.base import ScopedApi
@@ -103,6 +104,25 @@ class EnterpriseApi(ScopedApi):
             raise OutOfScope("Enterprise")
         return self.response(200, message="OK")
 
+    @expose("/export", methods=["GET"])
+    @protect(allow_browser_login=True)
+    @permission_name("export")
+    def export(self):
+        """All enterprises in the caller's scope matching the list filter, as .xlsx (audited).
+        ---
+        get:
+          parameters:
+          - {in: query, name: q, schema: {type: string}, description: keyword}
+          - {in: query, name: town_id, schema: {type: integer}}
+          - {in: query, name: type_id, schema: {type: integer}, description: adds the type's extra fields}
+          responses:
+            200: {description: the .xlsx (header X-Export-Rows holds the row count)}
+            401: {description: not logged in}
+        """
+        args = request.args
+        return exports.download(exports.enterprise_export(
+            self.session, self.scope, args.get("q"), args.get("town_id", type=int), args.get("type_id", type=int)))
+
     @expose("/_info", methods=["GET"])
     @protect()
     @permission_name("info")
@@ -150,6 +170,23 @@ class StaffApi(ScopedApi):
             ids=[s.id for s in result.items],
             result=[staff_service.to_dict(s, masked=True) for s in result.items],
         )
+
+    @expose("/export", methods=["GET"])
+    @protect(allow_browser_login=True)
+    @permission_name("export")
+    def export(self):
+        """All staff in the caller's scope matching the list filter, as .xlsx (audited).
+        ---
+        get:
+          parameters:
+          - {in: query, name: q, schema: {type: string}, description: "keyword: name, phone or ID"}
+          - {in: query, name: enterprise_id, schema: {type: integer}, description: adds the type's extra staff fields}
+          responses:
+            200: {description: the .xlsx (header X-Export-Rows holds the row count)}
+            404: {description: enterprise outside the caller's scope}
+        """
+        return exports.download(exports.staff_export(
+            self.session, self.scope, request.args.get("q"), request.args.get("enterprise_id", type=int)))
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()

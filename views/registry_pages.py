@@ -11,6 +11,7 @@ from app.domain.enterprise_types import parse_declaration
 from app.security import roles as R
 from app.security.scope import get_or_404
 from app.services import enterprises as enterprise_service
+from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
 from app.services.errors import ServiceError
@@ -102,6 +103,14 @@ class EnterpriseView(ScopedView):
         flash(str(_("已删除 %(n)d 条数据", n=count)), "success")
         return redirect(url_for("EnterpriseView.list"))
 
+    @expose("/export")
+    @has_access
+    def export(self):
+        """导出全部: every enterprise in scope matching ?q= (and ?town_id=, ?type_id=)."""
+        args = request.args
+        return exports.download(exports.enterprise_export(
+            self.session, self.scope, args.get("q"), args.get("town_id", type=int), args.get("type_id", type=int)))
+
 
 class StaffView(ScopedView):
     route_base = "/staff"
@@ -187,3 +196,10 @@ class StaffView(ScopedView):
         count = staff_service.delete_many(self.session, self.scope, request.form.getlist("ids"))
         flash(str(_("已删除 %(n)d 条数据", n=count)), "success")
         return redirect(get_safe_redirect(request.form.get("back") or url_for("StaffView.list")))
+
+    @expose("/export")
+    @has_access
+    def export(self):
+        """导出全部: every person in scope matching ?q= and ?enterprise_id=."""
+        return exports.download(exports.staff_export(
+            self.session, self.scope, request.args.get("q"), request.args.get("enterprise_id", type=int)))

@@ -11,8 +11,10 @@ from app.domain.records import clean_enterprise
 from app.domain.identity import mask_phone
 from app.security import scope as S
 from app.services import lookups
+from app.services.enterprise_types import keep_undeclared
 from app.services.errors import ValidationFailed
 from app.services.paging import Page, paginate
+from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.staff import Staff
 
@@ -99,6 +101,8 @@ def update(session, scope: S.Scope, enterprise_id: Any, raw: Mapping[str, Any]) 
     merged = {**to_dict(enterprise), **{k: v for k, v in raw.items() if k != "id"}}
     values = _resolve(session, merged, current=enterprise)
     S.check_enterprise_write(session, values["town_id"], values["type_id"], scope)
+    declared = lookups.declaration(session.get(EnterpriseType, values["type_id"])).enterprise_fields
+    values["extras"] = keep_undeclared(enterprise.extras, values["extras"], declared)
     for key, value in values.items():
         setattr(enterprise, key, value)
     session.flush()

@@ -12,6 +12,7 @@ from app.domain.identity import fullwidth_to_halfwidth, mask_id, mask_phone
 from app.domain.records import clean_staff
 from app.security import scope as S
 from app.services import lookups
+from app.services.enterprise_types import keep_undeclared
 from app.services.errors import Conflict, ValidationFailed
 from app.services.paging import Page, paginate
 from models.enterprises import Enterprise
@@ -97,6 +98,7 @@ def update(session, scope: S.Scope, staff_id: Any, raw: Mapping[str, Any]) -> St
     enterprise = S.check_staff_write(session, target_id, scope)
     merged = {**{k: getattr(person, k) for k in FIELDS}, **{k: v for k, v in raw.items() if k in FIELDS}}
     values = _clean(session, enterprise, merged)
+    values["extras"] = keep_undeclared(person.extras, values["extras"], lookups.declaration(enterprise.type).staff_fields)
     if _duplicate(session, enterprise.id, values["id_number"], exclude_id=person.id):
         raise Conflict(DUPLICATE)
     person.enterprise_id = enterprise.id
