@@ -19,3 +19,26 @@ def register_views(appbuilder) -> None:
     from views.admin import register_admin_views
 
     register_admin_views(appbuilder)
+
+    # Enterprise types (主体类型): declarative data edited by the district admin.
+    from views.enterprise_types import EnterpriseTypeApi, EnterpriseTypeView
+
+    appbuilder.add_view(EnterpriseTypeView, "EnterpriseTypes", label=_("主体类型"), icon="fa-list",
+                        category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
+    appbuilder.add_api(EnterpriseTypeApi)
+
+    from views.files import FilesView
+    from views.jobs_api import JobsApi
+
+    appbuilder.add_view_no_menu(FilesView)
+    appbuilder.add_api(JobsApi)
+
+    # Templates and imports of the registry (views/imports.py).
+    from views.imports import register as register_imports
+
+    register_imports(appbuilder)
+
+    # Enterprise heads: SMS-code login, choice of enterprise, home (views/head.py).
+    from views.head import HeadView
+
+    appbuilder.add_view_no_menu(HeadView)

@@ -1,4 +1,6 @@
-"""District-admin screens on FAB ModelViews: regions, bureaus, types, audit, outbox."""
+"""District-admin screens on FAB ModelViews: regions, bureaus, audit, outbox.
+
+Enterprise types have their own editor: views/enterprise_types.py."""
 from __future__ import annotations
 
 from flask_appbuilder import ModelView
@@ -7,7 +9,6 @@ from flask_babel import lazy_gettext as _
 
 from app.security import roles as R
 from models.audit import AuditLog
-from models.enterprise_types import EnterpriseType
 from models.notify import Message
 from models.organisations import Bureau
 from models.regions import Grid, Town
@@ -37,15 +38,6 @@ class BureauView(ModelView):
     list_columns = ["code", "name"]
     add_columns = edit_columns = ["code", "name"]
     label_columns = {"code": _("编码"), "name": _("委办局")}
-
-
-class EnterpriseTypeView(ModelView):
-    datamodel = SQLAInterface(EnterpriseType)
-    class_permission_name = R.ENTERPRISE_TYPE
-    list_columns = ["code", "name", "bureau", "active"]
-    show_columns = ["code", "name", "bureau", "active", "spec"]
-    label_columns = {"code": _("编码"), "name": _("主体类型"), "bureau": _("主管部门"), "active": _("启用"), "spec": _("声明")}
-    base_permissions = ["can_list", "can_show"]
 
 
 class AuditLogView(ModelView):
@@ -86,6 +78,5 @@ def register_admin_views(appbuilder) -> None:
     appbuilder.add_view(TownView, "Towns", label=_("镇街"), icon="fa-map", **category)
     appbuilder.add_view(GridView, "Grids", label=_("网格"), icon="fa-th", **category)
     appbuilder.add_view(BureauView, "Bureaus", label=_("委办局"), icon="fa-landmark", **category)
-    appbuilder.add_view(EnterpriseTypeView, "EnterpriseTypes", label=_("主体类型"), icon="fa-list", **category)
     appbuilder.add_view(AuditLogView, "AuditLog", label=_("审计日志"), icon="fa-history", **category)
     appbuilder.add_view(OutboxView, "Outbox", label=_("消息发件箱"), icon="fa-envelope", **category)
