@@ -1,0 +1,204 @@
+"""Browser tests against the real app: a fresh instance (SQLite, migrated, demo data),
+served by gunicorn (or ``python run.py`` once app/supervisor.py exists) on a free
+port, with its Redis keys under a unique prefix on the real Redis, driven by Debian's
+headless Chromium through Playwright.
+
+Nothing here skips: a missing chromium, Redis or a server that does not come up
+fails the run. Screenshots go to SENTINEL_E2E_SCREENSHOTS (default: a pytest tmp dir).
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHROMIUM = os.environ.get("SENTINEL_E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+REDIS_URL = os.environ.get("SENTINEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "Sentinel#2026"
+STARTUP_SECONDS = 60
+expect.set_options(timeout=10_000)  # a shared 2-core machine can be slow; nothing here is timed
+_SERVER_LOG: list[Path] = []  # the live server's log, shown with any failing test
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and _SERVER_LOG and _SERVER_LOG[0].exists():
+        lines = _SERVER_LOG[0].read_text(errors="replace").splitlines()
+        report.sections.append(("live server log (last 80 lines)", "\n".join(lines[-80:])))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(args: list[str], env: dict, log: Path) -> None:
+    with log.open("a") as out:
+        done = subprocess.run(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    if done.returncode:
+        pytest.fail(f"{' '.join(args)} failed ({done.returncode}):\n{log.read_text()[-4000:]}", pytrace=False)
+
+
+def _server_command(port: int) -> list[str]:
+    mode = os.environ.get("SENTINEL_E2E_SERVER", "auto")
+    if mode == "run" or (mode == "auto" and (ROOT / "app" / "supervisor.py").exists()):
+        return [str(BIN / "python"), "run.py"]
+    return [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "60", "run:create_app()"]
+
+
+def _wait_until_up(proc: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited ({proc.returncode}):\n{log.read_text()[-4000:]}", pytrace=False)
+        try:
+            with urllib.request.urlopen(url + "/login/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"the server did not answer within {STARTUP_SECONDS}s:\n{log.read_text()[-4000:]}", pytrace=False)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    # the group we started (gunicorn and its workers, or run.py, which stops its children)
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_prefix():
+    """A unique key prefix on the real Redis, its keys removed afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as err:
+        pytest.fail(f"Redis not reachable at {REDIS_URL}: {err}", pytrace=False)
+    prefix = f"sentinel-e2e-{uuid.uuid4().hex[:10]}"
+    yield prefix
+    # our prefix, the limiter's keys (LIMITS:LIMITER/<prefix>…) and RQ's (rq:…:<queue>…)
+    for key in client.scan_iter(match=f"*{prefix}*", count=1000):
+        client.delete(key)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    instance: Path
+
+    @property
+    def database(self) -> Path:
+        return self.instance / "sentinel.db"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, redis_prefix):
+    """The real app on a fresh, migrated instance with demo data (``.url``, ``.instance``)."""
+    instance = tmp_path_factory.mktemp("e2e-instance")
+    log = instance / "server.log"
+    _SERVER_LOG[:] = [log]
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env.update(
+        SENTINEL_INSTANCE_DIR=str(instance), REDIS_URL=REDIS_URL, REDIS_PREFIX=redis_prefix + ":",
+        QUEUE_NAME=redis_prefix, HOST="127.0.0.1", PORT=str(port), WEB_WORKERS="2", STOP_TIMEOUT="15",
+        AUTH_RATE_LIMIT="1000 per minute",
+        PYTHONDONTWRITEBYTECODE="1", PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
+    flask = str(BIN / "flask")
+    _run([flask, "--app", "run", "db", "upgrade"], env, log)
+    _run([flask, "--app", "run", "demo", "load"], env, log)
+    with log.open("a") as out:
+        proc = subprocess.Popen(
+            _server_command(port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(proc, url, log)
+        yield LiveServer(url, instance)
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, launched by Playwright."""
+    from playwright.sync_api import Error, sync_playwright
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
+    pw = sync_playwright().start()
+    try:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    except Error as err:
+        pw.stop()
+        pytest.fail(f"chromium did not start: {err}", pytrace=False)
+    yield chromium
+    chromium.close()
+    pw.stop()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) with the app as base URL."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    configured = os.environ.get("SENTINEL_E2E_SCREENSHOTS")
+    path = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def login(page):
+    """Fill in and submit the real login form as ``username``."""
+
+    def _login(username: str, password: str = PASSWORD) -> None:
+        page.goto("/login/")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.locator("form[name=login] [type=submit]").click()
+        page.wait_for_load_state("networkidle")
+
+    return _login
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
