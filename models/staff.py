@@ -18,6 +18,8 @@ class Staff(TimestampMixin, Model):
         Index("ix_staff_id_number", "id_number"),
         Index("ix_staff_phone", "phone"),
         Index("ix_staff_name", "name"),
+        Index("ix_staff_id_key", "id_key"),
+        Index("ix_staff_id_key_previous", "id_key_previous"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -33,6 +35,10 @@ class Staff(TimestampMixin, Model):
     residence_type: Mapped[Optional[str]] = mapped_column(String(64))
     address: Mapped[Optional[str]] = mapped_column(String(300))
     extras: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    # Keyed hash of the normalised ID number (app.domain.idkey) under the current secret,
+    # and under the previous one during a key rotation: health records join on these.
+    id_key: Mapped[Optional[str]] = mapped_column(String(43))
+    id_key_previous: Mapped[Optional[str]] = mapped_column(String(43))
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
 
