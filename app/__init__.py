@@ -19,6 +19,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     app.config.from_object(Config())
     app.config.update(overrides or {})
 
+    _init_proxy(app)
     _init_redis(app)
     _init_security_config(app)
     _init_database(app)
@@ -34,12 +35,24 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     return app
 
 
+def _init_proxy(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, the client address and scheme are the ones
+    they forward, so per-address limits count clients (not the proxy) and HTTPS is seen."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
 def _init_redis(app: Flask) -> None:
     from app.redis_embedded import limiter_storage_uri, resolve_url
 
     app.config["REDIS_URL"] = resolve_url(app.config["REDIS_URL"], Path(app.instance_path))
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_PREFIX"] + "limit")
+    # the limiter's keys start with REDIS_PREFIX too, like every key the app writes
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": app.config["REDIS_PREFIX"] + "LIMITS"})
 
 
 def _init_security_config(app: Flask) -> None:

@@ -15,6 +15,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check behaviour, never speed: on a loaded machine one slow example must not
+# fail a run (hypothesis' 200 ms deadline and its too-slow health check made them flaky).
+settings.register_profile("sentinel", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("sentinel")
 
 TEST_DB = os.environ.get("SENTINEL_TEST_DB", "sqlite")
 PG_ADMIN = os.environ.get("SENTINEL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -43,6 +49,24 @@ def _drop_pg_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The .mo catalogs are build products (gitignored): compile stale ones, as `make translations` does."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "app" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        partial = mo.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as handle:
+            write_mo(handle, catalog)
+        os.replace(partial, mo)  # atomic: parallel workers never read half a file
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     import redis
@@ -54,11 +78,10 @@ def redis_url():
         pytest.fail(f"Redis not reachable at {REDIS_URL}: {err}", pytrace=False)
     prefix = f"sentinel-test-{RUN_ID}:"
     yield REDIS_URL, prefix
-    for key in client.scan_iter(match=f"{prefix}*", count=1000):
-        client.delete(key)
-    # RQ keys carry the test queue name
-    for key in client.scan_iter(match=f"rq:*{prefix.rstrip(':')}*", count=1000):
-        client.delete(key)
+    # our prefix (app keys, sessions, limiter), RQ's keys for our queue and its jobs
+    from tests.redis_hygiene import forget_run
+
+    forget_run(client, prefix.rstrip(":"), prefix.rstrip(":"))
 
 
 @pytest.fixture(scope="session")
@@ -143,6 +166,14 @@ def login(client, username: str, password: str = PASSWORD):
         "/login/", data={"username": username, "password": password, "csrf_token": csrf_from(page.data)},
         follow_redirects=False,
     )
+
+
+def logout(client):
+    """Log out as a user does: the confirmation page's form, POSTed with its CSRF token."""
+    page = client.get("/logout/")
+    if page.status_code != 200:  # not signed in: nothing to end
+        return page
+    return client.post("/logout/", data={"csrf_token": csrf_from(page.data)})
 
 
 def api_token(client, username: str, password: str = PASSWORD) -> dict:

@@ -46,4 +46,4 @@ class HomeView(IndexView):
 
     @expose("/welcome")
     def welcome(self):
-        return self.render_template(self.index_template)
+        return self.render_template(self.index_template, role_labels=R.ROLE_LABELS)

@@ -56,6 +56,20 @@ class SentinelAuthDBView(AuthDBView):
                 return redirect(self.appbuilder.get_url_for_login)
         return super().login()
 
+    @expose("/logout/", methods=["GET", "POST"])
+    @no_cache
+    def logout(self):
+        """Logging out changes state, so only a POST (CSRF-checked like every POST) does it.
+
+        A GET (an old bookmark, a link, an <img> on another site) ends nothing: a signed-in
+        user gets a page with the logout button, anyone else the login page.
+        """
+        if request.method == "POST":
+            return super().logout()
+        if g.user is None or not g.user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_login)
+        return self.render_template("sentinel/logout.html", title=_("退出登录"))
+
 
 class SentinelSecurityApi(SecurityApi):
     """FAB's POST /api/v1/security/login, answering refusals in Chinese."""

@@ -28,6 +28,7 @@ def password_problems(password: str) -> list[str]:
 def validate_password(password: str) -> None:
     problems = password_problems(password)
     if problems:
+        separator = str(_("、"))  # the list separator of the user's language
         raise PasswordComplexityValidationError(
-            str(_("密码强度不足：需要%(items)s", items="、".join(problems)))
+            str(_("密码强度不足：需要%(items)s", items=separator.join(problems)))
         )

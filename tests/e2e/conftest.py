@@ -106,9 +106,10 @@ def redis_prefix():
         pytest.fail(f"Redis not reachable at {REDIS_URL}: {err}", pytrace=False)
     prefix = f"sentinel-e2e-{uuid.uuid4().hex[:10]}"
     yield prefix
-    # our prefix, the limiter's keys (LIMITS:LIMITER/<prefix>…) and RQ's (rq:…:<queue>…)
-    for key in client.scan_iter(match=f"*{prefix}*", count=1000):
-        client.delete(key)
+    # our prefix (app keys, sessions, limiter), RQ's keys for our queue and its jobs
+    from tests.redis_hygiene import forget_run
+
+    forget_run(client, prefix, prefix)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def test_each_role_logs_in_and_lands_on_its_home(page, login, screenshots, usern
     expect(page.locator("h1, h2, h3, .panel-title, .page-header").filter(has_text=text).first).to_be_visible()
     # the navbar names the account and offers logging out: the session is really open
     expect(page.locator(".navbar-right")).to_contain_text(NAMES[username])
-    expect(page.locator('a[href*="/logout"]').first).to_be_attached()
+    expect(page.locator('form.navbar-logout[method=post][action="/logout/"]')).to_be_attached()
     page.screenshot(path=str(screenshots / f"home-{username}.png"), full_page=True)
 
 
@@ -70,4 +70,28 @@ def test_wrong_password_shows_a_chinese_message(page, login, screenshots):
 def test_logged_out_visitor_is_sent_to_login(page):
     """Opening the enterprise list without logging in shows the login form instead."""
     page.goto("/enterprises/")
+    expect(page.locator("form[name=login]")).to_be_visible()
+
+
+def test_logout_from_the_navbar_ends_the_session(page, login):
+    """The navbar's logout button (a POST form) signs the user out; the registry then asks for a login again."""
+    login("town_nansha")
+    page.locator(".navbar-right .dropdown-toggle").filter(has_text=NAMES["town_nansha"]).click()
+    page.locator("form.navbar-logout button").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("form[name=login]")).to_be_visible()
+    page.goto("/enterprises/")
+    expect(page.locator("form[name=login]")).to_be_visible()
+
+
+def test_opening_the_logout_address_only_asks(page, login):
+    """Opening /logout/ (a link, a bookmark) changes nothing until the user presses the button."""
+    login("town_nansha")
+    page.goto("/logout/")
+    expect(page.locator("#logout-question")).to_be_visible()
+    page.goto("/enterprises/")
+    expect(page.locator("form[name=login]")).to_have_count(0)
+    page.goto("/logout/")
+    page.locator("#logout-confirm").click()
+    page.wait_for_load_state("networkidle")
     expect(page.locator("form[name=login]")).to_be_visible()

@@ -80,8 +80,9 @@ def make_staff(app, enterprise_id: int, name: str, number: Optional[str] = None,
 
 
 def make_user(app, username: str, role: str, *, phone_number: Optional[str] = None,
-              town: Optional[str] = None) -> str:
-    """A user created through the security manager, password ``PASSWORD``."""
+              town: Optional[str] = None, bureau: Optional[str] = None) -> str:
+    """A user created through the security manager, password ``PASSWORD`` (``bureau``: its code)."""
+    from models.organisations import Bureau
     from models.regions import Town
 
     def create(session):
@@ -92,6 +93,8 @@ def make_user(app, username: str, role: str, *, phone_number: Optional[str] = No
         user.phone = phone_number
         if town:
             user.town_id = session.execute(select(Town.id).where(Town.name == town)).scalar_one()
+        if bureau:
+            user.bureau_id = session.execute(select(Bureau.id).where(Bureau.code == bureau)).scalar_one()
         session.commit()
         return username
 

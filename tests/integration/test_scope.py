@@ -280,26 +280,72 @@ def test_api_post_into_foreign_enterprise_town_or_type_is_refused(app, client, a
     assert F.count(app, Enterprise, Enterprise.name == company["name"]) == 0
 
 
-def supervised_type_codes(app, bureau_code: str) -> list[str]:
+def type_codes(app, *where) -> list[str]:
     from sqlalchemy import select
 
     from models.enterprise_types import EnterpriseType
-    from models.organisations import Bureau
 
-    stmt = (select(EnterpriseType.code).join(Bureau, EnterpriseType.bureau_id == Bureau.id)
-            .where(Bureau.code == bureau_code, EnterpriseType.active.is_(True)).order_by(EnterpriseType.id))
+    stmt = select(EnterpriseType.code).where(*where).order_by(EnterpriseType.id)
     return F.in_db(app, lambda s: list(s.execute(stmt).scalars()))
 
 
+def all_towns(app) -> list[str]:
+    from sqlalchemy import select
+
+    from models.regions import Town
+
+    return F.in_db(app, lambda s: list(s.execute(select(Town.name).order_by(Town.sort_order, Town.id)).scalars()))
+
+
+@pytest.fixture(scope="module")
+def own_bureau(app) -> tuple[str, list[str]]:
+    """A bureau no other test knows, supervising two active types and a deactivated one, and a user of it.
+
+    Returns (username, codes of the active types). Other tests add types to the demo
+    bureaus, so exact choices are checked on data only this module writes.
+    """
+    from models.enterprise_types import EnterpriseType
+    from models.organisations import Bureau
+
+    code = "sc" + F.tag()[1:]
+
+    def create(session):
+        bureau = Bureau(code=code, name="范围测试委办局" + code)
+        session.add(bureau)
+        session.flush()
+        for suffix, active in (("a", True), ("off", False), ("b", True)):
+            session.add(EnterpriseType(code=f"{code}_{suffix}", name=f"范围测试类型{code}{suffix}",
+                                       bureau_id=bureau.id, spec={}, active=active))
+            session.flush()
+        session.commit()
+
+    F.in_db(app, create)
+    return F.make_user(app, "bureau_" + code, R.BUREAU, bureau=code), [f"{code}_a", f"{code}_b"]
+
+
+def info_choices(client, headers) -> tuple[list[str], list[str]]:
+    info = client.get("/api/v1/enterprise/_info", headers=headers).json
+    return [t["name"] for t in info["towns"]], [t["code"] for t in info["types"]]
+
+
 @pytest.mark.parametrize("actor", ACTORS)
-def test_api_info_offers_only_choices_in_scope(app, client, auth, username, actor):
-    """The enterprise form's choices list only the user's town (town user) or supervised types (bureau)."""
-    info = client.get("/api/v1/enterprise/_info", headers=auth.token(username(actor))).json
-    towns = [t["name"] for t in info["towns"]]
-    types = [t["code"] for t in info["types"]]
+def test_api_info_offers_only_choices_in_scope(app, client, auth, username, actor, own_bureau):
+    """The enterprise form's choices list only the user's town (town user) or supervised active types (bureau)."""
+    towns, types = info_choices(client, auth.token(username(actor)))
     if actor == "town_nansha":
         assert towns == ["南沙街"] and {"port", "freight"} <= set(types)
+        active, deactivated = own_bureau[1][0], own_bureau[1][0].replace("_a", "_off")
+        assert active in types and deactivated not in types  # every bureau's active types, only those
     elif actor == "bureau_port":
-        assert "port" in types and types == supervised_type_codes(app, "port") and "黄阁镇" in towns
+        # the demo account: 口岸办's types, never another bureau's; every town
+        from models.enterprise_types import EnterpriseType
+        from models.organisations import Bureau
+
+        supervised = type_codes(app, EnterpriseType.bureau.has(Bureau.code == "port"))
+        assert "port" in types and "freight" not in types and set(types) <= set(supervised)
+        assert towns == all_towns(app)
+        # exact choices on a bureau only this module writes to: its active types, in order
+        towns, types = info_choices(client, auth.token(own_bureau[0]))
+        assert types == own_bureau[1] and towns == all_towns(app)
     else:
         assert towns == [] and types == []

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.security import roles as R
 from models.notify import Message
 from models.users import SentinelUser
-from tests.conftest import PASSWORD, csrf_from, login
+from tests.conftest import PASSWORD, csrf_from, login, logout
 from tests.integration import factories as F
 
 
@@ -171,7 +171,7 @@ def test_logout_ends_the_session_for_copies_of_the_cookie(app, client, auth):
     auth.login("admin")
     old = client.get_cookie("session").value
     assert signed_in(client)
-    client.get("/logout/")
+    logout(client)
     assert not signed_in(client)
     client.set_cookie("session", old)
     assert not signed_in(client)
@@ -203,7 +203,7 @@ def test_login_never_redirects_to_a_foreign_site(client):
                            data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_from(page.data)})
     assert response.status_code == 302 and "evil.example" not in response.headers["Location"]
     assert response.headers["Location"] in ("/", "http://localhost/")
-    client.get("/logout/")
+    logout(client)
     page = client.get("/login/?next=/staff/")
     response = client.post("/login/?next=/staff/",
                            data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_from(page.data)})

@@ -18,7 +18,7 @@ from models.enterprises import Enterprise
 from models.notify import Message
 from models.staff import Staff
 from models.users import SentinelUser
-from tests.conftest import PASSWORD, csrf_from, login
+from tests.conftest import PASSWORD, csrf_from, login, logout
 from tests.integration import factories as F
 
 
@@ -136,7 +136,7 @@ def test_code_is_single_use_and_logout_ends_it(app, phone_client):
     code = last_code(app, phone)
     assert submit(phone_client, phone, code).status_code == 302
     assert phone_client.get("/head/").status_code == 200  # one enterprise: straight home
-    phone_client.get("/logout/")
+    logout(phone_client)
     again = submit(phone_client, phone, code)
     assert again.status_code == 400 and "验证码已失效，请重新获取" in again.get_data(as_text=True)
     assert phone_client.get("/head/").status_code == 302  # signed out
@@ -247,7 +247,7 @@ def test_second_login_reuses_the_account(app, phone_client):
         open_pause(app, phone)
         ask_code(phone_client, phone)
         assert submit(phone_client, phone, last_code(app, phone)).status_code == 302
-        phone_client.get("/logout/")
+        logout(phone_client)
     assert F.count(app, SentinelUser, SentinelUser.phone == phone) == 1
 
 

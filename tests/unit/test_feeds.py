@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from app.domain import feeds, identity
@@ -87,6 +87,18 @@ def test_future_times_are_rejected_beyond_clock_skew():
     assert error(clean(tested_at="2022-06-09T00:00:00"))[0] == "tested_at"
 
 
+def test_each_row_is_judged_by_its_own_clock():
+    """A batch received later (a later ``now``) never lets a future time or birth date through in a batch received earlier."""
+    later = NOW + timedelta(days=400)
+    born_tomorrow = make_id(f"440115{TODAY + timedelta(days=1):%Y%m%d}001")
+    for now in (later, NOW, later, datetime(2022, 6, 8, 4, 0), NOW):
+        accepted = now == later
+        future = feeds.clean_test_row(row(sampled_at="2022-06-08T12:11:00", tested_at=..., result="pending"), TZ, now)
+        assert isinstance(future, feeds.TestRow) == accepted
+        young = feeds.clean_test_row(row(id_number=born_tomorrow), TZ, now)
+        assert isinstance(young, feeds.TestRow) == accepted
+
+
 def test_test_time_before_sampling_is_rejected():
     """A result tested before it was sampled is refused."""
     assert error(clean(tested_at="2022-06-07T09:59:59")) == ("tested_at", "检测时间不能早于采样时间")
@@ -115,6 +127,10 @@ def test_other_id_types():
 
 
 @given(st.dates(min_value=date(1850, 1, 1), max_value=date(2100, 12, 31)), st.integers(min_value=0, max_value=999))
+@example(date(1899, 12, 31), 1)
+@example(date(1900, 1, 1), 1)
+@example(TODAY, 1)
+@example(TODAY + timedelta(days=1), 1)
 def test_birth_dates_in_ids_agree_with_identity_rules(born, seq):
     """A well-formed number born before 1900 or after today is refused like in the registry."""
     number = make_id(f"440115{born:%Y%m%d}{seq:03d}")

@@ -1,0 +1,66 @@
+"""Chinese by default, English through the language menu: our pages, FAB's own strings,
+API error messages and the role names on the welcome page."""
+from __future__ import annotations
+
+from tests.conftest import login
+
+NOT_FOUND_ZH = "数据不存在或无权访问"
+NOT_FOUND_EN = "Not found, or you have no access to it"
+
+
+def test_pages_are_chinese_by_default_and_english_after_switching(client):
+    """A town user sees the enterprise list in Chinese, picks English in the menu and sees it in English."""
+    login(client, "town_nansha")
+    page = client.get("/enterprises/").get_data(as_text=True)
+    assert "导出全部" in page and "Export all" not in page
+    assert 'href="/lang/en"' in page  # the language menu offers English
+
+    switched = client.get("/lang/en")
+    assert switched.status_code == 302
+    page = client.get("/enterprises/").get_data(as_text=True)
+    assert "Export all" in page and "导出全部" not in page
+    assert "Logout" in page and 'href="/lang/zh_CN"' in page  # FAB's strings too, and the way back
+
+    client.get("/lang/zh_CN")
+    assert "导出全部" in client.get("/enterprises/").get_data(as_text=True)
+
+
+def test_login_page_uses_fab_chinese_catalog_next_to_ours(client):
+    """FAB's own labels on the login page are Chinese by default and English once switched."""
+    page = client.get("/login/").get_data(as_text=True)
+    assert "用户名" in page and "Username" not in page
+    client.get("/lang/en")
+    page = client.get("/login/").get_data(as_text=True)
+    assert "Username" in page and "用户名" not in page
+
+
+def test_api_error_messages_follow_the_chosen_language(client, auth):
+    """A 404 from the API is Chinese by default, English with ?_l_=en or after switching the session to English."""
+    headers = auth.token("town_nansha")
+    assert client.get("/api/v1/enterprise/999999999", headers=headers).json == {"message": NOT_FOUND_ZH}
+    assert client.get("/api/v1/enterprise/999999999?_l_=en", headers=headers).json == {"message": NOT_FOUND_EN}
+    client.get("/lang/en")
+    assert client.get("/api/v1/enterprise/999999999", headers=headers).json == {"message": NOT_FOUND_EN}
+
+
+def test_domain_rule_messages_are_translated(client, auth):
+    """A rule of the domain layer (a bad phone number) answers in the user's language."""
+    headers = auth.token("town_nansha")
+    body = {"name": "英文测试企业", "type_code": "port", "town": "南沙街", "address": "广州市南沙区测试路9号",
+            "head_name": "张三", "head_phone": "12345"}
+    zh = client.post("/api/v1/enterprise/", json=body, headers=headers)
+    en = client.post("/api/v1/enterprise/?_l_=en", json=body, headers=headers)
+    assert zh.status_code == en.status_code == 400
+    assert "手机号码格式不正确" in str(zh.json)
+    assert "Invalid mobile number" in str(en.json) and "手机号码格式不正确" not in str(en.json)
+
+
+def test_welcome_page_names_roles_not_codes(client):
+    """The welcome page shows the role's name (专班 / Task force), never its code."""
+    login(client, "taskforce")
+    page = client.get("/welcome").get_data(as_text=True)
+    assert '<span class="label label-info role-name">专班</span>' in page
+    assert ">taskforce<" not in page
+    client.get("/lang/en")
+    page = client.get("/welcome").get_data(as_text=True)
+    assert '<span class="label label-info role-name">Task force</span>' in page

@@ -1,0 +1,68 @@
+"""Removing what one test run wrote to the shared Redis, and nothing else.
+
+A run's keys carry its unique tag: the app's own keys (``REDIS_PREFIX``), the rate
+limiter's (its storage prefix is ``REDIS_PREFIX`` too) and RQ's queue and registry keys
+(the queue is named after the tag). RQ's per-job and per-worker keys (``rq:job:<id>``,
+``rq:results:<id>``, …, ``rq:worker:<name>``) carry only an id: they are ours when
+the job's ``origin`` or the worker's ``queues`` is our queue.
+"""
+from __future__ import annotations
+
+import redis
+
+# RQ keys named after a job id: rq:job:<id>[:dependents…], rq:results:<id>, rq:executions:<id>,
+# rq:execution:<id>:<n>
+_JOB_KEY_KINDS = {"job", "results", "executions", "execution"}
+
+
+def run_keys(client: redis.Redis, tag: str) -> list[bytes]:
+    """Every key that names ``tag`` (the run's prefix and queue name)."""
+    return list(client.scan_iter(match=f"*{tag}*", count=1000))
+
+
+def queue_job_ids(client: redis.Redis, queue: str) -> set[str]:
+    """Ids of the jobs whose hash says they were enqueued on ``queue``."""
+    ids = set()
+    for raw in client.scan_iter(match="rq:job:*", count=1000):
+        name = raw.decode()
+        job_id = name[len("rq:job:"):]
+        if ":" in job_id:  # rq:job:<id>:dependents and the like
+            continue
+        origin = client.hget(raw, "origin")
+        if origin is not None and origin.decode() == queue:
+            ids.add(job_id)
+    return ids
+
+
+def worker_keys(client: redis.Redis, queue: str) -> list[bytes]:
+    """Hashes of the (burst) workers that listened on ``queue`` (RQ lets dead ones expire in a minute)."""
+    found = []
+    for raw in client.scan_iter(match="rq:worker:*", count=1000):
+        queues = client.hget(raw, "queues")
+        if queues is not None and queue in queues.decode().split(","):
+            found.append(raw)
+    return found
+
+
+def job_keys(client: redis.Redis, ids: set[str]) -> list[bytes]:
+    """Every RQ key named after one of the job ``ids``."""
+    if not ids:
+        return []
+    found = []
+    for raw in client.scan_iter(match="rq:*", count=1000):
+        parts = raw.decode().split(":")
+        if len(parts) >= 3 and parts[1] in _JOB_KEY_KINDS and parts[2] in ids:
+            found.append(raw)
+    return found
+
+
+def forget_run(client: redis.Redis, tag: str, queue: str) -> int:
+    """Delete the keys of the run tagged ``tag`` whose RQ queue is ``queue``; returns how many."""
+    workers = worker_keys(client, queue)
+    doomed = set(run_keys(client, tag)) | set(job_keys(client, queue_job_ids(client, queue))) | set(workers)
+    for key in doomed:
+        client.delete(key)
+    client.srem("rq:queues", f"rq:queue:{queue}")
+    if workers:
+        client.srem("rq:workers", *workers)
+    return len(doomed)
