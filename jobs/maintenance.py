@@ -17,3 +17,10 @@ def purge_finished_jobs(days: int = 30) -> dict:
     )
     db.session.commit()
     return {"deleted": result.rowcount or 0}
+
+
+def purge_import_files() -> dict:
+    """Uploads kept for import jobs and failure workbooks older than IMPORT_FILE_HOURS."""
+    from app.services.imports.files import purge_old
+
+    return purge_old()

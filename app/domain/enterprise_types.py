@@ -12,6 +12,7 @@ in ``data/enterprise_types.json``)::
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -122,6 +123,8 @@ def _coerce(decl: FieldDecl, value: Any) -> Any:
         try:
             number = float(str(value).replace(",", ""))
         except ValueError:
+            raise RuleError(decl.key, _("“%(label)s”应为数字", label=decl.label))
+        if not math.isfinite(number):  # "nan", "inf": not numbers a user means (nor valid JSON)
             raise RuleError(decl.key, _("“%(label)s”应为数字", label=decl.label))
         return int(number) if number.is_integer() else number
     if decl.kind == "date":

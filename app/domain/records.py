@@ -82,7 +82,7 @@ def clean_staff(raw: Mapping[str, Any], decl: TypeDecl) -> tuple[dict[str, Any],
     out["id_type"] = id_type
     number = _apply(errors, "id_number", identity.normalize_id_number, raw.get("id_number"))
     if number is not None and id_type is not None:
-        number = _apply(errors, "id_number", identity.validate_id_number, id_type, number)
+        number = _apply(errors, "id_number", identity.check_id_number, id_type, number)
     out["id_number"] = number
     out["phone"] = _apply(errors, "phone", identity.normalize_phone, raw.get("phone"))
     for key, choices in (

@@ -62,7 +62,8 @@ def _resolve(session, raw: Mapping[str, Any], current: Optional[Enterprise] = No
     errors: list[RuleError] = []
     etype = town = grid = None
     try:
-        etype = lookups.find_type(session, raw.get("type_code")) if raw.get("type_code") or not current else current.type
+        etype = (lookups.find_type_for(session, raw.get("type_code"), current.type_id if current else None)
+                 if raw.get("type_code") or not current else current.type)
     except RuleError as err:
         errors.append(err)
     try:

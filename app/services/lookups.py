@@ -54,5 +54,19 @@ def find_type(session, code: Optional[str]) -> EnterpriseType:
     return etype
 
 
+def type_inactive_error(name) -> RuleError:
+    return RuleError("type_code", _("主体类型“%(name)s”已停用，不能新增该类型的企业", name=name))
+
+
+def find_type_for(session, code: Optional[str], current_type_id: Optional[int] = None) -> EnterpriseType:
+    """``find_type`` for an enterprise being created (``current_type_id`` None) or
+    edited: a deactivated type is refused unless it is the enterprise's own type
+    already (its enterprises keep working). :raise RuleError: unknown or deactivated."""
+    etype = find_type(session, code)
+    if not etype.active and etype.id != current_type_id:
+        raise type_inactive_error(etype.name)
+    return etype
+
+
 def declaration(etype: EnterpriseType) -> TypeDecl:
     return parse_declaration(etype.spec)

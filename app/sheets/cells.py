@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 # Characters str.strip() keeps but that users never mean: zero-width space, BOM, ...
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+INVISIBLE = _INVISIBLE
 _INVISIBLE_RE = re.compile(f"[\\s{_INVISIBLE}]+")
 # NFKC already folds （）［］｛｝; these CJK brackets have no compatibility mapping.
 _BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "〖": "(",

@@ -6,17 +6,18 @@ one clear message. Rows are then streamed (python-calamine keeps the cells in Ru
 each Python row is built only when iterated), and ``rows`` can be iterated again.
 """
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from app.sheets import errors
-from app.sheets.cells import cell_text, is_blank, is_example
+from app.sheets.cells import INVISIBLE, cell_text, is_blank, is_example
 from app.sheets.errors import SheetError
 from app.sheets.limits import Limits
 from app.sheets.sources import load_bytes, open_book
 
 HEADER_SCAN = 10  # the header is searched among the first 10 non-blank rows
 
-__all__ = ["read_sheet", "ParsedSheet", "Row", "RowStream", "SheetError"]
+__all__ = ["read_sheet", "check_file", "ParsedSheet", "Row", "RowStream", "SheetError"]
 
 
 @dataclass(slots=True)
@@ -45,7 +46,8 @@ class RowStream:
         self._mapping = mapping
 
     def __iter__(self):
-        width, header_row, mapping = self._width, self._header_row, self._mapping
+        width, header_row = self._width, self._header_row
+        pairs = tuple(self._mapping.items())
         for number, cells in self._table.rows():
             if number <= header_row:
                 continue
@@ -53,10 +55,10 @@ class RowStream:
                 cells = cells + [None] * (width - len(cells))
             elif len(cells) > width:
                 cells = cells[:width]
-            first = next((c for c in cells if not is_blank(c)), None)
-            if first is None or (isinstance(first, str) and is_example(first)):
+            first = _first_filled(cells)
+            if first is None or (isinstance(first, str) and _maybe_example(first) and is_example(first)):
                 continue
-            yield Row(number, {key: cells[i] for i, key in mapping.items()}, cells)
+            yield Row(number, {key: cells[i] for i, key in pairs}, cells)
 
     def count(self, stop=None):
         """Number of data rows; stops counting once it exceeds ``stop``."""
@@ -66,6 +68,25 @@ class RowStream:
             if stop is not None and n > stop:
                 break
         return n
+
+
+def _first_filled(cells):
+    """The first non-blank cell of a row, or None (``is_blank`` on each, with a fast
+    answer for the usual cell: a str starting with a visible character)."""
+    for cell in cells:
+        if cell is None:
+            continue
+        if type(cell) is str and cell and not cell[0].isspace() and cell[0] not in INVISIBLE:
+            return cell
+        if not is_blank(cell):
+            return cell
+    return None
+
+
+def _maybe_example(text):
+    """False when ``text`` cannot be the example marker: it has no 示 and NFKC (what
+    ``is_example`` applies first) would not change it. Saves ``is_example`` per row."""
+    return "示" in text or not unicodedata.is_normalized("NFKC", text)
 
 
 @dataclass
@@ -88,6 +109,14 @@ class ParsedSheet:
     kind: str
     filename: str = ""
     present: frozenset = field(default_factory=frozenset)
+
+
+def check_file(data, limits=None):
+    """The judgements of ``read_sheet`` that need no cell: size, format, zip bomb,
+    encryption, a readable workbook. Milliseconds where ``read_sheet`` loads every
+    cell of the sheet. :raise SheetError: as ``read_sheet``."""
+    limits = limits or Limits()
+    open_book(load_bytes(data, limits), limits).close()
 
 
 def read_sheet(data, filename, spec, limits=None):

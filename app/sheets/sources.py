@@ -253,6 +253,10 @@ class CalamineTable:
         padded = first_row > 0 and all(v == "" for v in first)
         number = 1 if padded else first_row + 1
         yield number, lead + [None if v == "" else v for v in first]
-        for row in rows:
-            number += 1
-            yield number, lead + [None if v == "" else v for v in row]
+        if lead:
+            for row in rows:
+                number += 1
+                yield number, lead + [None if v == "" else v for v in row]
+            return
+        for number, row in enumerate(rows, number + 1):  # the usual sheet: data from column A
+            yield number, [None if v == "" else v for v in row]

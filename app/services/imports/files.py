@@ -3,12 +3,15 @@ by the user who ran the import, and nobody else) and uploads waiting for a job.
 
 Layout: ``<IMPORT_DIR>/<token>.xlsx`` with ``<token>.json`` naming its owner;
 ``<IMPORT_DIR>/uploads/<token>.bin``. ``IMPORT_DIR`` defaults to instance/imports.
+Both hold personal data: ``purge_old`` (the daily job ``maintenance.purge_import_files``)
+deletes every such file older than ``IMPORT_FILE_HOURS`` (default 24).
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -75,3 +78,27 @@ def upload_path(token: str) -> Path:
     if not isinstance(token, str) or not _TOKEN.match(token):
         raise ValueError("bad upload token")
     return import_dir() / "uploads" / f"{token}.bin"
+
+
+def purge_old(hours: float | None = None) -> dict:
+    """Delete failure workbooks (with their owner file), stored uploads and leftover
+    ``.part`` files last written more than ``hours`` ago (default ``IMPORT_FILE_HOURS``).
+    Safe to run twice; a file another process removed meanwhile is skipped."""
+    if hours is None:
+        hours = float(current_app.config.get("IMPORT_FILE_HOURS") or 24)
+    cutoff = time.time() - hours * 3600
+    base = import_dir()
+    deleted = 0
+    for folder in (base, base / "uploads"):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if not path.is_file() or path.suffix not in (".xlsx", ".json", ".bin", ".part"):
+                continue
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:
+                continue
+    return {"deleted": deleted}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.domain.enterprise_types import TypeDecl, parse_declaration
 from app.domain.errors import RuleError, column_format_message
@@ -21,6 +21,8 @@ from app.domain.records import LABELS, clean_enterprise, clean_staff
 from app.security import scope as S
 from app.services import lookups
 from app.services.errors import ServiceError
+from app.services.health import keys as health_keys
+from app.services.imports.staff_rows import FastStaffRows
 from app.services.sheet_specs import EXTRA_PREFIX, enterprise_spec, extra_key, split_extras, staff_spec
 from app.sheets import cell_text
 from models.enterprise_types import EnterpriseType
@@ -55,6 +57,8 @@ class BaseImporter:
 
     def __init__(self, session, scope: S.Scope):
         self.session, self.scope = session, scope
+        self._field_set = frozenset(self.fields)
+        self._plan = None  # (present, columns rewritten on update, extra keys present)
 
     # -- cells and messages ---------------------------------------------------------
     def _raw(self, values: dict, decl: TypeDecl, extra_fields) -> dict:
@@ -77,16 +81,24 @@ class BaseImporter:
         parts = [f"{column_format_message(self._label(e.field))}（{e.message}）" for e in errors]
         return RowFailed("；".join(parts))
 
+    def refuse(self, key, found) -> str | None:
+        """Why the valid row of ``key`` must still fail (``found``: the stored row's
+        ``existing`` entry, None for a new one); None to write it."""
+        return None
+
     # -- writes ---------------------------------------------------------------------
     def insert_row(self, values: dict) -> dict:
+        if values.keys() == self._field_set:  # the cleaner's dict is the row: no copy
+            return values
         return {k: values.get(k) for k in self.fields}
 
     def update_row(self, values: dict, row_id: int, old_extras: Any, present: frozenset) -> dict:
-        out = {"row_id": row_id}
-        for key in self.fields:
-            if key in self.always or key in present:
-                out[key] = values.get(key)
-        extra_present = [k[len(EXTRA_PREFIX):] for k in present if k.startswith(EXTRA_PREFIX)]
+        if self._plan is None or self._plan[0] is not present:  # once per import, not per row
+            keys = [k for k in self.fields if k in self.always or k in present]
+            self._plan = (present, keys, [k[len(EXTRA_PREFIX):] for k in present if k.startswith(EXTRA_PREFIX)])
+        _present, keys, extra_present = self._plan
+        out = {key: values.get(key) for key in keys}
+        out["row_id"] = row_id
         if extra_present:
             merged = dict(old_extras or {})
             for key in extra_present:
@@ -108,19 +120,42 @@ class StaffImporter(BaseImporter):
         self.entity_id = self.enterprise.id
         self.decl = lookups.declaration(self.enterprise.type)
         self.spec = staff_spec(self.decl)
+        self.fast = FastStaffRows(self.decl)
 
     def clean(self, values: dict):
-        clean, errors = clean_staff(self._raw(values, self.decl, self.decl.staff_fields), self.decl)
-        if errors:
-            raise self.fail(errors)
+        clean = self.fast(values)  # the usual valid row; None: the full cleaner decides
+        if clean is None:
+            clean, errors = clean_staff(self._raw(values, self.decl, self.decl.staff_fields), self.decl)
+            if errors:
+                raise self.fail(errors)
         clean["enterprise_id"] = self.enterprise.id
         return clean["id_number"], clean
 
+    def before_write(self, inserts: list[dict], updates: list[dict]) -> None:
+        """The ID keys of the Core rows (no mapper event sets them), in one pass."""
+        health_keys.row_keys(inserts)
+        health_keys.row_keys(updates)
+
+    def after_write(self, session, inserts: list[dict], updates: list[dict]) -> None:
+        """Summaries of the keys that had none yet (a person new to the registry)."""
+        # An update keeps its key (same enterprise, same ID number): only new rows bring
+        # keys that may lack a summary.
+        health_keys.refresh_changed(session, (r.get("id_key") for r in inserts), only_missing=True)
+
     def existing(self, keys: list, with_extras: bool):
         """key → (id, extras) of the enterprise's stored people among ``keys``; no key is
-        ever refused (the enterprise itself is in scope)."""
+        ever refused (the enterprise itself is in scope). A large import reads the
+        enterprise's people in one query instead of thousands of IN lists."""
         cols = [Staff.id, Staff.id_number] + ([Staff.extras] if with_extras else [])
         found = {}
+        stored = self.session.execute(
+            select(func.count()).select_from(Staff).where(Staff.enterprise_id == self.enterprise.id)).scalar_one()
+        if stored <= max(4 * len(keys), 2 * CHUNK):
+            wanted = set(keys)
+            for row in self.session.execute(select(*cols).where(Staff.enterprise_id == self.enterprise.id)):
+                if row.id_number in wanted:
+                    found[row.id_number] = (row.id, row.extras if with_extras else None)
+            return found, set()
         for chunk in _chunks(keys):
             stmt = select(*cols).where(Staff.enterprise_id == self.enterprise.id, Staff.id_number.in_(chunk))
             for row in self.session.execute(stmt):
@@ -150,6 +185,9 @@ class EnterpriseImporter(BaseImporter):
                 raise ServiceError(_("主体类型不正确：%(code)s", code=enterprise_type))
         self._decls: dict[int, TypeDecl] = {}
         self._allowed: dict[tuple, bool] = {}
+        self._type_of: dict[tuple, int] = {}  # key → type_id of the row (refuse())
+        self._stored_type: dict[tuple, int] = {}  # key → type_id of the stored enterprise
+        self._by_id = {t.id: t for t in self.types.values()}
         towns = tuple(t.name for t in lookups.towns_in_scope(session, scope))
         decl = self._decl(self.default_type) if self.default_type else TypeDecl()
         self.spec = enterprise_spec(decl, self.default_type.name if self.default_type else None, towns)
@@ -190,7 +228,9 @@ class EnterpriseImporter(BaseImporter):
         if not self._may_write(town.id, etype.id):
             raise RowFailed(str(MSG_OUT_OF_SCOPE))
         clean.update(type_id=etype.id, town_id=town.id, grid_id=grid.id if grid else None)
-        return (clean["name"], town.id), clean
+        key = (clean["name"], town.id)
+        self._type_of[key] = etype.id
+        return key, clean
 
     def existing(self, keys: list, with_extras: bool):
         """(name, town_id) → (id, extras) of stored enterprises, and the keys that find
@@ -199,8 +239,8 @@ class EnterpriseImporter(BaseImporter):
         names = sorted({name for name, _town in keys})
         wanted = set(keys)
         for chunk in _chunks(names):
-            stmt = select(Enterprise.id, Enterprise.name, Enterprise.town_id, Enterprise.extras).where(
-                Enterprise.name.in_(chunk))
+            stmt = select(Enterprise.id, Enterprise.name, Enterprise.town_id, Enterprise.extras,
+                          Enterprise.type_id).where(Enterprise.name.in_(chunk))
             rows = [r for r in self.session.execute(stmt) if (r.name, r.town_id) in wanted]
             ids = [r.id for r in rows]
             visible = set(self.session.execute(
@@ -209,9 +249,18 @@ class EnterpriseImporter(BaseImporter):
             for r in rows:
                 if r.id in visible:
                     found[(r.name, r.town_id)] = (r.id, r.extras)
+                    self._stored_type[(r.name, r.town_id)] = r.type_id
                 else:
                     hidden.add((r.name, r.town_id))
         return found, hidden
+
+    def refuse(self, key, found):
+        """A deactivated type takes no new enterprises: only rows already of it pass."""
+        type_id = self._type_of.get(key)
+        etype = self._by_id.get(type_id)
+        if etype is None or etype.active or self._stored_type.get(key) == type_id:
+            return None
+        return str(lookups.type_inactive_error(etype.name).message)
 
     def present_fields(self, present: frozenset) -> frozenset:
         return frozenset(self._PRESENT_AS.get(k, k) for k in present)
