@@ -1,0 +1,182 @@
+"""统计分析: 核酸检测统计 and 疫苗接种统计 pages, their drill-downs and exports, and
+``GET /api/v1/stats/tests`` / ``GET /api/v1/stats/vaccines`` (SPEC §3, §9).
+
+Resource ``Statistics`` (read): bureau, town, task force, district admin. Numbers,
+scope and definitions are ``app.services.health.stats``'s; these views parse the
+request and render.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, flash, request
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import lazy_gettext as _
+
+from app.domain.errors import RuleError
+from app.domain.identity import mask_id, mask_phone
+from app.security import roles as R
+from app.security.scope import OutOfScope
+from app.services import exports
+from app.services.health import stats, stats_tests, stats_vaccines
+from app.services.health import status as health_status
+from app.services.paging import paginate
+from models.regions import Town
+from views.base import ScopedApi, ScopedView, rw_map
+
+READS = ("tests", "vaccines", "tests_export", "vaccines_export", "people", "people_export")
+
+
+def _drill_from_args(kind_default: str = stats.TESTS) -> stats.Drill:
+    """The drill-down a link names; OutOfScope (404) for anything malformed."""
+    args = request.args
+    kind = args.get("kind", kind_default)
+    town_id = args.get("town_id")
+    if town_id not in (None, "") and not str(town_id).isdigit():
+        raise OutOfScope("Town")
+    start = end = None
+    if kind == stats.TESTS:
+        try:
+            start, end = stats.period(args.get("start"), args.get("end"))
+        except RuleError:
+            raise OutOfScope("period")
+    return stats.Drill(kind, args.get("measure", "staff"), int(town_id) if town_id else None,
+                       args.get("category") or None, start, end)
+
+
+class StatsView(ScopedView):
+    route_base = "/stats"
+    class_permission_name = R.STATISTICS
+    method_permission_name = rw_map(extra_read=READS)
+    default_view = "tests"
+
+    def _period(self) -> tuple[date, date]:
+        try:
+            return stats.period(request.args.get("start"), request.args.get("end"))
+        except RuleError as err:
+            flash(str(err), "danger")
+            return stats.period(None, None)
+
+    @expose("/tests")
+    @has_access
+    def tests(self):
+        """核酸检测统计 for the chosen period (default: the last 7 days)."""
+        start, end = self._period()
+        table = stats.test_stats(self.session, self.scope, start, end)
+        earliest, today = stats.period_bounds()
+        return self.render_template("sentinel/stats_tests.html", table=table, start=start, end=end,
+                                    earliest=earliest, today=today, kept=(today - earliest).days + 1,
+                                    chart=stats.chart_data(table), no_category=stats.NO_CATEGORY,
+                                    title=_("核酸检测统计"))
+
+    @expose("/tests/export")
+    @has_access
+    def tests_export(self):
+        start, end = self._period()
+        return exports.download(stats.export_table(stats.test_stats(self.session, self.scope, start, end)))
+
+    @expose("/vaccines")
+    @has_access
+    def vaccines(self):
+        """疫苗接种统计 as of today."""
+        table = stats.vaccine_stats(self.session, self.scope)
+        return self.render_template("sentinel/stats_vaccines.html", table=table, chart=stats.chart_data(table),
+                                    district=current_app.config.get("DISTRICT_NAME", ""), title=_("疫苗接种统计"))
+
+    @expose("/vaccines/export")
+    @has_access
+    def vaccines_export(self):
+        return exports.download(stats.export_table(stats.vaccine_stats(self.session, self.scope)))
+
+    def _drill(self):
+        try:
+            drill = _drill_from_args()
+            stats.check_drill(self.session, self.scope, drill)
+        except KeyError:
+            raise OutOfScope("measure")
+        town = self.session.get(Town, drill.town_id) if drill.town_id else None
+        return drill, stats.drill_title(drill, town.name if town else None)
+
+    @expose("/people")
+    @has_access
+    def people(self):
+        """The people (or, for 主体数量, the enterprises) behind one number."""
+        drill, title = self._drill()
+        page, size = self.paging()
+        args = {k: v for k, v in request.args.items() if k not in ("page", "size")}
+        if drill.measure == "enterprises":
+            result = paginate(self.session, stats.enterprise_people(self.session, self.scope, drill.town_id),
+                              page, size)
+            return self.render_template("sentinel/stats_people.html", page=result, drill=drill, args=args,
+                                        enterprises=True, mask_phone=mask_phone, title=title)
+        result = paginate(self.session, stats.people(self.session, self.scope, drill), page, size)
+        keys = [p.id_key for p in result.items if p.id_key]
+        numbers = stats_tests.person_numbers(self.session, keys, drill.start, drill.end) \
+            if drill.kind == stats.TESTS else {}
+        doses = stats_vaccines.person_doses(self.session, keys)
+        can_open = self.appbuilder.sm.has_access("can_read", R.STAFF)
+        return self.render_template(
+            "sentinel/stats_people.html", page=result, drill=drill, args=args, enterprises=False,
+            numbers=numbers, untested=stats_tests.OUTCOME_LABELS["untested"], doses=doses, mask_id=mask_id, mask_phone=mask_phone, local_text=health_status.local_text,
+            can_open=can_open, title=title,
+        )
+
+    @expose("/people/export")
+    @has_access
+    def people_export(self):
+        drill, title = self._drill()
+        return exports.download(stats.export_people(self.session, self.scope, drill, title))
+
+
+class StatsApi(ScopedApi):
+    """/api/v1/stats/ — the statistics tables as JSON (rows and total), scoped like the pages."""
+
+    resource_name = "stats"
+    class_permission_name = R.STATISTICS
+    method_permission_name = rw_map(extra_read=("get_tests", "get_vaccines"))
+
+    @expose("/tests", methods=["GET"])
+    @protect()
+    @permission_name("get_tests")
+    def get_tests(self):
+        """核酸检测统计 per town × staff category for the local days [start, end].
+        ---
+        get:
+          parameters:
+          - {in: query, name: start, schema: {type: string, format: date}, description: "YYYY-MM-DD (default: end - 6 days)"}
+          - {in: query, name: end, schema: {type: string, format: date}, description: "YYYY-MM-DD (default: today)"}
+          responses:
+            200: {description: "{computed_at, start, end, columns: [{key, label}], rows: [{town_id, town, category, staff, untested, tests, tested, coverage, negative, positive, pending}], total}"}
+            400: {description: "{message}: bad date, end before start, or range too long"}
+            401: {description: not logged in}
+            403: {description: no Statistics permission}
+        """
+        try:
+            start, end = stats.period(request.args.get("start"), request.args.get("end"))
+        except RuleError as err:
+            return self.response_400(str(err))
+        return self.response(200, **stats.test_stats(self.session, self.scope, start, end).as_json())
+
+    @expose("/vaccines", methods=["GET"])
+    @protect()
+    @permission_name("get_vaccines")
+    def get_vaccines(self):
+        """疫苗接种统计 per town, as of today (district time).
+        ---
+        get:
+          responses:
+            200: {description: "{computed_at, columns: [{key, label}], rows: [{town_id, town, enterprises, staff, dose1_eligible, dose1_vaccinated, dose1_rate, dose2_…, dose3_…}], total}"}
+            401: {description: not logged in}
+            403: {description: no Statistics permission}
+        """
+        return self.response(200, **stats.vaccine_stats(self.session, self.scope).as_json())
+
+
+def register(appbuilder) -> None:
+    """Menu 统计分析 and the API (called from views/__init__.py)."""
+    category = dict(category="Statistics", category_label=_("统计分析"), category_icon="fa-bar-chart")
+    appbuilder.add_view(StatsView, "TestStats", label=_("核酸检测统计"), href="StatsView.tests", icon="fa-flask",
+                        **category)
+    appbuilder.add_link("VaccineStats", label=_("疫苗接种统计"), href="StatsView.vaccines", icon="fa-medkit", **category)
+    appbuilder.add_api(StatsApi)
