@@ -57,3 +57,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(roles_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+
+    from app import health_cli
+
+    health_cli.init_app(app)

@@ -12,7 +12,8 @@ import csv
 import io
 import json
 import unicodedata
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Iterable
 
 from app.domain.errors import RuleError
 from app.domain.i18n import _
@@ -139,6 +140,39 @@ def parse_csv_rows(text: str | bytes, kind: str = TESTS) -> list[tuple[int, dict
     except csv.Error:
         raise BatchError(_("CSV格式不正确（第%(line)d行附近）：请检查引号是否成对、字段是否过长",
                            line=line + 1)) from None
+    if header is None:
+        raise BatchError(MSG_CSV_EMPTY)
+    return rows
+
+
+def _cell(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV would hold: times in ISO 8601 (district time,
+    as typed), whole numbers without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def parse_table_rows(table: Iterable[tuple[int, list]], kind: str = TESTS) -> list[tuple[int, dict]]:
+    """``(row_number, row)`` of an uploaded sheet (``(number, cells)`` pairs, header first,
+    e.g. ``app.sheets`` sources of an .xlsx or .csv). Same header names and limits as
+    ``parse_csv_rows``; blank rows are skipped."""
+    header: list[str | None] | None = None
+    rows: list[tuple[int, dict]] = []
+    for number, cells in table:
+        texts = [_cell(c) for c in cells]
+        if not any(t.strip() for t in texts):
+            continue
+        if header is None:
+            header = _header(texts, kind)
+            continue
+        if len(rows) >= MAX_BATCH:
+            check_batch_size(len(rows) + 1)
+        rows.append((number, {f: t for f, t in zip(header, texts) if f is not None}))
     if header is None:
         raise BatchError(MSG_CSV_EMPTY)
     return rows

@@ -12,6 +12,7 @@ from app.domain.identity import fullwidth_to_halfwidth, mask_id, mask_phone
 from app.domain.records import clean_staff
 from app.security import scope as S
 from app.services import lookups
+from app.services.health import keys as health_keys  # also installs the Staff key events
 from app.services.enterprise_types import keep_undeclared
 from app.services.errors import Conflict, ValidationFailed
 from app.services.paging import Page, paginate
@@ -86,6 +87,7 @@ def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
     person = Staff(enterprise_id=enterprise.id, **values)
     session.add(person)
     session.flush()
+    health_keys.refresh_changed(session, [person.id_key])
     audit.record("create", "Staff", person.id, after=audit.snapshot(person, AUDIT_FIELDS))
     session.commit()
     return person
@@ -102,9 +104,12 @@ def update(session, scope: S.Scope, staff_id: Any, raw: Mapping[str, Any]) -> St
     if _duplicate(session, enterprise.id, values["id_number"], exclude_id=person.id):
         raise Conflict(DUPLICATE)
     person.enterprise_id = enterprise.id
+    old_key = person.id_key
     for key, value in values.items():
         setattr(person, key, value)
     session.flush()
+    if person.id_key != old_key:
+        health_keys.refresh_changed(session, [person.id_key])
     audit.record("update", "Staff", person.id, before=before, after=audit.snapshot(person, AUDIT_FIELDS))
     session.commit()
     return person

@@ -1,0 +1,1 @@
+"""Health data: keys, ingest, per-person status, statistics (SPEC §3)."""

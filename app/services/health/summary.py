@@ -1,0 +1,332 @@
+"""The per-person summary (``HealthSummary``) and daily tallies (``TestDaily``) that pages
+and statistics read instead of recomputing "latest test per person" over millions of
+records (SPEC §3). Set-based SQL only, no ORM rows.
+
+Keying. Summary and tally rows are keyed by the staff member's *current* key
+(``Staff.id_key``) and computed from the records under that key and, during a key
+rotation, under ``Staff.id_key_previous`` as well; readers join on ``Staff.id_key``
+only. Records of people who are not registered staff are stored but get no summary.
+
+Rules (incremental on ingest, ``refresh_keys`` and ``rebuild`` give the same answer):
+* latest test = the record with the greatest ``sampled_at`` (ties: any one of them);
+  last_sampled_at / last_tested_at / last_result / last_institution are its fields.
+* doseN_at = the earliest date recorded for dose N; max_dose = the highest dose
+  recorded; product = the product of the highest dose's earliest record.
+* a TestDaily row = per staff key and district calendar day of sampling: tests and
+  how many were negative / positive / pending.
+* a stored result replaced by the feed (待出结果 → 阴性, or a corrected result) changes
+  the record in place; the keys of such records are refreshed from the records.
+
+Concurrency (PostgreSQL): ingest holds a shared advisory lock, refresh an exclusive
+one, so a refresh never interleaves with an ingest's increments. SQLite serialises
+writers anyway.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Optional
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import DateTime, bindparam, func, select, text
+
+from app.domain.health import utc_naive
+from models.health import HealthSummary
+from models.staff import Staff
+
+log = logging.getLogger(__name__)
+
+REBUILD_CHUNK = 5000
+LOCK_ID = 727_401  # pg_advisory_xact_lock key shared by ingest (shared) and refresh (exclusive)
+_TZ_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
+
+
+# -- helpers shared with ingest -----------------------------------------------------
+def dialect(session) -> str:
+    return session.get_bind().dialect.name
+
+
+def is_pg(session) -> bool:
+    return dialect(session) == "postgresql"
+
+
+def district_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def day_sql(session, column: str) -> str:
+    """SQL for the district calendar day of a naive-UTC timestamp column.
+
+    PostgreSQL converts with the zone's rules; SQLite adds the zone's current offset
+    (exact for zones without daylight saving, such as Asia/Shanghai)."""
+    name = current_app.config["TIMEZONE"]
+    if is_pg(session):
+        if not _TZ_NAME.match(name):
+            raise ValueError(f"bad TIMEZONE {name!r}")
+        return f"CAST(({column} AT TIME ZONE 'UTC') AT TIME ZONE '{name}' AS DATE)"
+    offset = district_tz().utcoffset(datetime.utcnow())
+    return f"date({column}, '{int(offset.total_seconds() // 60):+d} minutes')"
+
+
+def temp_table(session, name: str, columns: str) -> None:
+    """A fresh temporary table for this transaction (dropped at commit on PostgreSQL)."""
+    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    suffix = " ON COMMIT DROP" if is_pg(session) else ""
+    session.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}){suffix}"))
+
+
+def rotating(session) -> bool:
+    """Whether any staff member carries a key under a previous secret (a rotation)."""
+    return session.execute(text("SELECT 1 FROM staff WHERE id_key_previous IS NOT NULL LIMIT 1")).first() is not None
+
+
+def tune(session) -> None:
+    """Memory for the hash joins and sorts of a bulk step, this transaction only (PostgreSQL)."""
+    if is_pg(session):
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def lock(session, shared: bool) -> None:
+    """Ingest (shared) vs refresh (exclusive), until the transaction ends (PostgreSQL)."""
+    if is_pg(session):
+        fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        session.execute(text(f"SELECT {fn}({LOCK_ID})"))
+
+
+def _now_param():
+    return bindparam("now", value=utc_naive(datetime.utcnow()), type_=DateTime)
+
+
+_COUNTS = ("count(*), sum(CASE WHEN {r} = 'negative' THEN 1 ELSE 0 END), "
+           "sum(CASE WHEN {r} = 'positive' THEN 1 ELSE 0 END), sum(CASE WHEN {r} = 'pending' THEN 1 ELSE 0 END)")
+
+
+# -- on ingest ----------------------------------------------------------------------
+class TestFold:
+    """Folds the test records an ingest wrote into the summaries and tallies
+    (``run_chunk``, on the ingest's transaction), then ``finish`` refreshes the keys
+    whose stored result was replaced.
+
+    The source table holds ``id_key, sampled_at, tested_at, result, institution`` and
+    ``inserted`` (1 = a new record, 0 = a stored record whose result was replaced).
+    Only rows of registered staff are folded: matched by ``staff.id_key`` (a hash
+    semi-join), and during a key rotation also by ``staff.id_key_previous``. SQL uses
+    ``%(now)s`` (psycopg style; ``sqlalchemy_executor`` adapts it).
+    """
+    __test__ = False
+
+    def __init__(self, session):
+        self.pg = is_pg(session)
+        self.rotating = rotating(session)
+        self.day = day_sql(session, "sampled_at")
+        self.matched = 0
+        temp_table(session, "feed_match", "skey VARCHAR(43), sampled_at TIMESTAMP, tested_at TIMESTAMP, "
+                                          "result VARCHAR(8), institution VARCHAR(100), inserted SMALLINT")
+        temp_table(session, "feed_replaced", "skey VARCHAR(43)")
+
+    def match(self, source: str, inserted: str) -> list[str]:
+        """Statements that put the staff rows of ``source`` into feed_match."""
+        cols = f"n.sampled_at, n.tested_at, n.result, n.institution, {inserted}"
+        out = [f"INSERT INTO feed_match SELECT n.id_key, {cols} FROM {source} n "
+               "WHERE n.id_key IN (SELECT s.id_key FROM staff s WHERE s.id_key IS NOT NULL)"]
+        if self.rotating:
+            out.append(
+                f"INSERT INTO feed_match SELECT p.id_key, {cols} FROM {source} n "
+                "JOIN (SELECT DISTINCT id_key, id_key_previous FROM staff WHERE id_key_previous IS NOT NULL "
+                "      AND id_key IS NOT NULL) p ON p.id_key_previous = n.id_key "
+                "WHERE NOT EXISTS (SELECT 1 FROM staff s WHERE s.id_key = n.id_key)")
+        return out
+
+    def fold(self) -> list[str]:
+        """Statements that fold feed_match into the tallies and summaries, then empty it.
+        Rows are upserted in key order (one lock order for concurrent requests), sorted
+        bytewise on PostgreSQL (keys are base64: no collation needed)."""
+        day, skey = self.day, 'skey COLLATE "C"' if self.pg else "skey"
+        return [
+            "INSERT INTO test_daily (id_key, day, tests, negative, positive, pending) "
+            f"SELECT {skey}, {day}, {_COUNTS.format(r='result')} FROM feed_match WHERE inserted = 1 "
+            f"GROUP BY {skey}, {day} ORDER BY {skey}, {day} "
+            "ON CONFLICT (id_key, day) DO UPDATE SET tests = test_daily.tests + excluded.tests, "
+            "negative = test_daily.negative + excluded.negative, "
+            "positive = test_daily.positive + excluded.positive, pending = test_daily.pending + excluded.pending",
+            "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, last_institution, "
+            "max_dose, updated_at) "
+            "SELECT skey, sampled_at, tested_at, result, institution, 0, %(now)s FROM ("
+            f"  SELECT m.*, ROW_NUMBER() OVER (PARTITION BY {skey} ORDER BY sampled_at DESC) AS rn "
+            f"  FROM feed_match m WHERE inserted = 1) x WHERE rn = 1 ORDER BY {skey} "
+            "ON CONFLICT (id_key) DO UPDATE SET last_sampled_at = excluded.last_sampled_at, "
+            "last_tested_at = excluded.last_tested_at, last_result = excluded.last_result, "
+            "last_institution = excluded.last_institution, updated_at = excluded.updated_at "
+            "WHERE health_summary.last_sampled_at IS NULL "
+            "OR excluded.last_sampled_at > health_summary.last_sampled_at",
+            "INSERT INTO feed_replaced SELECT DISTINCT skey FROM feed_match WHERE inserted = 0",
+            "DELETE FROM feed_match",
+        ]
+
+    def run_chunk(self, execute, source: str, inserted: str) -> None:
+        """Match and fold one chunk; ``execute(sql) -> rowcount``."""
+        matched = sum(execute(sql) for sql in self.match(source, inserted))
+        self.matched += matched
+        if matched:
+            for sql in self.fold():
+                execute(sql)
+
+    def finish(self, session) -> int:
+        """Refresh the keys whose stored result was replaced; returns how many."""
+        replaced = list(session.execute(text("SELECT DISTINCT skey FROM feed_replaced")).scalars())
+        if replaced:
+            refresh_keys(session, replaced, vaccines=False, locked=True)
+        return len(replaced)
+
+
+def sqlalchemy_executor(session, now: datetime):
+    """``execute(sql) -> rowcount`` for TestFold statements through the session."""
+    def execute(sql: str) -> int:
+        statement = text(sql.replace("%(now)s", ":now"))
+        if ":now" in statement.text:
+            statement = statement.bindparams(bindparam("now", value=now, type_=DateTime))
+        return session.execute(statement).rowcount or 0
+    return execute
+
+
+def apply_vaccinations(session, record_keys: Iterable[str]) -> int:
+    """After vaccination records were stored under ``record_keys``: refresh the dose
+    columns of the staff those keys belong to. Returns how many staff keys."""
+    temp_table(session, "hk_rkeys", "rkey VARCHAR(43) PRIMARY KEY")
+    rows = [{"k": k} for k in set(record_keys)]
+    if not rows:
+        return 0
+    session.execute(text("INSERT INTO hk_rkeys (rkey) VALUES (:k)"), rows)
+    staff_keys = list(session.execute(text(
+        "SELECT DISTINCT s.id_key FROM staff s JOIN hk_rkeys r ON r.rkey = s.id_key "
+        "UNION SELECT DISTINCT s.id_key FROM staff s JOIN hk_rkeys r ON r.rkey = s.id_key_previous "
+        "WHERE s.id_key IS NOT NULL"
+    )).scalars())
+    if staff_keys:
+        refresh_keys(session, staff_keys, tests=False, locked=True)
+    return len(staff_keys)
+
+
+# -- from the records ---------------------------------------------------------------
+def keys_without_summary(session, keys: list[str]) -> list[str]:
+    """Those of ``keys`` that have no HealthSummary row."""
+    have: set[str] = set()
+    for start in range(0, len(keys), REBUILD_CHUNK):
+        chunk = keys[start:start + REBUILD_CHUNK]
+        have.update(session.execute(select(HealthSummary.id_key).where(HealthSummary.id_key.in_(chunk))).scalars())
+    return [k for k in keys if k not in have]
+
+
+_PAIRS = ("WITH pairs AS (SELECT s.id_key AS skey, s.id_key AS rkey FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
+          "UNION SELECT s.id_key, s.id_key_previous FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
+          "WHERE s.id_key_previous IS NOT NULL) ")
+
+
+def _latest_sql(session) -> str:
+    """skey and the fields of its latest test record, as a subquery ``lt``."""
+    if is_pg(session):  # one backward index probe on (id_key, sampled_at) per key
+        return ("(SELECT DISTINCT ON (p.skey) p.skey, l.sampled_at, l.tested_at, l.result, l.institution "
+                " FROM pairs p CROSS JOIN LATERAL (SELECT t.sampled_at, t.tested_at, t.result, t.institution "
+                "   FROM test_record t WHERE t.id_key = p.rkey ORDER BY t.sampled_at DESC LIMIT 1) l "
+                " ORDER BY p.skey, l.sampled_at DESC) lt")
+    return ("(SELECT skey, sampled_at, tested_at, result, institution FROM ("
+            " SELECT p.skey, t.sampled_at, t.tested_at, t.result, t.institution, "
+            " ROW_NUMBER() OVER (PARTITION BY p.skey ORDER BY t.sampled_at DESC) AS rn "
+            " FROM pairs p JOIN test_record t ON t.id_key = p.rkey) x WHERE rn = 1) lt")
+
+
+_VACCINES = (
+    "(SELECT p.skey, min(CASE WHEN v.dose = 1 THEN v.vaccinated_at END) AS d1, "
+    " min(CASE WHEN v.dose = 2 THEN v.vaccinated_at END) AS d2, "
+    " min(CASE WHEN v.dose = 3 THEN v.vaccinated_at END) AS d3, max(v.dose) AS md "
+    " FROM pairs p JOIN vaccination_record v ON v.id_key = p.rkey GROUP BY p.skey) va "
+    "JOIN (SELECT skey, product FROM (SELECT p.skey, v.product, ROW_NUMBER() OVER "
+    " (PARTITION BY p.skey ORDER BY v.dose DESC, v.vaccinated_at, v.identity) AS rn "
+    " FROM pairs p JOIN vaccination_record v ON v.id_key = p.rkey) y WHERE rn = 1) vp ON vp.skey = va.skey"
+)
+
+
+def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: bool = True,
+                 locked: bool = False) -> int:
+    """Recompute the summaries (and, with ``tests``, the tallies) of the staff keys
+    ``keys`` from the stored records, in the caller's transaction. Keys that belong to
+    no staff member lose their tallies and their summary fields. Returns len(keys)."""
+    wanted = sorted({k for k in keys if k})
+    if not wanted:
+        return 0
+    if not locked:
+        lock(session, shared=False)
+    tune(session)
+    temp_table(session, "hk_keys", "skey VARCHAR(43) PRIMARY KEY")
+    session.execute(text("INSERT INTO hk_keys (skey) VALUES (:k)"), [{"k": k} for k in wanted])
+    in_keys = "id_key IN (SELECT skey FROM hk_keys)"
+    if tests:
+        session.execute(text(
+            f"UPDATE health_summary SET last_sampled_at = NULL, last_tested_at = NULL, last_result = NULL, "
+            f"last_institution = NULL WHERE {in_keys}"))
+        session.execute(text(
+            _PAIRS + "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, "
+            "last_institution, max_dose, updated_at) "
+            f"SELECT lt.skey, lt.sampled_at, lt.tested_at, lt.result, lt.institution, 0, :now FROM {_latest_sql(session)} "
+            "WHERE true ON CONFLICT (id_key) DO UPDATE SET last_sampled_at = excluded.last_sampled_at, "
+            "last_tested_at = excluded.last_tested_at, last_result = excluded.last_result, "
+            "last_institution = excluded.last_institution, updated_at = excluded.updated_at"
+        ).bindparams(_now_param()))
+        session.execute(text(f"DELETE FROM test_daily WHERE {in_keys}"))
+        day = day_sql(session, "t.sampled_at")
+        session.execute(text(
+            _PAIRS + "INSERT INTO test_daily (id_key, day, tests, negative, positive, pending) "
+            f"SELECT p.skey, {day}, {_COUNTS.format(r='t.result')} "
+            f"FROM pairs p JOIN test_record t ON t.id_key = p.rkey GROUP BY p.skey, {day}"
+        ))
+    if vaccines:
+        session.execute(text(
+            f"UPDATE health_summary SET dose1_at = NULL, dose2_at = NULL, dose3_at = NULL, max_dose = 0, "
+            f"product = NULL WHERE {in_keys}"))
+        session.execute(text(
+            _PAIRS + "INSERT INTO health_summary (id_key, dose1_at, dose2_at, dose3_at, max_dose, product, updated_at) "
+            f"SELECT va.skey, va.d1, va.d2, va.d3, va.md, vp.product, :now FROM {_VACCINES} "
+            "WHERE true ON CONFLICT (id_key) DO UPDATE SET dose1_at = excluded.dose1_at, "
+            "dose2_at = excluded.dose2_at, dose3_at = excluded.dose3_at, max_dose = excluded.max_dose, "
+            "product = excluded.product, updated_at = excluded.updated_at"
+        ).bindparams(_now_param()))
+    session.execute(text(
+        f"DELETE FROM health_summary WHERE {in_keys} AND last_sampled_at IS NULL AND max_dose = 0"))
+    return len(wanted)
+
+
+def rebuild(session, chunk: int = REBUILD_CHUNK, progress: Optional[Callable[[int], None]] = None) -> dict:
+    """Recompute every staff key's summary and tallies from the records, ``chunk`` keys
+    per transaction, then remove rows of keys no staff member carries. Safe to run
+    twice or while feeds arrive. Returns ``{"keys", "orphans"}``."""
+    total = session.execute(select(func.count(func.distinct(Staff.id_key)))).scalar_one() or 1
+    last, done = "", 0
+    while True:
+        keys = list(session.execute(
+            select(Staff.id_key).where(Staff.id_key > last).group_by(Staff.id_key).order_by(Staff.id_key).limit(chunk)
+        ).scalars())
+        if not keys:
+            break
+        refresh_keys(session, keys)
+        session.commit()
+        last, done = keys[-1], done + len(keys)
+        if progress:
+            progress(min(99, 99 * done // total))
+    lock(session, shared=False)
+    orphans = 0
+    for table in ("health_summary", "test_daily"):
+        result = session.execute(text(
+            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM staff s WHERE s.id_key = {table}.id_key)"))
+        orphans += result.rowcount or 0
+    session.commit()
+    result = {"keys": done, "orphans": orphans}
+    log.info("health summaries rebuilt: %s", result)
+    return result
+
+
+def retention_cutoff(now: Optional[datetime] = None) -> datetime:
+    """Naive UTC instant before which test records are out of the window."""
+    days = int(current_app.config.get("TEST_RETENTION_DAYS", 14))
+    return utc_naive(now or datetime.utcnow()) - timedelta(days=days)

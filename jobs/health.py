@@ -1,0 +1,50 @@
+"""Health data jobs: retention purge (daily), summary rebuild, staff re-keying.
+
+Each takes no personal data and is safe to run twice (see the services they call).
+"""
+from __future__ import annotations
+
+from app.queue import set_progress, with_app_context
+
+
+def purge_tests() -> dict:
+    """Daily: drop/delete test records older than TEST_RETENTION_DAYS (and their tallies)."""
+    from app.extensions import db
+    from app.services.health.retention import purge
+
+    return purge(db.session)
+
+
+def rebuild_summaries() -> dict:
+    """Recompute every staff key's summary and daily tallies from the records."""
+    from app.extensions import db
+    from app.services.health.summary import rebuild
+
+    return rebuild(db.session)
+
+
+def check_keys() -> dict:
+    """Recompute staff ID keys if they were made with another ID_HASH_KEY (else nothing)."""
+    from app.extensions import db
+    from app.services.health.keys import ensure_current, fingerprints
+
+    return ensure_current(db.session) or {"stale": False, "fingerprint": fingerprints()["current"]}
+
+
+@with_app_context
+def rekey_job() -> dict:
+    """RQ job: recompute every staff member's ID keys (after a secret change), then the
+    summaries; progress 0–100."""
+    from app.extensions import db
+    from app.services.health.keys import rekey
+
+    return rekey(db.session, progress=set_progress)
+
+
+@with_app_context
+def rebuild_job() -> dict:
+    """RQ job: ``rebuild_summaries`` with progress."""
+    from app.extensions import db
+    from app.services.health.summary import rebuild
+
+    return rebuild(db.session, progress=set_progress)
