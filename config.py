@@ -142,6 +142,9 @@ class Config:
         self.PREFERRED_URL_SCHEME = "https" if secure else "http"
         self.WTF_CSRF_ENABLED = True
         self.WTF_CSRF_TIME_LIMIT = None  # bounded by the session lifetime instead
+        # Reverse proxies in front of the app (nginx…): how many hops set X-Forwarded-For and
+        # X-Forwarded-Proto (werkzeug ProxyFix). 0 trusts no header: the client is the socket.
+        self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
         self.FAB_SAFE_REDIRECT_HOSTS = ["127.0.0.1:*", "localhost:*", "127.0.0.1", "localhost"] + [
             h.strip() for h in os.environ.get("SAFE_REDIRECT_HOSTS", "").split(",") if h.strip()
         ]
@@ -151,9 +154,20 @@ class Config:
         self.IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_MB", "20")) * 1024 * 1024
         self.IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
         self.IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "2000"))
+        self.IMPORT_FILE_HOURS = float(os.environ.get("IMPORT_FILE_HOURS", "24"))  # uploads, failure workbooks
+        self.IMPORT_BACKGROUND_MB = float(os.environ.get("IMPORT_BACKGROUND_MB", "1"))  # bigger: a job at once
 
         # Privacy: key of the HMAC that health feeds are keyed by.
         self.ID_HASH_KEY = _persistent_secret("ID_HASH_KEY")
+        # During a rotation: the secret before ID_HASH_KEY, kept for one retention window
+        # so records keyed with it still match (app/services/health/keys.py). Empty: none.
+        self.ID_HASH_KEY_PREVIOUS = os.environ.get("ID_HASH_KEY_PREVIOUS", "")
+        # Test records are kept this many days by sampling time (daily purge).
+        self.TEST_RETENTION_DAYS = int(os.environ.get("TEST_RETENTION_DAYS", "14"))
+        # Largest feed request body (POST /api/v1/feeds/*): 100,000 JSON rows are ~25 MB.
+        self.FEED_MAX_MB = int(os.environ.get("FEED_MAX_MB", "64"))
+        # Statistics: shared counts kept this many seconds (0: computed on every request).
+        self.STATS_CACHE_SECONDS = int(os.environ.get("STATS_CACHE_SECONDS", "120"))
 
         # Demo data
         self.DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Sentinel#2026")

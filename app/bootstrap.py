@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.domain.enterprise_types import parse_declaration
 from app.extensions import db
+from models.audit import AuditLog
 from models.enterprise_types import EnterpriseType
 from models.organisations import Bureau
 from models.regions import Town
@@ -38,29 +39,58 @@ def sync_towns() -> int:
 
 
 def load_enterprise_types(path: Path = TYPES_FILE) -> int:
-    """Bureaus and enterprise types from the declarative file (idempotent upsert)."""
+    """Bureaus and enterprise types of the declarative file that are not in the database
+    yet (matched by code); returns how many types were added.
+
+    Insert-missing-only: a shipped type (or bureau) already present is left exactly as
+    it is, so what the district admin changed in the UI (name, bureau, fields, active)
+    survives every restart (``make run`` loads the demo data each time); a shipped type
+    the admin deleted (audited) is not brought back, and one whose name the admin gave
+    to another type is skipped. The file is still parsed in full, so a broken shipped
+    file fails loudly.
+    """
     data = json.loads(path.read_text(encoding="utf-8"))
-    bureaus = {}
+    bureaus = {b.code: b for b in db.session.execute(select(Bureau)).scalars()}
     for row in data["bureaus"]:
-        bureau = db.session.execute(select(Bureau).where(Bureau.code == row["code"])).scalar_one_or_none()
-        bureau = bureau or Bureau(code=row["code"])
-        bureau.name = row["name"]
-        db.session.add(bureau)
-        bureaus[row["code"]] = bureau
+        if row["code"] not in bureaus:
+            bureaus[row["code"]] = Bureau(code=row["code"], name=row["name"])
+            db.session.add(bureaus[row["code"]])
     db.session.flush()
+    taken = {value for pair in db.session.execute(select(EnterpriseType.code, EnterpriseType.name))
+             for value in pair}
+    deleted = {(a.before or {}).get("code") for a in db.session.execute(
+        select(AuditLog).where(AuditLog.action == "delete", AuditLog.entity == "EnterpriseType")).scalars()}
+    added = 0
     for row in data["types"]:
         decl = parse_declaration(row["spec"])  # a broken shipped file fails loudly here
-        etype = db.session.execute(select(EnterpriseType).where(EnterpriseType.code == row["code"])).scalar_one_or_none()
-        etype = etype or EnterpriseType(code=row["code"])
-        etype.name = row["name"]
-        etype.bureau_id = bureaus[row["bureau"]].id
-        etype.spec = decl.to_dict()
-        db.session.add(etype)
+        if row["code"] in taken or row["name"] in taken or row["code"] in deleted:
+            continue
+        db.session.add(EnterpriseType(code=row["code"], name=row["name"],
+                                      bureau_id=bureaus[row["bureau"]].id, spec=decl.to_dict()))
+        added += 1
     db.session.commit()
-    return len(data["types"])
+    return added
+
+
+def load_vaccine_products() -> int:
+    """Shipped vaccine products (data/vaccine_products.json) missing from the table;
+    never overwrites the admin's edits (app/services/health/vaccine_products.py)."""
+    from app.services.health.vaccine_products import load_file
+
+    return load_file(db.session)
 
 
 def bootstrap() -> None:
     sync_roles()
     sync_towns()
     load_enterprise_types()
+    load_vaccine_products()
+    ensure_staff_keys()
+
+
+def ensure_staff_keys() -> None:
+    """Staff ID keys made with another ID_HASH_KEY (or none yet) are recomputed, with a
+    warning in the log (app/services/health/keys.py)."""
+    from app.services.health.keys import ensure_current
+
+    ensure_current(db.session)

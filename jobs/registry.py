@@ -29,10 +29,40 @@ def _purge_jobs():
     return purge_finished_jobs()
 
 
+def _purge_import_files():
+    from jobs.maintenance import purge_import_files
+
+    return purge_import_files()
+
+
+def _stats_warm():
+    from jobs.stats import warm
+
+    return warm()
+
+
+def _health(name: str):
+    def run():
+        import jobs.health
+
+        return getattr(jobs.health, name)()
+
+    return run
+
+
 JOBS: dict[str, ScheduledJob] = {
     job.name: job
     for job in (
         ScheduledJob("notify.dispatch", _dispatch_outbox, "* * * * *", "发送待发消息（含失败重试）"),
         ScheduledJob("maintenance.purge_jobs", _purge_jobs, "30 3 * * *", "清理30天前的后台任务记录"),
+        ScheduledJob("maintenance.purge_import_files", _purge_import_files, "40 3 * * *",
+                     "清理过期的导入文件和导入失败明细"),
+        ScheduledJob("health.purge_tests", _health("purge_tests"), "5 0 * * *",
+                     "清理超过保留期限（默认14天）的核酸检测记录"),
+        ScheduledJob("health.rebuild_summaries", _health("rebuild_summaries"), "30 4 * * 0",
+                     "按检测和接种记录重建人员健康汇总和每日统计"),
+        ScheduledJob("stats.warm", _stats_warm, "* * * * *", "预先计算核酸检测统计（近7天）和疫苗接种统计"),
+        ScheduledJob("health.check_keys", _health("check_keys"), "50 3 * * *",
+                     "证件号码密钥变更后重新计算人员匹配密钥"),
     )
 }

@@ -15,6 +15,9 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(EnterpriseView, "Enterprises", label=_("企业管理"), category="Registry",
                         category_label=_("台账管理"), icon="fa-building")
     appbuilder.add_view(StaffView, "Staff", label=_("人员管理"), category="Registry", icon="fa-users")
+    # 未匹配人员: the staff list filtered to bucket=unmatched (self-check hints, export).
+    appbuilder.add_link("UnmatchedStaff", href="/staff/?bucket=unmatched", label=_("未匹配人员"),
+                        category="Registry", icon="fa-question-circle")
 
     from views.admin import register_admin_views
 
@@ -26,6 +29,15 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(EnterpriseTypeView, "EnterpriseTypes", label=_("主体类型"), icon="fa-list",
                         category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
     appbuilder.add_api(EnterpriseTypeApi)
+
+    # Health feeds (views/feeds_api.py): the 数据接口 role pushes test/vaccination records.
+    from views.feeds_api import FeedsApi
+
+    appbuilder.add_api(FeedsApi)
+    from views.feeds_upload import FeedUploadView
+
+    appbuilder.add_view(FeedUploadView, "FeedUpload", label=_("健康数据导入"), icon="fa-upload",
+                        category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
 
     from views.files import FilesView
     from views.jobs_api import JobsApi
@@ -42,3 +54,11 @@ def register_views(appbuilder) -> None:
     from views.head import HeadView
 
     appbuilder.add_view_no_menu(HeadView)
+
+    # 统计分析 (views/stats.py) and 系统管理 → 疫苗产品 (views/vaccine_products.py).
+    from views.stats import register as register_stats
+    from views.vaccine_products import VaccineProductView
+
+    register_stats(appbuilder)
+    appbuilder.add_view(VaccineProductView, "VaccineProducts", label=_("疫苗产品"), icon="fa-medkit",
+                        category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")

@@ -11,12 +11,15 @@ from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import lazy_gettext as _
 from flask_login import login_user
 
+from app.domain.health import BUCKET_UNMATCHED, UNMATCHED_HINTS, UNMATCHED_NOTE
+from app.domain.identity import mask_id
 from app.security import roles as R
 from app.security import sms_login
 from app.security.scope import OutOfScope, get_or_404
 from app.services import enterprises as enterprise_service
 from app.services import staff as staff_service
 from app.services.errors import ServiceError
+from app.services.health import status as health_status
 from models.enterprises import Enterprise
 from views.base import ScopedView
 
@@ -26,7 +29,7 @@ CHOSEN = "head_enterprise_id"
 class HeadView(ScopedView):
     route_base = "/head"
     class_permission_name = R.ENTERPRISE
-    method_permission_name = {"home": "read", "select": "read"}
+    method_permission_name = {"home": "read", "select": "read", "people": "read", "person": "read"}
     default_view = "home"
 
     # --- login (public) ---------------------------------------------------------
@@ -111,10 +114,8 @@ class HeadView(ScopedView):
             title=_("选择企业"),
         )
 
-    @expose("/")
-    @has_access
-    def home(self):
-        """The chosen enterprise: name, 企业总人数, links to 员工管理."""
+    def _chosen(self) -> Enterprise | None:
+        """The enterprise the head works on (None: they must pick one first)."""
         enterprise = None
         if session.get(CHOSEN):
             try:
@@ -124,11 +125,51 @@ class HeadView(ScopedView):
         if enterprise is None:
             enterprises = self._enterprises()
             if len(enterprises) != 1:
-                return redirect(url_for("HeadView.select"))
+                return None
             enterprise = enterprises[0]
             session[CHOSEN] = enterprise.id
-        total = staff_service.list_page(self.session, self.scope, None, 1, 10, enterprise.id).total
+        return enterprise
+
+    @expose("/")
+    @has_access
+    def home(self):
+        """The chosen enterprise: name, 企业总人数 and the five test-status counts (each a
+        link to its people), the 未匹配 note, links to 员工管理."""
+        enterprise = self._chosen()
+        if enterprise is None:
+            return redirect(url_for("HeadView.select"))
+        counts = health_status.bucket_counts(self.session, self.scope, enterprise.id)
         return self.render_template(
-            "sentinel/head_home.html", e=enterprise, total=total,
-            logout_url=self.appbuilder.get_url_for_logout, title=enterprise.name,
+            "sentinel/head_home.html", e=enterprise, total=counts.total, counts=counts,
+            note=UNMATCHED_NOTE, logout_url=self.appbuilder.get_url_for_logout, title=enterprise.name,
+        )
+
+    @expose("/people")
+    @has_access
+    def people(self):
+        """The chosen enterprise's staff (phone list), ?bucket= one test-status bucket."""
+        enterprise = self._chosen()
+        if enterprise is None:
+            return redirect(url_for("HeadView.select"))
+        bucket = health_status.parse_bucket(request.args.get("bucket"))
+        page, size = self.paging()
+        result = health_status.list_page(self.session, self.scope, None, page, size, enterprise.id, bucket)
+        unmatched = bucket == BUCKET_UNMATCHED
+        return self.render_template(
+            "sentinel/head_people.html", e=enterprise, page=result, bucket=bucket,
+            bucket_label=health_status.bucket_label(bucket) if bucket else None,
+            note=UNMATCHED_NOTE if unmatched else None, hints=UNMATCHED_HINTS if unmatched else (),
+            mask_id=mask_id, title=enterprise.name,
+        )
+
+    @expose("/people/<int:pk>")
+    @has_access
+    def person(self, pk: int):
+        """One person on the phone: registry data, 核酸检测 and 疫苗接种 (the read is audited)."""
+        person = staff_service.read_detail(self.session, self.scope, pk)
+        health = health_status.person_health(self.session, person)
+        return self.render_template(
+            "sentinel/head_person.html", s=person, health=health,
+            bucket=health_status.parse_bucket(request.args.get("bucket")),
+            title=person.name,
         )

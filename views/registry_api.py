@@ -181,12 +181,16 @@ class StaffApi(ScopedApi):
           parameters:
           - {in: query, name: q, schema: {type: string}, description: "keyword: name, phone or ID"}
           - {in: query, name: enterprise_id, schema: {type: integer}, description: adds the type's extra staff fields}
+          - {in: query, name: bucket, schema: {type: string, enum: [24h, 48h, 72h, over72h, unmatched]}}
           responses:
             200: {description: the .xlsx (header X-Export-Rows holds the row count)}
             404: {description: enterprise outside the caller's scope}
         """
+        from app.services.health.status import parse_bucket
+
         return exports.download(exports.staff_export(
-            self.session, self.scope, request.args.get("q"), request.args.get("enterprise_id", type=int)))
+            self.session, self.scope, request.args.get("q"), request.args.get("enterprise_id", type=int),
+            parse_bucket(request.args.get("bucket"))))
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()
@@ -201,6 +205,23 @@ class StaffApi(ScopedApi):
         """
         person = staff_service.read_detail(self.session, self.scope, pk)
         return self.response(200, id=pk, result=staff_service.to_dict(person))
+
+    @expose("/<int:pk>/health", methods=["GET"])
+    @protect()
+    @permission_name("health")
+    def health(self, pk: int):
+        """One person's tests and vaccinations: latest sampling/test and result, bucket
+        (24h/48h/72h/over72h/unmatched), 7-day history, doses and dates; the read is audited.
+        ---
+        get:
+          responses:
+            200: {description: "{id, result: {latest, bucket: {code, label}, history, vaccination}}"}
+            404: {description: not found or out of scope}
+        """
+        from app.services.health import status as health_status
+
+        person = staff_service.read_detail(self.session, self.scope, pk)
+        return self.response(200, id=pk, result=health_status.person_health(self.session, person).to_dict())
 
     @expose("/", methods=["POST"])
     @protect()

@@ -6,6 +6,7 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import lazy_gettext as _
 
+from app.domain.health import BUCKET_UNMATCHED, BUCKETS, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import ID_TYPES, mask_id, mask_phone
 from app.domain.enterprise_types import parse_declaration
 from app.security import roles as R
@@ -15,6 +16,7 @@ from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
 from app.services.errors import ServiceError
+from app.services.health import status as health_status
 from models.enterprises import Enterprise
 from views.base import ScopedView
 
@@ -50,6 +52,8 @@ class EnterpriseView(ScopedView):
 
     def _form(self, enterprise=None, data=None, errors=None):
         types = lookups.types_in_scope(self.session, self.scope)
+        if enterprise is not None and enterprise.type not in types:
+            types.append(enterprise.type)  # a deactivated type stays its enterprises' own
         towns = lookups.towns_in_scope(self.session, self.scope)
         data = data or (enterprise_service.to_dict(enterprise) if enterprise else {})
         type_code = request.values.get("type_code") or data.get("type_code") or (types[0].code if types else "")
@@ -121,13 +125,18 @@ class StaffView(ScopedView):
     @expose("/")
     @has_access
     def list(self):
+        """The list with each person's test status; ?bucket= keeps one bucket (未匹配人员: unmatched)."""
         page, size = self.paging()
         q = request.args.get("q", "")
         enterprise_id = request.args.get("enterprise_id", type=int)
-        result = staff_service.list_page(self.session, self.scope, q, page, size, enterprise_id)
+        bucket = health_status.parse_bucket(request.args.get("bucket"))
+        result = health_status.list_page(self.session, self.scope, q, page, size, enterprise_id, bucket)
+        unmatched = bucket == BUCKET_UNMATCHED
         return self.render_template(
-            "sentinel/staff_list.html", page=result, q=q, enterprise_id=enterprise_id,
-            mask_id=mask_id, mask_phone=mask_phone, title=_("人员管理"),
+            "sentinel/staff_list.html", page=result, q=q, enterprise_id=enterprise_id, bucket=bucket,
+            buckets=[(b, health_status.bucket_label(b)) for b in BUCKETS],
+            hints=UNMATCHED_HINTS if unmatched else (), note=UNMATCHED_NOTE if unmatched else None,
+            mask_id=mask_id, mask_phone=mask_phone, title=_("未匹配人员") if unmatched else _("人员管理"),
         )
 
     @expose("/<int:pk>")
@@ -135,7 +144,9 @@ class StaffView(ScopedView):
     def detail(self, pk: int):
         person = staff_service.read_detail(self.session, self.scope, pk)
         decl = parse_declaration(person.enterprise.type.spec)
-        return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, title=person.name)
+        health = health_status.person_health(self.session, person)
+        return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, health=health,
+                                    title=person.name)
 
     def _enterprises(self):
         return list(self.session.execute(enterprise_service.query(self.scope).limit(500)).unique().scalars())
@@ -200,6 +211,7 @@ class StaffView(ScopedView):
     @expose("/export")
     @has_access
     def export(self):
-        """导出全部: every person in scope matching ?q= and ?enterprise_id=."""
+        """导出全部: every person in scope matching ?q=, ?enterprise_id= and ?bucket=."""
         return exports.download(exports.staff_export(
-            self.session, self.scope, request.args.get("q"), request.args.get("enterprise_id", type=int)))
+            self.session, self.scope, request.args.get("q"), request.args.get("enterprise_id", type=int),
+            health_status.parse_bucket(request.args.get("bucket"))))

@@ -31,6 +31,7 @@ CHECKPOINT_SCAN = "Checkpoint"
 WORKFORCE = "Workforce"
 OUTBOX = "Outbox"
 AUDIT = "Audit"
+VACCINE_PRODUCT = "VaccineProduct"  # district admin only
 ACCOUNT = "Account"  # own profile, password change
 
 ROLE_PERMISSIONS: dict[str, dict[str, str]] = {
@@ -45,24 +46,30 @@ ROLE_PERMISSIONS: dict[str, dict[str, str]] = {
     PUBLIC: {},
 }
 
+
+def N_(text: str) -> str:
+    """Marks a label for the Babel catalog; the page translates it when it renders."""
+    return text
+
+
 # Human names, shown in the user admin (translated through Babel at render time).
 ROLE_LABELS = {
-    DISTRICT_ADMIN: "区管理员",
-    BUREAU: "委办局",
-    TOWN: "镇街",
-    ENTERPRISE_HEAD: "企业负责人",
-    TASKFORCE: "专班",
-    CHECKPOINT: "卡口工作人员",
-    FEED: "数据接口",
-    UNIT_ADMIN: "单位管理员",
-    INSTITUTION_ADMIN: "机构管理员",
+    DISTRICT_ADMIN: N_("区管理员"),
+    BUREAU: N_("委办局"),
+    TOWN: N_("镇街"),
+    ENTERPRISE_HEAD: N_("企业负责人"),
+    TASKFORCE: N_("专班"),
+    CHECKPOINT: N_("卡口工作人员"),
+    FEED: N_("数据接口"),
+    UNIT_ADMIN: N_("单位管理员"),
+    INSTITUTION_ADMIN: N_("机构管理员"),
 }
 
 # Menus each resource appears under; read access to a resource opens its menus.
 RESOURCE_MENUS: dict[str, tuple[str, ...]] = {
     ENTERPRISE: ("Registry", "Enterprises"),
-    STAFF: ("Registry", "Staff"),
-    STATISTICS: ("Statistics",),
+    STAFF: ("Registry", "Staff", "UnmatchedStaff"),
+    STATISTICS: ("Statistics", "TestStats", "VaccineStats"),
     CHECKPOINT_SCAN: ("Checkpoint",),
     WORKFORCE: ("Workforce",),
     ACCOUNT: (),

@@ -39,7 +39,7 @@ STAFF_HEADERS = (
     _("企业名称"), _("姓名"), _("所属镇街"), _("证件类型"), _("手机号码"), _("证件号码"),
     _("负责人姓名"), _("负责人电话"), _("人员类别"), _("居住地址"),
 )
-# Filled by the health-data module; empty cells until then.
+# From the per-person health summary (app.services.health.status), joined in the query.
 HEALTH_HEADERS = (
     _("最近一次核酸采样时间"), _("最近一次核酸检测时间"), _("最近一次核酸检测结果"),
     _("第一针疫苗接种时间"), _("第二针疫苗接种时间"), _("第三针疫苗接种时间"),
@@ -94,12 +94,20 @@ def _write(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tup
     return target, writer.rows_written
 
 
-def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id: Any = None) -> Export:
+def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id: Any = None,
+                 bucket: Optional[str] = None, *, base: Any = None, detail: Optional[str] = None,
+                 name: Optional[str] = None) -> Export:
     """All staff visible to ``scope`` matching the list filter, as an .xlsx.
 
-    With ``enterprise_id`` the enterprise type's extra staff fields follow the base
-    columns. :raise OutOfScope: ``enterprise_id`` is not an enterprise in scope (404).
+    The test and vaccine columns come from each person's health summary (one outer
+    join, no query per row); ``bucket`` keeps only the people of one test-status bucket
+    (``unmatched``: the 未匹配 list). With ``enterprise_id`` the enterprise type's extra
+    staff fields follow. :raise OutOfScope: ``enterprise_id`` is not an enterprise in scope (404).
+    ``base``: a scoped ``select(Staff)`` to export instead of the list filter (the
+    statistics' drill-downs), with ``detail`` for the audit row and ``name`` for the file.
     """
+    from app.services.health import status as health_status
+
     extra_fields: tuple = ()
     enterprise = None
     if enterprise_id:
@@ -109,29 +117,40 @@ def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id
     # not be correlated with the join below.
     company, town = aliased(Enterprise), aliased(Town)
     stmt = (
-        staff_service.query(scope, q, enterprise.id if enterprise else None)
+        (base if base is not None else staff_service.query(scope, q, enterprise.id if enterprise else None))
         .with_only_columns(
             company.name, Staff.name, town.name, Staff.id_type, Staff.phone, Staff.id_number,
-            company.head_name, company.head_phone, Staff.category, Staff.address, Staff.extras,
+            company.head_name, company.head_phone, Staff.category, Staff.address,
+            *([Staff.extras] if extra_fields else []),  # JSON decoded per row only when shown
             maintain_column_froms=False,
         )
         .select_from(Staff)
         .join(company, Staff.enterprise_id == company.id)
         .join(town, company.town_id == town.id)
     )
-    blanks = [None] * len(HEALTH_HEADERS)
+    now, span = health_status.utcnow(), health_status.window()
+    stmt, health = health_status.join_summary(stmt)
+    if bucket:
+        stmt = stmt.where(health_status.bucket_clause(bucket, now, health.sampled_at, span))
+    stmt = stmt.add_columns(*health.labelled())
+    base_width = len(STAFF_HEADERS)
 
     def rows():
         for row in session.execute(stmt.execution_options(yield_per=BATCH)):
-            extras = row[-1] or {}
-            yield list(row[:-1]) + blanks + [extras.get(f.key) for f in extra_fields]
+            extras = (row[base_width] or {}) if extra_fields else {}
+            h = health_status.status_row(row._mapping, now, span)
+            yield list(row[:base_width]) + [
+                h.sampled_at, h.tested_at, h.result_label or None, h.dose_cell(1), h.dose_cell(2), h.dose_cell(3),
+            ] + [extras.get(f.key) for f in extra_fields]
 
     headers = STAFF_HEADERS + HEALTH_HEADERS + tuple(f.label for f in extra_fields)
-    file, count = _write(headers, STAFF_TEXT_COLUMNS, rows(), str(_("人员信息")))
+    title = name or (_("未匹配人员") if bucket == "unmatched" else _("人员信息"))
+    file, count = _write(headers, STAFF_TEXT_COLUMNS, rows(), str(title))
     audit.record("export", "Staff", enterprise.id if enterprise else None, rows=count,
-                 detail=_describe(q=q, enterprise_id=enterprise.id if enterprise else None), commit=True)
+                 detail=detail or _describe(q=q, enterprise_id=enterprise.id if enterprise else None, bucket=bucket),
+                 commit=True)
     middle = f"_{_safe(enterprise.name)}" if enterprise else ""
-    return Export(file, f"{_('人员信息')}{middle}_{_stamp()}.xlsx", count)
+    return Export(file, f"{title}{middle}_{_stamp()}.xlsx", count)
 
 
 def enterprise_export(session, scope: S.Scope, q: Optional[str] = None, town_id: Any = None,
