@@ -103,4 +103,43 @@ def load_demo(enterprises: int = 20, staff_per_enterprise: int = 25) -> dict:
             ))
             created_staff += 1
     db.session.commit()
+    load_demo_health(rng)
     return {"enterprises": enterprises, "staff": created_staff}
+
+
+# Share of demo staff per test age (hours before the load), then untested (未匹配).
+_DEMO_TEST_AGES = ((0.80, 20), (0.08, 40), (0.05, 64), (0.04, 120))
+
+
+def load_demo_health(rng: random.Random) -> dict:
+    """Test and vaccination records for the demo staff, sent through the real feed ingest
+    (so summaries and tallies are built as in production). Times are relative to the load:
+    most people tested within 24 hours, some 48/72/over 72 hours ago, the rest unmatched."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.services.health import ingest
+
+    now = datetime.now(timezone.utc)
+    numbers = list(db.session.execute(select(Staff.id_number).order_by(Staff.id)).scalars())
+    tests, vaccinations = [], []
+    for number in numbers:
+        draw, threshold = rng.random(), 0.0
+        for share, hours in _DEMO_TEST_AGES:
+            threshold += share
+            if draw < threshold:
+                for day in range(0, 7, 2):  # a test every other day before the latest one
+                    sampled = now - timedelta(hours=hours + 24 * day + rng.random() * 4)
+                    tests.append({"id_number": number, "sampled_at": sampled.isoformat(timespec="minutes"),
+                                  "tested_at": (sampled + timedelta(hours=6)).isoformat(timespec="minutes"),
+                                  "result": "阴性", "institution": "南沙区疾控中心"})
+                break
+        doses = rng.choice((0, 1, 2, 2, 3, 3, 3))
+        for dose in range(1, doses + 1):
+            day = (now - timedelta(days=400 - 120 * dose)).date()
+            vaccinations.append({"id_number": number, "dose": dose, "vaccinated_at": day.isoformat(),
+                                 "product": "北京生物新冠病毒灭活疫苗", "site": "南沙区接种点"})
+    counts = {}
+    for kind, rows in ((ingest.TESTS, tests), (ingest.VACCINATIONS, vaccinations)):
+        result = ingest.ingest_rows(db.session, kind, list(enumerate(rows, start=1)), source="demo")
+        counts[kind] = result.stored
+    return counts

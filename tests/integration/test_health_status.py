@@ -260,3 +260,34 @@ def test_unmatched_list_shows_hints_and_exports_only_the_unmatched(app, client, 
     audit = F.audits(app, "export", "Staff", before)
     assert len(audit) == 1 and audit[0]["rows"] == 2 and "bucket=unmatched" in audit[0]["detail"]
     assert matched
+
+
+def test_demo_data_fills_every_bucket_through_the_feed(app):
+    """`demo load` sends test records through the real ingest: a demo enterprise head sees most people within 24 hours and every bucket in use."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.security.scope import scope_for_user
+    from app.services.health import status
+    from models.enterprises import Enterprise
+    from models.health import FeedBatch
+    from models.users import SentinelUser
+
+    with app.app_context():
+        admin_user = db.session.execute(select(SentinelUser).filter_by(username="admin")).scalar_one()
+        demo_batches = db.session.execute(select(FeedBatch).filter_by(source="demo")).scalars().all()
+        assert {b.kind for b in demo_batches} == {"tests", "vaccinations"}
+        assert all(b.rejected == 0 and b.stored > 0 for b in demo_batches)
+        scope = scope_for_user(admin_user)
+        demo = db.session.execute(select(Enterprise.id).where(Enterprise.name.like("%示范企业%"))).scalars().all()
+        assert len(demo) == 20
+        totals = {code: 0 for code in ("24h", "48h", "72h", "over72h", "unmatched")}
+        people = 0
+        for enterprise_id in demo:
+            counts = status.bucket_counts(db.session, scope, enterprise_id)
+            assert sum(counts.counts.values()) == counts.total
+            people += counts.total
+            for code in totals:
+                totals[code] += counts.counts[code]
+        assert people >= 500 and totals["24h"] > people // 2
+        assert all(totals[code] > 0 for code in ("48h", "72h", "over72h", "unmatched"))
