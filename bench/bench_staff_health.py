@@ -18,10 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -133,32 +131,11 @@ def measure(app, sample_id: int) -> list[dict]:
 
 
 def run_backend(backend: str, n_staff: int) -> dict:
-    import psycopg
-
-    tmp = Path(tempfile.mkdtemp(prefix="sentinel-bench-"))
-    db_name = f"sentinel_bench_{base.RUN_ID}"
-    if backend == "postgresql":
-        with psycopg.connect(base.PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{db_name}"')
-        url = base.PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{db_name}"
-    else:
-        url = f"sqlite:///{tmp / 'bench.db'}"
-    try:
-        app = base.make_app(url, tmp / "instance")
+    with base.scratch_app(backend) as app:
         load_seconds = bulk_load(app, n_staff)
         sample = add_health(app)
         rows = measure(app, sample)
-        with app.app_context():
-            from app.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
-        return {"backend": backend, "staff": n_staff, "load_s": round(load_seconds, 1), "rows": rows}
-    finally:
-        if backend == "postgresql":
-            with psycopg.connect(base.PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        shutil.rmtree(tmp, ignore_errors=True)
+    return {"backend": backend, "staff": n_staff, "load_s": round(load_seconds, 1), "rows": rows}
 
 
 def main() -> int:

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,7 +159,10 @@ def run_sql(app, statements: list[str]) -> None:
         db.session.commit()
 
 
-def run_backend(backend: str, n_staff: int, want_explain: bool, extra_sql: list[str] = ()) -> dict:
+@contextmanager
+def scratch_app(backend: str):
+    """A fresh database of ``backend`` (PostgreSQL database or SQLite file) and an app on
+    it; the database and the temporary instance are removed afterwards."""
     import psycopg
 
     tmp = Path(tempfile.mkdtemp(prefix="sentinel-bench-"))
@@ -166,29 +170,34 @@ def run_backend(backend: str, n_staff: int, want_explain: bool, extra_sql: list[
     if backend == "postgresql":
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{db_name}"')
-        base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-        url = f"{base}/{db_name}"
+        server = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        url = f"{server}/{db_name}"
     else:
         url = f"sqlite:///{tmp / 'bench.db'}"
     try:
         app = make_app(url, tmp / "instance")
+        yield app
+        with app.app_context():
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if backend == "postgresql":
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_backend(backend: str, n_staff: int, want_explain: bool, extra_sql: list[str] = ()) -> dict:
+    with scratch_app(backend) as app:
         load_seconds = bulk_load(app, n_staff)
         if extra_sql:
             run_sql(app, extra_sql)
         rows = measure(app)
         if want_explain and backend == "postgresql":
             explain(app)
-        with app.app_context():
-            from app.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
-        return {"backend": backend, "staff": n_staff, "load_s": round(load_seconds, 1), "rows": rows}
-    finally:
-        if backend == "postgresql":
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        shutil.rmtree(tmp, ignore_errors=True)
+    return {"backend": backend, "staff": n_staff, "load_s": round(load_seconds, 1), "rows": rows}
 
 
 def _in_child(backend: str, args) -> dict:

@@ -20,11 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -236,34 +234,13 @@ def explain(app) -> None:
 
 
 def run_backend(backend: str, n_staff: int, want_explain: bool) -> dict:
-    import psycopg
-
-    tmp = Path(tempfile.mkdtemp(prefix="sentinel-bench-"))
-    db_name = f"sentinel_bench_{base.RUN_ID}"
-    if backend == "postgresql":
-        with psycopg.connect(base.PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{db_name}"')
-        url = base.PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{db_name}"
-    else:
-        url = f"sqlite:///{tmp / 'bench.db'}"
-    try:
-        app = base.make_app(url, tmp / "instance")
+    with base.scratch_app(backend) as app:
         load_seconds = bulk_load(app, n_staff)
         counts = add_health(app)
         if want_explain and backend == "postgresql":
             explain(app)
         rows = measure(app)
-        with app.app_context():
-            from app.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
-        return {"backend": backend, "staff_load_s": round(load_seconds, 1), "counts": counts, "rows": rows}
-    finally:
-        if backend == "postgresql":
-            with psycopg.connect(base.PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        shutil.rmtree(tmp, ignore_errors=True)
+    return {"backend": backend, "staff_load_s": round(load_seconds, 1), "counts": counts, "rows": rows}
 
 
 def main() -> int:
