@@ -300,7 +300,15 @@ def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: 
 def rebuild(session, chunk: int = REBUILD_CHUNK, progress: Optional[Callable[[int], None]] = None) -> dict:
     """Recompute every staff key's summary and tallies from the records, ``chunk`` keys
     per transaction, then remove rows of keys no staff member carries. Safe to run
-    twice or while feeds arrive. Returns ``{"keys", "orphans"}``."""
+    twice or while feeds arrive. Returns ``{"keys", "orphans"}``.
+
+    Starts with ANALYZE on PostgreSQL: right after a bulk load the planner's statistics
+    are stale and it sorts every record per chunk instead of probing the key index
+    (measured 562 s instead of 140 s for 200,000 keys over 5M records)."""
+    if is_pg(session):
+        session.execute(text("ANALYZE test_record"))
+        session.execute(text("ANALYZE vaccination_record"))
+        session.commit()
     total = session.execute(select(func.count(func.distinct(Staff.id_key)))).scalar_one() or 1
     last, done = "", 0
     while True:
