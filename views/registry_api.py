@@ -220,8 +220,10 @@ class StaffApi(ScopedApi):
         """
         from app.services.health import status as health_status
 
-        person = staff_service.read_detail(self.session, self.scope, pk)
-        return self.response(200, id=pk, result=health_status.person_health(self.session, person).to_dict())
+        result = staff_service.read_detail(
+            self.session, self.scope, pk, reading=lambda person: health_status.person_health(self.session, person).to_dict()
+        )
+        return self.response(200, id=pk, result=result)
 
     @expose("/", methods=["POST"])
     @protect()
