@@ -24,3 +24,10 @@ def purge_import_files() -> dict:
     from app.services.imports.files import purge_old
 
     return purge_old()
+
+
+def purge_attachments() -> dict:
+    """Message attachments whose download links have expired (app.notify.attachments)."""
+    from app.notify.attachments import purge_expired
+
+    return purge_expired()

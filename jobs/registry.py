@@ -35,6 +35,12 @@ def _purge_import_files():
     return purge_import_files()
 
 
+def _purge_attachments():
+    from jobs.maintenance import purge_attachments
+
+    return purge_attachments()
+
+
 def _stats_warm():
     from jobs.stats import warm
 
@@ -57,6 +63,8 @@ JOBS: dict[str, ScheduledJob] = {
         ScheduledJob("maintenance.purge_jobs", _purge_jobs, "30 3 * * *", "清理30天前的后台任务记录"),
         ScheduledJob("maintenance.purge_import_files", _purge_import_files, "40 3 * * *",
                      "清理过期的导入文件和导入失败明细"),
+        ScheduledJob("maintenance.purge_attachments", _purge_attachments, "45 3 * * *",
+                     "清理链接已过期的消息附件"),
         ScheduledJob("health.purge_tests", _health("purge_tests"), "5 0 * * *",
                      "清理超过保留期限（默认14天）的核酸检测记录"),
         ScheduledJob("health.rebuild_summaries", _health("rebuild_summaries"), "30 4 * * 0",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -27,6 +29,10 @@ PG_ADMIN = os.environ.get("SENTINEL_TEST_PG", "postgresql://postgres@127.0.0.1:5
 REDIS_URL = os.environ.get("SENTINEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "Sentinel#2026"
 RUN_ID = uuid.uuid4().hex[:10]
+# Everything the app writes under instance/ (generated secrets, attachments, import
+# files, embedded Redis) goes to a folder of this run, never the developer's instance/.
+INSTANCE_DIR = Path(tempfile.mkdtemp(prefix=f"sentinel-test-{RUN_ID}-"))
+os.environ["SENTINEL_INSTANCE_DIR"] = str(INSTANCE_DIR)
 
 
 def _create_pg_database() -> tuple[str, str]:
@@ -115,7 +121,6 @@ def app_overrides(database_url, redis_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(app_overrides):
-    os.environ.setdefault("SENTINEL_INSTANCE_DIR", str(Path(app_overrides["EXPORT_DIR"]).parent / "instance"))
     from flask_migrate import upgrade
 
     from app import create_app
@@ -192,3 +197,10 @@ def auth(client):
             return api_token(client, username, password)
 
     return Auth()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_instance_dir():
+    """This run's instance folder, removed at the end."""
+    yield INSTANCE_DIR
+    shutil.rmtree(INSTANCE_DIR, ignore_errors=True)

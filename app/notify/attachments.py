@@ -9,6 +9,7 @@ file (messenger groups have no accounts here), so links are only put in messages
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Optional, Union
@@ -74,3 +75,41 @@ def resolve(token: str) -> Optional[tuple[Path, str]]:
     if root not in target.parents or not target.is_file():
         return None
     return target, str(data.get("n") or target.name)
+
+
+def purge_expired() -> dict:
+    """Delete attachment files no link can reach any more: written more than
+    ``ATTACHMENT_LINK_HOURS`` + 24 hours ago, and named by no message that is still
+    waiting to be sent (its link is made when it is sent) or was sent less than
+    ``ATTACHMENT_LINK_HOURS`` ago. Safe to run twice."""
+    from datetime import timedelta
+
+    from sqlalchemy import or_, select
+
+    from app.extensions import db
+    from models.mixins import utcnow
+    from models.notify import STATUS_FAILED, STATUS_SENT, Message
+
+    root = attachments_dir()
+    if not root.is_dir():
+        return {"deleted": 0}
+    link_hours = float(current_app.config.get("ATTACHMENT_LINK_HOURS", 72))
+    cutoff = time.time() - (link_hours + 24) * 3600
+    needed = {
+        relative_path(p) for p in db.session.execute(
+            select(Message.attachment_path).where(
+                Message.attachment_path.is_not(None),
+                or_(Message.status.not_in((STATUS_SENT, STATUS_FAILED)),
+                    Message.sent_at > utcnow() - timedelta(hours=link_hours)),
+            )
+        ).scalars()
+    }
+    deleted = 0
+    for path in root.glob("*/*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff and str(path.relative_to(root)) not in needed:
+                path.unlink()
+                deleted += 1
+        except FileNotFoundError:
+            continue
+    return {"deleted": deleted}

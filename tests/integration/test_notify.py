@@ -239,3 +239,24 @@ def test_link_cannot_reach_files_outside_attachments(app, ctx, client):
 
     response = client.get(f"/files/{attachments.make_token('../sentinel.db')}")
     assert response.status_code == 404
+
+
+def test_daily_job_removes_attachments_whose_links_expired(app, ctx):
+    """Attachments older than their link lifetime go; a recent one, or one a message still needs (queued or just sent), stays."""
+    import os
+    import time
+
+    from app.notify import attachments
+    from jobs.runner import run_scheduled
+
+    root = attachments.attachments_dir()
+    expired, waiting, recent = (attachments.store_attachment(b"x", name) for name in ("a.xlsx", "b.xlsx", "c.xlsx"))
+    new_message(body="名单见附件", attachment_path=waiting, attachment_name="b.xlsx")
+    long_ago = time.time() - (app.config["ATTACHMENT_LINK_HOURS"] + 25) * 3600
+    for path in (expired, waiting):
+        os.utime(root / path, (long_ago, long_ago))
+
+    assert run_scheduled("maintenance.purge_attachments") == {"deleted": 1}
+    assert not (root / expired).exists()
+    assert (root / waiting).exists() and (root / recent).exists()
+    assert run_scheduled("maintenance.purge_attachments") == {"deleted": 0}
