@@ -78,19 +78,26 @@ def clean_redis() -> None:
 
 # --- measurement --------------------------------------------------------------------
 
-def timed(client, url: str, headers=None) -> tuple[float, float, dict]:
-    for _ in range(WARMUP):
+def sample(client, url: str, headers=None, warmup: int = None, n: int = None):
+    """Sorted server times (ms) of ``n`` requests after ``warmup``, and the last response."""
+    warmup, n = WARMUP if warmup is None else warmup, N if n is None else n
+    for _ in range(warmup):
         response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code, response.data[:300])
     samples = []
-    for _ in range(N):
+    for _ in range(n):
         started = time.perf_counter()
         response = client.get(url, headers=headers)
         samples.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
-    samples.sort()
+    return sorted(samples), response
+
+
+def timed(client, url: str, headers=None) -> tuple[float, float, dict]:
+    """Median and p95 (ms), and the last JSON answer."""
+    samples, response = sample(client, url, headers)
     info = response.get_json() if response.is_json else {}
-    return statistics.median(samples), samples[max(0, int(round(0.95 * N)) - 1)], info
+    return statistics.median(samples), samples[max(0, int(round(0.95 * len(samples))) - 1)], info
 
 
 def phone_prefix(app) -> str:
