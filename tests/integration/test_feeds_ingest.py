@@ -3,6 +3,7 @@ idempotence, per-row errors, whole-request refusals, the feed role, and the per-
 summary and daily tallies kept for registered staff only."""
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -252,6 +253,27 @@ def test_staff_registered_after_the_records_gets_a_summary(app, client, feed, ad
     assert response.status_code == 201, response.json
     assert summary_of(app, number)[1] == "negative"
     assert sum(t[1] for t in tallies_of(app, number)) == 1
+
+
+def test_staff_imported_after_their_records_are_matched_by_the_import(app, client, feed, admin_token, enterprise):
+    """An import of people whose records came first gives each of them a summary (test
+    or vaccination), none to a person without records, and leaves a person already
+    matched in another enterprise as the feed left them."""
+    tested, vaccinated, unseen, elsewhere = (F.id_number() for _ in range(4))
+    F.make_staff(app, F.make_enterprise(app, F.tag() + "别家"), F.tag(), elsewhere)
+    post(client, feed, [trow(tested, 10), trow(elsewhere, 30, "pending")])
+    post(client, feed, [{"id_number": vaccinated, "dose": 1, "vaccinated_at": "2021-05-01"}], VACCINES_URL)
+    before = summary_of(app, elsewhere)
+    lines = ["姓名,身份证号码,手机号码"] + [f"{F.tag()},{n},{F.phone()}" for n in (tested, vaccinated, unseen, elsewhere)]
+    response = client.post("/api/v1/staff/import", headers=admin_token, content_type="multipart/form-data", data={
+        "file": (io.BytesIO("\n".join(lines).encode()), "人员.csv"), "enterprise_id": enterprise})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert (response.json["created"], response.json["failed"]) == (4, 0)
+    assert summary_of(app, tested)[1] == "negative"
+    assert [t[1:] for t in tallies_of(app, tested)] == [(1, 1, 0, 0)]
+    assert summary_of(app, vaccinated)[2] == 1 and summary_of(app, vaccinated)[1] is None
+    assert summary_of(app, unseen) is None
+    assert summary_of(app, elsewhere) == before and before[1] == "pending"
 
 
 def test_vaccinations_update_doses_and_product_of_the_highest_dose(app, client, feed, enterprise):

@@ -132,22 +132,6 @@ _STAGE_VACCINES = ("identity VARCHAR(32), id_key VARCHAR(43), dose SMALLINT, vac
                    "product VARCHAR(100), site VARCHAR(100)")
 
 
-def _stage(session, table: str, columns: str, rows: list[tuple], sqlite_row=None) -> None:
-    summary.temp_table(session, table, columns)
-    if not rows:
-        return
-    names = [c.split()[0] for c in columns.split(", ")]
-    raw = session.connection().connection.driver_connection
-    if summary.is_pg(session):
-        with raw.cursor().copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" * len(names))
-        rows = rows if sqlite_row is None else [sqlite_row(r) for r in rows]
-        raw.cursor().executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
-
-
 def _now_param(now: datetime):
     return bindparam("now", value=now, type_=DateTime)
 
@@ -156,7 +140,7 @@ def store_vaccinations(session, stage_rows: list[tuple], now: datetime) -> tuple
     """Write staged vaccination rows; returns ``(inserted, matched staff keys)``."""
     if not stage_rows:
         return 0, 0
-    _stage(session, "feed_vstage", _STAGE_VACCINES, stage_rows,
+    summary.stage_rows(session, "feed_vstage", _STAGE_VACCINES, stage_rows,
            lambda r: (r[0], r[1], r[2], r[3].isoformat(), r[4], r[5]))  # SQLite: dates as ISO text
     cols = "identity, id_key, dose, vaccinated_at, product, site"
     if summary.is_pg(session):

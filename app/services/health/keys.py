@@ -128,12 +128,7 @@ def refresh_changed(session, keys: Iterable[Optional[str]], only_missing: bool =
     Returns how many keys were refreshed."""
     from app.services.health import summary
 
-    wanted = sorted({k for k in keys if k})
-    if wanted and only_missing:
-        wanted = summary.keys_without_summary(session, wanted)
-    if wanted:
-        summary.refresh_keys(session, wanted)
-    return len(wanted)
+    return summary.refresh_keys(session, keys, only_missing=only_missing)
 
 
 # -- a changed secret ---------------------------------------------------------------
@@ -203,14 +198,7 @@ def _bulk_update(session, updates: list[tuple]) -> None:
     """``(staff id, id_key, id_key_previous)`` rows written with one UPDATE … FROM."""
     from app.services.health import summary
 
-    summary.temp_table(session, "rekey_new", "id INTEGER PRIMARY KEY, k VARCHAR(43), p VARCHAR(43)")
-    raw = session.connection().connection.driver_connection
-    if summary.is_pg(session):
-        with raw.cursor().copy("COPY rekey_new (id, k, p) FROM STDIN") as copy:
-            for row in updates:
-                copy.write_row(row)
-    else:
-        raw.cursor().executemany("INSERT INTO rekey_new (id, k, p) VALUES (?, ?, ?)", updates)
+    summary.stage_rows(session, "rekey_new", "id INTEGER PRIMARY KEY, k VARCHAR(43), p VARCHAR(43)", updates)
     session.execute(text("UPDATE staff SET id_key = n.k, id_key_previous = n.p FROM rekey_new n WHERE staff.id = n.id"))
 
 

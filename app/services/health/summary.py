@@ -33,12 +33,12 @@ from flask import current_app
 from sqlalchemy import DateTime, bindparam, func, select, text
 
 from app.domain.health import utc_naive
-from models.health import HealthSummary
 from models.staff import Staff
 
 log = logging.getLogger(__name__)
 
 REBUILD_CHUNK = 5000
+ANALYZE_FROM = 1000  # staged rows from which a temporary table gets planner statistics
 LOCK_ID = 727_401  # pg_advisory_xact_lock key shared by ingest (shared) and refresh (exclusive)
 _TZ_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
 
@@ -75,6 +75,28 @@ def temp_table(session, name: str, columns: str) -> None:
     session.execute(text(f"DROP TABLE IF EXISTS {name}"))
     suffix = " ON COMMIT DROP" if is_pg(session) else ""
     session.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}){suffix}"))
+
+
+def stage_rows(session, table: str, columns: str, rows: list[tuple], sqlite_row=None) -> None:
+    """A fresh temporary ``table`` (``columns`` as in CREATE TABLE) filled with ``rows``:
+    COPY on PostgreSQL (then ANALYZE, so joins against it are planned for its real
+    size), one executemany on SQLite (``sqlite_row`` adapts a row first)."""
+    temp_table(session, table, columns)
+    if not rows:
+        return
+    names = [c.split()[0] for c in columns.split(", ")]
+    raw = session.connection().connection.driver_connection
+    if is_pg(session):
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            if len(rows) >= ANALYZE_FROM:
+                cursor.execute(f"ANALYZE {table}")
+    else:
+        marks = ", ".join("?" * len(names))
+        rows = rows if sqlite_row is None else [sqlite_row(r) for r in rows]
+        raw.cursor().executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
 
 
 def rotating(session) -> bool:
@@ -194,11 +216,10 @@ def sqlalchemy_executor(session, now: datetime):
 def apply_vaccinations(session, record_keys: Iterable[str]) -> int:
     """After vaccination records were stored under ``record_keys``: refresh the dose
     columns of the staff those keys belong to. Returns how many staff keys."""
-    temp_table(session, "hk_rkeys", "rkey VARCHAR(43) PRIMARY KEY")
-    rows = [{"k": k} for k in set(record_keys)]
+    rows = [(k,) for k in set(record_keys)]
     if not rows:
         return 0
-    session.execute(text("INSERT INTO hk_rkeys (rkey) VALUES (:k)"), rows)
+    stage_rows(session, "hk_rkeys", "rkey VARCHAR(43) PRIMARY KEY", rows)
     staff_keys = list(session.execute(text(
         "SELECT DISTINCT s.id_key FROM staff s JOIN hk_rkeys r ON r.rkey = s.id_key "
         "UNION SELECT DISTINCT s.id_key FROM staff s JOIN hk_rkeys r ON r.rkey = s.id_key_previous "
@@ -210,64 +231,74 @@ def apply_vaccinations(session, record_keys: Iterable[str]) -> int:
 
 
 # -- from the records ---------------------------------------------------------------
-def keys_without_summary(session, keys: list[str]) -> list[str]:
-    """Those of ``keys`` that have no HealthSummary row."""
-    have: set[str] = set()
-    for start in range(0, len(keys), REBUILD_CHUNK):
-        chunk = keys[start:start + REBUILD_CHUNK]
-        have.update(session.execute(select(HealthSummary.id_key).where(HealthSummary.id_key.in_(chunk))).scalars())
-    return [k for k in keys if k not in have]
-
-
-_PAIRS = ("WITH pairs AS (SELECT s.id_key AS skey, s.id_key AS rkey FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
+_PAIRS = ("INSERT INTO hk_pairs (skey, rkey) "
+          "SELECT s.id_key, s.id_key FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
           "UNION SELECT s.id_key, s.id_key_previous FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
-          "WHERE s.id_key_previous IS NOT NULL) ")
+          "WHERE s.id_key_previous IS NOT NULL")
+# Pairs whose record key has no record at all: nothing to compute for them (most keys
+# of people new to the registry).
+_PAIRS_WITHOUT_RECORDS = (
+    "DELETE FROM hk_pairs WHERE NOT EXISTS (SELECT 1 FROM test_record t WHERE t.id_key = hk_pairs.rkey) "
+    "AND NOT EXISTS (SELECT 1 FROM vaccination_record v WHERE v.id_key = hk_pairs.rkey)")
 
 
 def _latest_sql(session) -> str:
     """skey and the fields of its latest test record, as a subquery ``lt``."""
     if is_pg(session):  # one backward index probe on (id_key, sampled_at) per key
         return ("(SELECT DISTINCT ON (p.skey) p.skey, l.sampled_at, l.tested_at, l.result, l.institution "
-                " FROM pairs p CROSS JOIN LATERAL (SELECT t.sampled_at, t.tested_at, t.result, t.institution "
+                " FROM hk_pairs p CROSS JOIN LATERAL (SELECT t.sampled_at, t.tested_at, t.result, t.institution "
                 "   FROM test_record t WHERE t.id_key = p.rkey ORDER BY t.sampled_at DESC LIMIT 1) l "
                 " ORDER BY p.skey, l.sampled_at DESC) lt")
     return ("(SELECT skey, sampled_at, tested_at, result, institution FROM ("
             " SELECT p.skey, t.sampled_at, t.tested_at, t.result, t.institution, "
             " ROW_NUMBER() OVER (PARTITION BY p.skey ORDER BY t.sampled_at DESC) AS rn "
-            " FROM pairs p JOIN test_record t ON t.id_key = p.rkey) x WHERE rn = 1) lt")
+            " FROM hk_pairs p JOIN test_record t ON t.id_key = p.rkey) x WHERE rn = 1) lt")
 
 
 _VACCINES = (
     "(SELECT p.skey, min(CASE WHEN v.dose = 1 THEN v.vaccinated_at END) AS d1, "
     " min(CASE WHEN v.dose = 2 THEN v.vaccinated_at END) AS d2, "
     " min(CASE WHEN v.dose = 3 THEN v.vaccinated_at END) AS d3, max(v.dose) AS md "
-    " FROM pairs p JOIN vaccination_record v ON v.id_key = p.rkey GROUP BY p.skey) va "
+    " FROM hk_pairs p JOIN vaccination_record v ON v.id_key = p.rkey GROUP BY p.skey) va "
     "JOIN (SELECT skey, product FROM (SELECT p.skey, v.product, ROW_NUMBER() OVER "
     " (PARTITION BY p.skey ORDER BY v.dose DESC, v.vaccinated_at, v.identity) AS rn "
-    " FROM pairs p JOIN vaccination_record v ON v.id_key = p.rkey) y WHERE rn = 1) vp ON vp.skey = va.skey"
+    " FROM hk_pairs p JOIN vaccination_record v ON v.id_key = p.rkey) y WHERE rn = 1) vp ON vp.skey = va.skey"
 )
 
 
 def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: bool = True,
-                 locked: bool = False) -> int:
+                 locked: bool = False, only_missing: bool = False) -> int:
     """Recompute the summaries (and, with ``tests``, the tallies) of the staff keys
     ``keys`` from the stored records, in the caller's transaction. Keys that belong to
-    no staff member lose their tallies and their summary fields. Returns len(keys)."""
-    wanted = sorted({k for k in keys if k})
+    no staff member lose their tallies and their summary fields. ``only_missing``: skip
+    the keys that already have a summary (kept current by ingest since they are some
+    staff's key). Returns how many keys were refreshed."""
+    wanted = {k for k in keys if k}
     if not wanted:
         return 0
     if not locked:
         lock(session, shared=False)
     tune(session)
-    temp_table(session, "hk_keys", "skey VARCHAR(43) PRIMARY KEY")
-    session.execute(text("INSERT INTO hk_keys (skey) VALUES (:k)"), [{"k": k} for k in wanted])
+    stage_rows(session, "hk_keys", "skey VARCHAR(43) PRIMARY KEY", [(k,) for k in wanted])
+    count = len(wanted)
+    if only_missing:
+        count -= session.execute(text(
+            "DELETE FROM hk_keys WHERE skey IN (SELECT id_key FROM health_summary)")).rowcount or 0
+        if not count:
+            return 0
+    temp_table(session, "hk_pairs", "skey VARCHAR(43), rkey VARCHAR(43)")
+    pairs = session.execute(text(_PAIRS)).rowcount or 0
+    if only_missing and pairs:
+        pairs -= session.execute(text(_PAIRS_WITHOUT_RECORDS)).rowcount or 0
+    if is_pg(session) and pairs >= ANALYZE_FROM:
+        session.execute(text("ANALYZE hk_pairs"))
     in_keys = "id_key IN (SELECT skey FROM hk_keys)"
     if tests:
         session.execute(text(
             f"UPDATE health_summary SET last_sampled_at = NULL, last_tested_at = NULL, last_result = NULL, "
             f"last_institution = NULL WHERE {in_keys}"))
         session.execute(text(
-            _PAIRS + "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, "
+            "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, "
             "last_institution, max_dose, updated_at) "
             f"SELECT lt.skey, lt.sampled_at, lt.tested_at, lt.result, lt.institution, 0, :now FROM {_latest_sql(session)} "
             "WHERE true ON CONFLICT (id_key) DO UPDATE SET last_sampled_at = excluded.last_sampled_at, "
@@ -277,16 +308,16 @@ def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: 
         session.execute(text(f"DELETE FROM test_daily WHERE {in_keys}"))
         day = day_sql(session, "t.sampled_at")
         session.execute(text(
-            _PAIRS + "INSERT INTO test_daily (id_key, day, tests, negative, positive, pending) "
+            "INSERT INTO test_daily (id_key, day, tests, negative, positive, pending) "
             f"SELECT p.skey, {day}, {_COUNTS.format(r='t.result')} "
-            f"FROM pairs p JOIN test_record t ON t.id_key = p.rkey GROUP BY p.skey, {day}"
+            f"FROM hk_pairs p JOIN test_record t ON t.id_key = p.rkey GROUP BY p.skey, {day}"
         ))
     if vaccines:
         session.execute(text(
             f"UPDATE health_summary SET dose1_at = NULL, dose2_at = NULL, dose3_at = NULL, max_dose = 0, "
             f"product = NULL WHERE {in_keys}"))
         session.execute(text(
-            _PAIRS + "INSERT INTO health_summary (id_key, dose1_at, dose2_at, dose3_at, max_dose, product, updated_at) "
+            "INSERT INTO health_summary (id_key, dose1_at, dose2_at, dose3_at, max_dose, product, updated_at) "
             f"SELECT va.skey, va.d1, va.d2, va.d3, va.md, vp.product, :now FROM {_VACCINES} "
             "WHERE true ON CONFLICT (id_key) DO UPDATE SET dose1_at = excluded.dose1_at, "
             "dose2_at = excluded.dose2_at, dose3_at = excluded.dose3_at, max_dose = excluded.max_dose, "
@@ -294,7 +325,7 @@ def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: 
         ).bindparams(_now_param()))
     session.execute(text(
         f"DELETE FROM health_summary WHERE {in_keys} AND last_sampled_at IS NULL AND max_dose = 0"))
-    return len(wanted)
+    return count
 
 
 def rebuild(session, chunk: int = REBUILD_CHUNK, progress: Optional[Callable[[int], None]] = None) -> dict:
