@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.enterprises import Enterprise
@@ -17,9 +17,10 @@ class Staff(TimestampMixin, Model):
         UniqueConstraint("enterprise_id", "id_number", name="uq_staff_enterprise_id_number"),
         Index("ix_staff_id_number", "id_number"),
         Index("ix_staff_phone", "phone"),
-        Index("ix_staff_name", "name"),
+        # No index on name: the search matches names by "contains", which no B-tree serves.
         Index("ix_staff_id_key", "id_key"),
-        Index("ix_staff_id_key_previous", "id_key_previous"),
+        Index("ix_staff_id_key_previous", "id_key_previous",
+              postgresql_where=text("id_key_previous IS NOT NULL"), sqlite_where=text("id_key_previous IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
