@@ -66,3 +66,39 @@ def test_imported_people_carry_the_same_id_key_as_people_added_by_hand(app, clie
     assert {n: stored[n][6] for n in (ID_A, ID_X)} == expected and None not in expected.values()
     again = upload(client, "/api/v1/staff/import", admin, filled_staff_template(client, admin), enterprise_id=eid)
     assert again.json["updated"] == 2 and {n: _rows(app, eid)[n][6] for n in expected} == expected
+
+
+def test_awkward_text_is_stored_exactly_by_both_write_paths(app):
+    """Backslashes, tabs, line breaks, a literal \\N and JSON quotes survive the bulk
+    insert (streamed, several batches), the one-shot insert and the update unchanged."""
+    from app.extensions import db
+    from app.services.imports import store
+
+    eid = make_enterprise(app, "特殊字符" + tag())
+    awkward = ["王\\五", "地址\t甲\n乙\r丙", "\\N", "引号\"和\\反斜杠", None]
+    base = {"enterprise_id": eid, "id_type": "居民身份证", "category": None, "worker_kind": None,
+            "residence_type": None, "id_key": None, "id_key_previous": None}
+
+    def row(i, number, text):
+        return {**base, "name": f"{text or '空'}{i}", "id_number": number, "phone": None, "address": text,
+                "extras": {"备注": text, "n": i}}
+
+    streamed, later = [id_number() for _ in awkward], [id_number() for _ in awkward]
+    with app.app_context():
+        with store.InsertStream(db.session, Staff.__table__) as stream:
+            for start in range(0, len(awkward), 2):  # three batches of one stream
+                store.write_batch(stream, [row(i, streamed[i], awkward[i]) for i in range(start, min(start + 2, len(awkward)))])
+        db.session.commit()
+        db.session.remove()
+    _upsert(app, [row(i, n, t) for i, (n, t) in enumerate(zip(later, awkward))], [])
+    stored = _rows(app, eid)
+    for number in (streamed, later):
+        assert [stored[n][1] for n in number] == [f"{t or '空'}{i}" for i, t in enumerate(awkward)]
+        assert [stored[n][3] for n in number] == [{"备注": t, "n": i} for i, t in enumerate(awkward)]
+    updates = [{"row_id": stored[n][0], "address": t, "name": f"改{t}"} for n, t in zip(streamed, reversed(awkward))]
+    _upsert(app, [], updates)
+    stored = _rows(app, eid)
+    assert [stored[n][1] for n in streamed] == [f"改{t}" for t in reversed(awkward)]
+    addresses = in_db(app, lambda s: dict(s.execute(select(Staff.id_number, Staff.address)
+                                                    .where(Staff.id_number.in_(streamed))).all()))
+    assert [addresses[n] for n in streamed] == list(reversed(awkward))

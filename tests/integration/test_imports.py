@@ -152,6 +152,30 @@ def test_filled_template_imports_valid_rows_and_returns_failures(client, admin, 
     assert len(audits) == 1 and audits[0][0] == 2 and audits[0][1]["failed"] == 2
 
 
+def test_person_repeated_across_write_batches_keeps_the_last_row(client, admin, stored, monkeypatch):
+    """New rows are written in batches while the file is still being read; a person
+    whose row comes again batches later ends with the last row, counted once."""
+    from app.services.imports import store
+    from tests.integration import factories as F
+
+    monkeypatch.setattr(store, "BATCH_SIZE", 2)
+    eid = new_enterprise(client, admin)
+    numbers = [F.id_number() for _ in range(5)]
+    phones = [F.phone() for _ in range(6)]
+    rows = [("甲一", numbers[0], phones[0])] + [(f"乙{i}", n, phones[i]) for i, n in enumerate(numbers[1:4], 1)]
+    rows += [("甲二", numbers[0], phones[4]), ("丙", numbers[4], phones[5])]
+    content = "\n".join(["姓名,身份证号码,手机号码"] + [",".join(r) for r in rows]).encode()
+    data = {"file": (io.BytesIO(content), "人员.csv"), "enterprise_id": eid}
+    body = client.post("/api/v1/staff/import", data=data, headers=admin, content_type="multipart/form-data").json
+    assert (body["created"], body["updated"], body["duplicates"], body["failed"]) == (5, 0, 1, 0)
+    people = stored.staff(eid)
+    assert len(people) == 5 and people[numbers[0]][:2] == ("甲二", phones[4])
+    data = {"file": (io.BytesIO(content), "人员.csv"), "enterprise_id": eid}
+    again = client.post("/api/v1/staff/import", data=data, headers=admin, content_type="multipart/form-data").json
+    assert (again["created"], again["updated"], again["duplicates"]) == (0, 5, 1)
+    assert stored.staff(eid) == people
+
+
 def test_failure_workbook_is_only_for_the_importing_user(client, admin, auth):
     """Another user following the errors link gets 404, not the personal data in it."""
     eid = new_enterprise(client, admin)

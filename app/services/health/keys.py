@@ -121,14 +121,12 @@ def _keys_on_update(_mapper, _connection, target: Staff) -> None:
         _set_keys(target)
 
 
-def refresh_changed(session, keys: Iterable[Optional[str]], only_missing: bool = False) -> int:
+def refresh_changed(session, keys: Iterable[Optional[str]]) -> int:
     """After staff rows got new keys: build the summaries and tallies of those keys
-    from the stored records (``summary.refresh_keys``). ``only_missing``: skip keys that
-    already have a summary (kept current by ingest since they are some staff's key).
-    Returns how many keys were refreshed."""
+    from the stored records (``summary.refresh_keys``). Returns how many keys."""
     from app.services.health import summary
 
-    return summary.refresh_keys(session, keys, only_missing=only_missing)
+    return summary.refresh_keys(session, keys)
 
 
 # -- a changed secret ---------------------------------------------------------------

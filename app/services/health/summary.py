@@ -38,6 +38,7 @@ from models.staff import Staff
 log = logging.getLogger(__name__)
 
 REBUILD_CHUNK = 5000
+_HK_KEYS = "skey VARCHAR(43) PRIMARY KEY"
 ANALYZE_FROM = 1000  # staged rows from which a temporary table gets planner statistics
 LOCK_ID = 727_401  # pg_advisory_xact_lock key shared by ingest (shared) and refresh (exclusive)
 _TZ_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
@@ -235,11 +236,8 @@ _PAIRS = ("INSERT INTO hk_pairs (skey, rkey) "
           "SELECT s.id_key, s.id_key FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
           "UNION SELECT s.id_key, s.id_key_previous FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
           "WHERE s.id_key_previous IS NOT NULL")
-# Pairs whose record key has no record at all: nothing to compute for them (most keys
-# of people new to the registry).
-_PAIRS_WITHOUT_RECORDS = (
-    "DELETE FROM hk_pairs WHERE NOT EXISTS (SELECT 1 FROM test_record t WHERE t.id_key = hk_pairs.rkey) "
-    "AND NOT EXISTS (SELECT 1 FROM vaccination_record v WHERE v.id_key = hk_pairs.rkey)")
+_HAS_RECORDS = ("(EXISTS (SELECT 1 FROM test_record t WHERE t.id_key = {k}) "
+                "OR EXISTS (SELECT 1 FROM vaccination_record v WHERE v.id_key = {k}))")
 
 
 def _latest_sql(session) -> str:
@@ -267,29 +265,46 @@ _VACCINES = (
 
 
 def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: bool = True,
-                 locked: bool = False, only_missing: bool = False) -> int:
+                 locked: bool = False) -> int:
     """Recompute the summaries (and, with ``tests``, the tallies) of the staff keys
     ``keys`` from the stored records, in the caller's transaction. Keys that belong to
-    no staff member lose their tallies and their summary fields. ``only_missing``: skip
-    the keys that already have a summary (kept current by ingest since they are some
-    staff's key). Returns how many keys were refreshed."""
+    no staff member lose their tallies and their summary fields. Returns len(keys)."""
     wanted = {k for k in keys if k}
     if not wanted:
         return 0
     if not locked:
         lock(session, shared=False)
     tune(session)
-    stage_rows(session, "hk_keys", "skey VARCHAR(43) PRIMARY KEY", [(k,) for k in wanted])
-    count = len(wanted)
-    if only_missing:
-        count -= session.execute(text(
-            "DELETE FROM hk_keys WHERE skey IN (SELECT id_key FROM health_summary)")).rowcount or 0
-        if not count:
-            return 0
+    stage_rows(session, "hk_keys", _HK_KEYS, [(k,) for k in wanted])
+    _refresh_staged(session, tests, vaccines)
+    return len(wanted)
+
+
+def refresh_new_staff(session, enterprise_id: int, after_id: int) -> int:
+    """Summaries of the people just added to an enterprise (its staff rows with ids
+    above ``after_id``) whose keys have records but no summary yet, picked in SQL (most
+    new people have no record: nothing to compute for them). Returns how many keys."""
+    lock(session, shared=False)
+    tune(session)
+    temp_table(session, "hk_keys", _HK_KEYS)
+    count = session.execute(text(
+        "INSERT INTO hk_keys (skey) SELECT DISTINCT s.id_key FROM staff s "
+        "WHERE s.enterprise_id = :e AND s.id > :after AND s.id_key IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM health_summary h WHERE h.id_key = s.id_key) "
+        f"AND ({_HAS_RECORDS.format(k='s.id_key')} "
+        f"OR (s.id_key_previous IS NOT NULL AND {_HAS_RECORDS.format(k='s.id_key_previous')}))"),
+        {"e": enterprise_id, "after": after_id}).rowcount or 0
+    if count:
+        if is_pg(session) and count >= ANALYZE_FROM:
+            session.execute(text("ANALYZE hk_keys"))
+        _refresh_staged(session, True, True)
+    return count
+
+
+def _refresh_staged(session, tests: bool, vaccines: bool) -> None:
+    """``refresh_keys`` of the keys staged in ``hk_keys``."""
     temp_table(session, "hk_pairs", "skey VARCHAR(43), rkey VARCHAR(43)")
     pairs = session.execute(text(_PAIRS)).rowcount or 0
-    if only_missing and pairs:
-        pairs -= session.execute(text(_PAIRS_WITHOUT_RECORDS)).rowcount or 0
     if is_pg(session) and pairs >= ANALYZE_FROM:
         session.execute(text("ANALYZE hk_pairs"))
     in_keys = "id_key IN (SELECT skey FROM hk_keys)"
@@ -325,7 +340,6 @@ def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: 
         ).bindparams(_now_param()))
     session.execute(text(
         f"DELETE FROM health_summary WHERE {in_keys} AND last_sampled_at IS NULL AND max_dose = 0"))
-    return count
 
 
 def rebuild(session, chunk: int = REBUILD_CHUNK, progress: Optional[Callable[[int], None]] = None) -> dict:

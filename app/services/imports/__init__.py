@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -149,64 +149,167 @@ def _run(session, scope, kind, data, filename, enterprise_id, enterprise_type, d
         raise ImportRefused(err) from None
     lap("read")
     result = ImportResult(dry_run=dry_run)
-    winners: dict = {}
     failures: list[tuple[list, str]] = []
+    present = parsed.present
+    if hasattr(importer, "present_fields"):
+        present = importer.present_fields(present)
+    with_extras = any(k.startswith("extras.") for k in parsed.present)
     # Rows below the header (a template's formatted-but-empty rows included, so early
     # progress may lag): an estimate, not another pass over 100,000 rows.
     expected = max(parsed.last_row - parsed.header_row, 1)
+    # Known before reading (every row the import may update): new rows go to the
+    # database while the next ones are read, the server keeping its indexes meanwhile.
+    streamed = hasattr(importer, "stored")
+    known = importer.stored(with_extras) if streamed else None
+    try:
+        with store.InsertStream(session, importer.table) if streamed and not dry_run else nullcontext() as stream:
+            inserts = _Inserts(importer, stream, keep=not streamed and not dry_run)
+            valid = _valid_rows(parsed, importer, result, failures, report, expected)
+            hidden: set = set()
+            if known is None:  # the keys decide which stored rows to read: all rows first
+                valid = _last_of_each_key(valid, result)
+                known, hidden = importer.existing([key for key, _v, _n in valid], with_extras)
+            routes = _Routes(importer, known, hidden, present, inserts.add)
+            for key, values, number in valid:
+                routes.add(key, values, number)
+            inserts.flush()
+            lap("clean")
+        if stream is not None:
+            lap("insert end")  # the server finishing the streamed rows
+        result.duplicates += routes.duplicates
+        if routes.refused:  # their cells, for the failure workbook: one more pass, only then
+            failures.extend((row.original, routes.refused[row.number]) for row in parsed.rows
+                            if row.number in routes.refused)
+        headers = parsed.headers
+        del parsed  # the sheet's cells are not needed any more
+        updates = routes.updates(dry_run)
+        importer.before_write([], updates)
+        result.created, result.updated, result.failed = len(routes.new), routes.stored_updates, len(failures)
+        lap("match")
+        if failures:
+            content = write_failures(headers, failures)
+            result.errors_token, path = files.save_failures(content, scope.user_id, kind)
+            result.errors_file = str(path)
+        lap("failures")
+        if not dry_run:
+            _write(session, importer, inserts.rows, updates, result, filename, user, report, lap)
+    except BaseException:
+        session.rollback()
+        raise
+    report(100)
+    log.info("%s import of %d rows (%d new, %d updated, %d failed): %s", kind, result.total, result.created,
+             result.updated, result.failed, lap)
+    return result
+
+
+def _valid_rows(parsed, importer, result, failures, report, expected):
+    """(key, cleaned values, row number) of every valid row, in file order; a failed row
+    goes to ``failures`` with its message."""
     for row in parsed.rows:
         result.total += 1
+        if result.total % PROGRESS_EVERY == 0:
+            report(min(READ_SHARE, READ_SHARE * result.total // expected))
         try:
             key, values = importer.clean(row.values)
         except RowFailed as failed:
             failures.append((row.original, failed.message))
             continue
+        yield key, values, row.number  # not the cells: 100,000 of them weigh
+    report(READ_SHARE)
+
+
+def _last_of_each_key(valid, result) -> list[tuple]:
+    """The valid rows with only the last of each key, in the order of those last rows."""
+    winners: dict = {}
+    for key, values, number in valid:
         if winners.pop(key, None) is not None:
             result.duplicates += 1
-        winners[key] = (values, row.number)  # not the cells: 100,000 of them weigh
-        if result.total % PROGRESS_EVERY == 0:
-            report(min(READ_SHARE, READ_SHARE * result.total // expected))
-    report(READ_SHARE)
-    lap("clean")
+        winners[key] = (values, number)
+    return [(key, values, number) for key, (values, number) in winners.items()]
 
-    present = parsed.present
-    if hasattr(importer, "present_fields"):
-        present = importer.present_fields(present)
-    with_extras = any(k.startswith("extras.") for k in parsed.present)
-    existing, hidden = importer.existing(list(winners), with_extras)
-    inserts, updates, refused_rows = [], [], {}
-    for key in list(winners):  # popped one by one: a row's values become its write
-        values, number = winners.pop(key)
-        refused = str(MSG_EXISTS_ELSEWHERE) if key in hidden else importer.refuse(key, existing.get(key))
-        if refused:
-            refused_rows[number] = refused
-        elif key in existing:
-            row_id, old_extras = existing[key]
-            updates.append(importer.update_row(values, row_id, old_extras, present))
+
+class _Routes:
+    """Where each valid row goes. A key not seen before in the file is inserted unless
+    a stored row has it (then updated); a key seen before replaces that row's values:
+    the last row wins. A new key's repeated row becomes an update of the row inserted
+    for it, written after the inserts. ``refuse`` may fail a key (its last row)."""
+
+    def __init__(self, importer, known: dict, hidden: set, present: frozenset, insert: Callable[[dict], None]):
+        self.importer, self.known, self.hidden, self.present = importer, known, hidden, present
+        self.insert = insert
+        self.new: set = set()
+        self.stored: dict = {}  # key → (values, number): rows of stored keys
+        self.repeats: dict = {}  # key → values: later rows of new keys
+        self.refused_keys: dict = {}  # key → [number of its last row, message]
+        self.duplicates = 0
+
+    def add(self, key, values: dict, number: int) -> None:
+        if key in self.new:
+            self.repeats[key] = values
+        elif key in self.stored:
+            self.stored[key] = (values, number)
+        elif key in self.refused_keys:
+            self.refused_keys[key][0] = number
         else:
-            inserts.append(importer.insert_row(values))
-    if refused_rows:  # their cells, for the failure workbook: one more pass, only then
-        failures.extend((row.original, refused_rows[row.number]) for row in parsed.rows
-                        if row.number in refused_rows)
-    if hasattr(importer, "before_write"):
-        importer.before_write(inserts, updates)
-    result.created, result.updated, result.failed = len(inserts), len(updates), len(failures)
-    headers = parsed.headers
-    del parsed  # the sheet's cells are not needed while writing
-    lap("match")
+            refused = str(MSG_EXISTS_ELSEWHERE) if key in self.hidden else self.importer.refuse(key, self.known.get(key))
+            if refused:
+                self.refused_keys[key] = [number, refused]
+            elif key in self.known:
+                self.stored[key] = (values, number)
+            else:
+                self.new.add(key)
+                self.insert(self.importer.insert_row(values))
+            return
+        self.duplicates += 1
 
-    if failures:
-        content = write_failures(headers, failures)
-        result.errors_token, path = files.save_failures(content, scope.user_id, kind)
-        result.errors_file = str(path)
-    lap("failures")
+    @property
+    def refused(self) -> dict:
+        """Row number → message of the refused keys' last rows."""
+        return {number: message for number, message in self.refused_keys.values()}
 
-    if not dry_run:
-        _write(session, importer, inserts, updates, result, filename, user, report, lap)
-    report(100)
-    log.info("%s import of %d rows (%d new, %d updated, %d failed): %s", kind, result.total, result.created,
-             result.updated, result.failed, lap)
-    return result
+    @property
+    def stored_updates(self) -> int:
+        return len(self.stored)
+
+    def updates(self, dry_run: bool) -> list[dict]:
+        """Update rows: stored keys', then (written, so found now) repeated new keys'."""
+        out = []
+        for key, (values, _number) in self.stored.items():
+            row_id, old_extras = self.known[key]
+            out.append(self.importer.update_row(values, row_id, old_extras, self.present))
+        if self.repeats and not dry_run:
+            written, _hidden = self.importer.existing(list(self.repeats), False)
+            for key, values in self.repeats.items():
+                out.append(self.importer.update_row(values, written[key][0], None, self.present))
+        return out
+
+
+class _Inserts:
+    """New rows in batches of ``store.BATCH_SIZE``: keyed (``before_write``) and sent to
+    the open ``stream``, or kept (``keep``) for one write after the matching, or only
+    counted (a dry run)."""
+
+    def __init__(self, importer, stream, keep: bool):
+        self.importer, self.stream, self.keep = importer, stream, keep
+        self.rows: list[dict] = []
+        self._batch: list[dict] = []
+
+    def add(self, row: dict) -> None:
+        if self.stream is None and not self.keep:
+            return
+        self._batch.append(row)
+        if len(self._batch) >= store.BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        self.importer.before_write(batch, [])
+        if self.stream is not None:
+            store.write_batch(self.stream, batch)
+        else:
+            self.rows.extend(batch)
 
 
 class _Laps:
@@ -226,26 +329,23 @@ class _Laps:
 
 
 def _write(session, importer, inserts, updates, result, filename, user, report, lap=lambda _name: None) -> None:
-    """All rows and the audit row in one transaction; rolled back on any error."""
+    """The rows not streamed yet, the health follow-up and the audit row, then the one
+    commit; the caller rolls back on any error."""
     planned = max(len(inserts) + len(updates), 1)
 
     def on_batch(done: int) -> None:
         report(READ_SHARE + (99 - READ_SHARE) * done // planned)
 
-    try:
-        store.upsert(session, importer.table, inserts, updates, on_batch)
-        lap("write")
-        if hasattr(importer, "after_write"):
-            importer.after_write(session, inserts, updates)
-            lap("after_write")
-        audit.record(
-            "import", importer.entity, importer.entity_id, rows=result.created + result.updated,
-            after={"created": result.created, "updated": result.updated, "failed": result.failed,
-                   "total": result.total, "file": Path(filename or "").name[:200]},
-            detail=Path(filename or "").name, user=user,
-        )
-        session.commit()
-        lap("commit")
-    except BaseException:
-        session.rollback()
-        raise
+    store.upsert(session, importer.table, inserts, updates, on_batch)
+    lap("write")
+    if hasattr(importer, "after_write"):
+        importer.after_write(session)
+        lap("after_write")
+    audit.record(
+        "import", importer.entity, importer.entity_id, rows=result.created + result.updated,
+        after={"created": result.created, "updated": result.updated, "failed": result.failed,
+               "total": result.total, "file": Path(filename or "").name[:200]},
+        detail=Path(filename or "").name, user=user,
+    )
+    session.commit()
+    lap("commit")

@@ -22,6 +22,7 @@ from app.security import scope as S
 from app.services import lookups
 from app.services.errors import ServiceError
 from app.services.health import keys as health_keys
+from app.services.health import summary
 from app.services.imports.staff_rows import FastStaffRows
 from app.services.sheet_specs import EXTRA_PREFIX, enterprise_spec, extra_key, split_extras, staff_spec
 from app.sheets import cell_text
@@ -87,6 +88,12 @@ class BaseImporter:
         return None
 
     # -- writes ---------------------------------------------------------------------
+    def before_write(self, inserts: list[dict], updates: list[dict]) -> None:
+        """Complete rows about to be written (columns no cleaner sets)."""
+
+    def after_write(self, session) -> None:
+        """Follow-up in the import's transaction once every row is written."""
+
     def insert_row(self, values: dict) -> dict:
         if values.keys() == self._field_set:  # the cleaner's dict is the row: no copy
             return values
@@ -121,6 +128,7 @@ class StaffImporter(BaseImporter):
         self.decl = lookups.declaration(self.enterprise.type)
         self.spec = staff_spec(self.decl)
         self.fast = FastStaffRows(self.decl)
+        self.last_id = 0
 
     def clean(self, values: dict):
         clean = self.fast(values)  # the usual valid row; None: the full cleaner decides
@@ -132,30 +140,29 @@ class StaffImporter(BaseImporter):
         return clean["id_number"], clean
 
     def before_write(self, inserts: list[dict], updates: list[dict]) -> None:
-        """The ID keys of the Core rows (no mapper event sets them), in one pass."""
+        """The ID keys of new Core rows (no mapper event sets them). An update keeps its
+        ID number (the key it was found by), so its ID keys stay as they are."""
         health_keys.row_keys(inserts)
-        health_keys.row_keys(updates)
 
-    def after_write(self, session, inserts: list[dict], updates: list[dict]) -> None:
-        """Summaries of the keys that had none yet (a person new to the registry)."""
-        # An update keeps its key (same enterprise, same ID number): only new rows bring
-        # keys that may lack a summary.
-        health_keys.refresh_changed(session, (r.get("id_key") for r in inserts), only_missing=True)
+    def after_write(self, session) -> None:
+        """Summaries of the new rows' keys that had none yet (people new to the
+        registry; an update keeps its key: same enterprise, same ID number)."""
+        summary.refresh_new_staff(session, self.enterprise.id, self.last_id)
+
+    def stored(self, with_extras: bool) -> dict:
+        """id_number → (id, extras) of every person of the enterprise: known before the
+        file is read, so new rows can be written while the rest is still being read.
+        Notes the highest staff id too: every row this import adds gets a higher one."""
+        self.last_id = self.session.execute(select(func.max(Staff.id))).scalar() or 0
+        cols = [Staff.id, Staff.id_number] + ([Staff.extras] if with_extras else [])
+        rows = self.session.execute(select(*cols).where(Staff.enterprise_id == self.enterprise.id))
+        return {row.id_number: (row.id, row.extras if with_extras else None) for row in rows}
 
     def existing(self, keys: list, with_extras: bool):
-        """key → (id, extras) of the enterprise's stored people among ``keys``; no key is
-        ever refused (the enterprise itself is in scope). A large import reads the
-        enterprise's people in one query instead of thousands of IN lists."""
+        """key → (id, extras) of the enterprise's stored people among ``keys`` (the few
+        repeated ones: a whole import's are read by ``stored``); none is ever refused."""
         cols = [Staff.id, Staff.id_number] + ([Staff.extras] if with_extras else [])
         found = {}
-        stored = self.session.execute(
-            select(func.count()).select_from(Staff).where(Staff.enterprise_id == self.enterprise.id)).scalar_one()
-        if stored <= max(4 * len(keys), 2 * CHUNK):
-            wanted = set(keys)
-            for row in self.session.execute(select(*cols).where(Staff.enterprise_id == self.enterprise.id)):
-                if row.id_number in wanted:
-                    found[row.id_number] = (row.id, row.extras if with_extras else None)
-            return found, set()
         for chunk in _chunks(keys):
             stmt = select(*cols).where(Staff.enterprise_id == self.enterprise.id, Staff.id_number.in_(chunk))
             for row in self.session.execute(stmt):

@@ -20,12 +20,14 @@ anything raised, so a crash leaves none of the import.
 from __future__ import annotations
 
 import itertools
+import json
+from contextlib import ExitStack
 from operator import itemgetter
 from typing import Callable, Iterable, Optional
 
 from sqlalchemy import JSON
 
-BATCH_SIZE = 10000
+BATCH_SIZE = 5000
 _temp_names = itertools.count(1)
 
 
@@ -132,14 +134,60 @@ class _Write:
                            .format(sql.SQL(table_sql), sets, sql.Identifier(self.temp), changed))
 
 
+class InsertStream:
+    """Inserts written as they come, batch by batch, in the caller's transaction. On
+    PostgreSQL one ``COPY`` stays open from the first batch to ``__exit__``: the server
+    stores rows and maintains the indexes while the caller prepares the next ones
+    (nothing else may use the connection meanwhile). Elsewhere each batch is one
+    ``executemany``. Every batch has the key set of the first."""
+
+    def __init__(self, session, table):
+        self.session, self.table = session, table
+        self.statement: Optional[_Write] = None
+        self._stack = ExitStack()
+        self._copy = None
+
+    def __enter__(self) -> "InsertStream":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return self._stack.__exit__(*exc)  # ends the COPY: waits for the server, or aborts it
+
+    def run(self, rows: list[dict]) -> None:
+        keys = tuple(sorted(rows[0]))
+        if self.statement is None:
+            self.statement = _Write(self.session, self.table, keys, update=False)
+        elif keys != tuple(self.statement.columns):
+            raise ValueError(f"rows of another shape in one insert stream: {keys}")
+        params = self.statement.tuples(rows)
+        if self.statement.dialect.name != "postgresql":
+            self.statement._run_generic(params)
+            return
+        if self._copy is None:
+            from psycopg import sql
+
+            cursor = self._stack.enter_context(self.statement._cursor())
+            names = sql.SQL(", ").join(sql.Identifier(n) for n in self.statement.names)
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(self.table.name), names)
+            self._copy = self._stack.enter_context(cursor.copy(statement))
+        for row in params:
+            self._copy.write_row(row)
+
+
 def _processor(column, dialect) -> Optional[Callable]:
-    """The column type's bind processor for ``dialect`` (None: values pass as they are);
-    an empty dict, the usual ``extras``, is serialised once."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if process is None or not isinstance(column.type, JSON):
-        return process
-    empty = process({})
-    return lambda value: empty if type(value) is dict and not value else process(value)
+    """The column type's bind processor for ``dialect`` (None: values pass as they are).
+    JSON becomes its text once per value (an empty dict, the usual ``extras``, once per
+    import): on PostgreSQL COPY takes that text, where the driver's JSON wrapper would be
+    serialised again row by row."""
+    if isinstance(column.type, JSON) and dialect.name == "postgresql":
+        serialise = getattr(dialect, "_json_serializer", None) or json.dumps
+    else:
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None or not isinstance(column.type, JSON):
+            return process
+        serialise = process
+    empty = serialise({})
+    return lambda value: empty if type(value) is dict and not value else serialise(value)
 
 
 def _defaults(table, present: list[str]) -> dict:
@@ -173,6 +221,11 @@ def _on_update(table, present: list[str]) -> dict:
 def _write_batch(session, statement: _Write, rows: list[dict]) -> None:
     """One driver call; module-level so a test can make it fail after the first batch."""
     statement.run(rows)
+
+
+def write_batch(stream: InsertStream, rows: list[dict]) -> None:
+    """One batch of an insert stream (through ``_write_batch``, as every batch goes)."""
+    _write_batch(stream.session, stream, rows)
 
 
 def _batches(rows: list[dict]) -> Iterable[list[dict]]:
