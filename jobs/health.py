@@ -42,6 +42,18 @@ def rekey_job() -> dict:
 
 
 @with_app_context
+def match_new_staff(enterprise_id: int, after_id: int) -> dict:
+    """RQ job, queued by a large staff import: health summaries of the people it added
+    (staff of ``enterprise_id`` above ``after_id`` that have records but no summary)."""
+    from app.extensions import db
+    from app.services.health.summary import refresh_new_staff
+
+    matched = refresh_new_staff(db.session, int(enterprise_id), int(after_id))
+    db.session.commit()
+    return {"matched": matched}
+
+
+@with_app_context
 def rebuild_job() -> dict:
     """RQ job: ``rebuild_summaries`` with progress."""
     from app.extensions import db

@@ -276,6 +276,37 @@ def test_staff_imported_after_their_records_are_matched_by_the_import(app, clien
     assert summary_of(app, elsewhere) == before and before[1] == "pending"
 
 
+def test_many_imported_people_are_matched_by_a_job_right_after_the_import(app, client, feed, admin_token,
+                                                                          enterprise, monkeypatch):
+    """Above the inline limit the import commits the people and queues the matching;
+    the job gives them their summaries and running it again changes nothing."""
+    from rq import SimpleWorker
+
+    from app.queue import get_queue
+    from app.services.imports import importers
+
+    monkeypatch.setattr(importers, "INLINE_MATCH", 1)
+    tested, unseen = F.id_number(), F.id_number()
+    post(client, feed, [trow(tested, 5, "positive")])
+    lines = ["姓名,身份证号码,手机号码"] + [f"{F.tag()},{n},{F.phone()}" for n in (tested, unseen)]
+    response = client.post("/api/v1/staff/import", headers=admin_token, content_type="multipart/form-data", data={
+        "file": (io.BytesIO("\n".join(lines).encode()), "人员.csv"), "enterprise_id": enterprise})
+    assert response.status_code == 200 and response.json["created"] == 2, response.get_data(as_text=True)
+    job_id = response.json["health_job"]
+    assert job_id and summary_of(app, tested) is None  # stored, not matched yet
+    with app.app_context():
+        queue = get_queue()
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    status = client.get(f"/api/v1/jobs/{job_id}", headers=admin_token).json
+    assert status["status"] == "finished" and status["result"] == {"matched": 1}
+    assert summary_of(app, tested)[1] == "positive" and summary_of(app, unseen) is None
+    from jobs.health import match_new_staff
+
+    with app.app_context():
+        assert match_new_staff(enterprise, 0) == {"matched": 0}
+    assert summary_of(app, tested)[1] == "positive" and [t[1:] for t in tallies_of(app, tested)] == [(1, 0, 1, 0)]
+
+
 def test_vaccinations_update_doses_and_product_of_the_highest_dose(app, client, feed, enterprise):
     """Doses are recorded per staff key; the product shown is that of the highest dose."""
     number = F.id_number()

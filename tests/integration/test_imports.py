@@ -341,3 +341,20 @@ def test_import_page_shows_the_summary_and_the_failure_link(client, auth, admin,
     link = text.split('id="import-errors-link" href="')[1].split('"')[0]
     assert client.get(link).status_code == 200
     assert set(stored.staff(eid)) == {ID_A, ID_X}
+    assert '<p id="import-health-note">' not in text  # two people: matched within the import
+
+
+def test_import_page_says_when_many_new_people_are_matched_in_the_background(client, auth, admin, monkeypatch):
+    """Above the inline limit the page tells the user the health data follows shortly."""
+    from app.services.imports import importers
+
+    monkeypatch.setattr(importers, "INLINE_MATCH", 1)
+    eid = new_enterprise(client, admin)
+    content = filled_staff_template(client, admin)
+    auth.login("admin")
+    page = client.get(f"/import/staff/?enterprise_id={eid}")
+    response = client.post("/import/staff/", data={
+        "csrf_token": csrf_from(page.data), "enterprise_id": str(eid),
+        "file": (io.BytesIO(content), "人员.xlsx")}, content_type="multipart/form-data")
+    text = response.get_data(as_text=True)
+    assert "新增 2 条" in text and '<p id="import-health-note">新增人员较多，核酸和疫苗数据正在后台匹配' in text

@@ -236,17 +236,15 @@ _PAIRS = ("INSERT INTO hk_pairs (skey, rkey) "
           "SELECT s.id_key, s.id_key FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
           "UNION SELECT s.id_key, s.id_key_previous FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
           "WHERE s.id_key_previous IS NOT NULL")
-_HAS_RECORDS = ("(EXISTS (SELECT 1 FROM test_record t WHERE t.id_key = {k}) "
-                "OR EXISTS (SELECT 1 FROM vaccination_record v WHERE v.id_key = {k}))")
-
 
 def _latest_sql(session) -> str:
-    """skey and the fields of its latest test record, as a subquery ``lt``."""
-    if is_pg(session):  # one backward index probe on (id_key, sampled_at) per key
-        return ("(SELECT DISTINCT ON (p.skey) p.skey, l.sampled_at, l.tested_at, l.result, l.institution "
-                " FROM hk_pairs p CROSS JOIN LATERAL (SELECT t.sampled_at, t.tested_at, t.result, t.institution "
-                "   FROM test_record t WHERE t.id_key = p.rkey ORDER BY t.sampled_at DESC LIMIT 1) l "
-                " ORDER BY p.skey, l.sampled_at DESC) lt")
+    """skey and the fields of its latest test record, as a subquery ``lt``. A plain join
+    (not a probe per key): the planner may hash-join a large key set with one scan of
+    the records, where per-key probes would visit every daily partition's index."""
+    if is_pg(session):
+        return ("(SELECT DISTINCT ON (p.skey) p.skey, t.sampled_at, t.tested_at, t.result, t.institution "
+                " FROM hk_pairs p JOIN test_record t ON t.id_key = p.rkey "
+                " ORDER BY p.skey, t.sampled_at DESC) lt")
     return ("(SELECT skey, sampled_at, tested_at, result, institution FROM ("
             " SELECT p.skey, t.sampled_at, t.tested_at, t.result, t.institution, "
             " ROW_NUMBER() OVER (PARTITION BY p.skey ORDER BY t.sampled_at DESC) AS rn "
@@ -281,37 +279,47 @@ def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: 
 
 
 def refresh_new_staff(session, enterprise_id: int, after_id: int) -> int:
-    """Summaries of the people just added to an enterprise (its staff rows with ids
-    above ``after_id``) whose keys have records but no summary yet, picked in SQL (most
-    new people have no record: nothing to compute for them). Returns how many keys."""
+    """Summaries of the people added to an enterprise (its staff rows with ids above
+    ``after_id``) whose keys have records but no summary yet, picked in SQL (people
+    without a record need nothing). Safe to run twice. Returns how many keys."""
     lock(session, shared=False)
     tune(session)
-    temp_table(session, "hk_keys", _HK_KEYS)
-    count = session.execute(text(
-        "INSERT INTO hk_keys (skey) SELECT DISTINCT s.id_key FROM staff s "
+    temp_table(session, "hk_new", "k VARCHAR(43), p VARCHAR(43)")
+    new = session.execute(text(
+        "INSERT INTO hk_new (k, p) SELECT s.id_key, s.id_key_previous FROM staff s "
         "WHERE s.enterprise_id = :e AND s.id > :after AND s.id_key IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM health_summary h WHERE h.id_key = s.id_key) "
-        f"AND ({_HAS_RECORDS.format(k='s.id_key')} "
-        f"OR (s.id_key_previous IS NOT NULL AND {_HAS_RECORDS.format(k='s.id_key_previous')}))"),
+        "AND NOT EXISTS (SELECT 1 FROM health_summary h WHERE h.id_key = s.id_key)"),
         {"e": enterprise_id, "after": after_id}).rowcount or 0
+    if not new:
+        return 0
+    if is_pg(session) and new >= ANALYZE_FROM:
+        session.execute(text("ANALYZE hk_new"))
+    columns = ("k", "p") if session.execute(text("SELECT 1 FROM hk_new WHERE p IS NOT NULL LIMIT 1")).first() else ("k",)
+    temp_table(session, "hk_keys", _HK_KEYS)
+    # One semi-join per record table and key column (no OR: the planner may hash them).
+    count = session.execute(text("INSERT INTO hk_keys (skey) " + " UNION ".join(
+        f"SELECT n.k FROM hk_new n WHERE EXISTS (SELECT 1 FROM {table} r WHERE r.id_key = n.{column})"
+        for table in ("test_record", "vaccination_record") for column in columns))).rowcount or 0
     if count:
         if is_pg(session) and count >= ANALYZE_FROM:
             session.execute(text("ANALYZE hk_keys"))
-        _refresh_staged(session, True, True)
+        _refresh_staged(session, True, True, fresh=True)
     return count
 
 
-def _refresh_staged(session, tests: bool, vaccines: bool) -> None:
-    """``refresh_keys`` of the keys staged in ``hk_keys``."""
+def _refresh_staged(session, tests: bool, vaccines: bool, fresh: bool = False) -> None:
+    """``refresh_keys`` of the keys staged in ``hk_keys``; ``fresh``: none of them has a
+    summary yet (nothing to reset first)."""
     temp_table(session, "hk_pairs", "skey VARCHAR(43), rkey VARCHAR(43)")
     pairs = session.execute(text(_PAIRS)).rowcount or 0
     if is_pg(session) and pairs >= ANALYZE_FROM:
         session.execute(text("ANALYZE hk_pairs"))
     in_keys = "id_key IN (SELECT skey FROM hk_keys)"
     if tests:
-        session.execute(text(
-            f"UPDATE health_summary SET last_sampled_at = NULL, last_tested_at = NULL, last_result = NULL, "
-            f"last_institution = NULL WHERE {in_keys}"))
+        if not fresh:
+            session.execute(text(
+                f"UPDATE health_summary SET last_sampled_at = NULL, last_tested_at = NULL, last_result = NULL, "
+                f"last_institution = NULL WHERE {in_keys}"))
         session.execute(text(
             "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, "
             "last_institution, max_dose, updated_at) "
@@ -328,9 +336,10 @@ def _refresh_staged(session, tests: bool, vaccines: bool) -> None:
             f"FROM hk_pairs p JOIN test_record t ON t.id_key = p.rkey GROUP BY p.skey, {day}"
         ))
     if vaccines:
-        session.execute(text(
-            f"UPDATE health_summary SET dose1_at = NULL, dose2_at = NULL, dose3_at = NULL, max_dose = 0, "
-            f"product = NULL WHERE {in_keys}"))
+        if not fresh:
+            session.execute(text(
+                f"UPDATE health_summary SET dose1_at = NULL, dose2_at = NULL, dose3_at = NULL, max_dose = 0, "
+                f"product = NULL WHERE {in_keys}"))
         session.execute(text(
             "INSERT INTO health_summary (id_key, dose1_at, dose2_at, dose3_at, max_dose, product, updated_at) "
             f"SELECT va.skey, va.d1, va.d2, va.d3, va.md, vp.product, :now FROM {_VACCINES} "

@@ -53,6 +53,7 @@ class ImportResult:
     dry_run: bool = False
     errors_token: Optional[str] = None
     errors_file: Optional[str] = None
+    health_job: Optional[str] = None  # the job matching many new people to health records
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -349,3 +350,4 @@ def _write(session, importer, inserts, updates, result, filename, user, report, 
     )
     session.commit()
     lap("commit")
+    result.health_job = importer.after_commit()

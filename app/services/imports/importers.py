@@ -10,7 +10,8 @@ finds an existing enterprise outside the user's scope fails instead of touching 
 """
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Optional
 
 from sqlalchemy import func, select
 
@@ -33,6 +34,8 @@ from models.staff import Staff
 
 RAW_KEYS = {"id_number", "phone", "head_phone", "credit_code"}  # cleaners need the raw cell
 CHUNK = 1000
+INLINE_MATCH = 2000  # new people matched to health records in the import's transaction
+log = logging.getLogger(__name__)
 MSG_OUT_OF_SCOPE = _("所属镇街或主体类型不在您的管辖范围内，无法导入")
 MSG_EXISTS_ELSEWHERE = _("同名企业已存在于该镇街，且不在您的管辖范围内，无法导入")
 
@@ -94,6 +97,10 @@ class BaseImporter:
     def after_write(self, session) -> None:
         """Follow-up in the import's transaction once every row is written."""
 
+    def after_commit(self) -> Optional[str]:
+        """Follow-up once the import is committed; the id of a job it queued, if any."""
+        return None
+
     def insert_row(self, values: dict) -> dict:
         if values.keys() == self._field_set:  # the cleaner's dict is the row: no copy
             return values
@@ -129,6 +136,7 @@ class StaffImporter(BaseImporter):
         self.spec = staff_spec(self.decl)
         self.fast = FastStaffRows(self.decl)
         self.last_id = 0
+        self.inserted = 0
 
     def clean(self, values: dict):
         clean = self.fast(values)  # the usual valid row; None: the full cleaner decides
@@ -143,11 +151,27 @@ class StaffImporter(BaseImporter):
         """The ID keys of new Core rows (no mapper event sets them). An update keeps its
         ID number (the key it was found by), so its ID keys stay as they are."""
         health_keys.row_keys(inserts)
+        self.inserted += len(inserts)
 
     def after_write(self, session) -> None:
-        """Summaries of the new rows' keys that had none yet (people new to the
-        registry; an update keeps its key: same enterprise, same ID number)."""
-        summary.refresh_new_staff(session, self.enterprise.id, self.last_id)
+        """Summaries of the new people's keys that had none yet (an update keeps its
+        key: same enterprise, same ID number), in the import's transaction — unless
+        there are many new people: matching them scans the record tables (seconds at
+        100,000 people with records), so a job does it right after the commit."""
+        if 0 < self.inserted <= INLINE_MATCH:
+            summary.refresh_new_staff(session, self.enterprise.id, self.last_id)
+
+    def after_commit(self) -> Optional[str]:
+        if self.inserted <= INLINE_MATCH:
+            return None
+        from app.queue import enqueue
+
+        try:
+            return enqueue("jobs.health.match_new_staff", self.enterprise.id, self.last_id,
+                           job_kind="health.match_new_staff", user_id=self.scope.user_id)
+        except Exception:  # the people are stored; the weekly rebuild matches them anyway
+            log.exception("could not queue the health matching of %d imported people", self.inserted)
+            return None
 
     def stored(self, with_extras: bool) -> dict:
         """id_number → (id, extras) of every person of the enterprise: known before the
