@@ -102,3 +102,27 @@ def test_awkward_text_is_stored_exactly_by_both_write_paths(app):
     addresses = in_db(app, lambda s: dict(s.execute(select(Staff.id_number, Staff.address)
                                                     .where(Staff.id_number.in_(streamed))).all()))
     assert [addresses[n] for n in streamed] == list(reversed(awkward))
+
+
+def test_a_database_error_in_a_streamed_batch_reaches_the_caller_and_nothing_is_kept(app):
+    """A batch the database refuses (here a person without a name) fails the whole
+    stream in the caller, wherever the batch was sent from; after the rollback none of
+    the batches, before or after it, is stored."""
+    import pytest
+
+    from app.extensions import db
+    from app.services.imports import store
+
+    eid = make_enterprise(app, "写入失败" + tag())
+    base = {"enterprise_id": eid, "id_type": "居民身份证", "category": None, "worker_kind": None, "residence_type": None,
+            "address": None, "phone": None, "extras": {}, "id_key": None, "id_key_previous": None}
+    batches = [[{**base, "name": name, "id_number": id_number()}] for name in ("甲", None, "乙", "丙")]
+    with app.app_context():
+        with pytest.raises(Exception) as caught:
+            with store.InsertStream(db.session, Staff.__table__) as stream:
+                for batch in batches:
+                    store.write_batch(stream, batch)
+        db.session.rollback()
+        db.session.remove()
+    assert "name" in str(caught.value).lower()
+    assert _rows(app, eid) == {}

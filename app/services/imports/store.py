@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from contextlib import ExitStack
+import queue
+import threading
 from operator import itemgetter
 from typing import Callable, Iterable, Optional
 
 from sqlalchemy import JSON
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 10000
 _temp_names = itertools.count(1)
 
 
@@ -135,23 +136,33 @@ class _Write:
 
 
 class InsertStream:
-    """Inserts written as they come, batch by batch, in the caller's transaction. On
-    PostgreSQL one ``COPY`` stays open from the first batch to ``__exit__``: the server
-    stores rows and maintains the indexes while the caller prepares the next ones
-    (nothing else may use the connection meanwhile). Elsewhere each batch is one
-    ``executemany``. Every batch has the key set of the first."""
+    """Inserts written as they come, batch by batch, in the caller's transaction.
+
+    On PostgreSQL a thread of its own sends each batch as one ``COPY`` while the caller
+    prepares the next: the server stores the rows, maintains the indexes and runs the
+    foreign-key checks (queued to the end of each statement) meanwhile, and the caller
+    waits only for the last batch. The thread uses the session's connection, which
+    nothing else may use until ``__exit__``; an error there is raised in the caller at
+    the next batch or at ``__exit__``. Elsewhere each batch is one ``executemany`` in
+    the caller's thread. Every batch has the key set of the first."""
 
     def __init__(self, session, table):
         self.session, self.table = session, table
         self.statement: Optional[_Write] = None
-        self._stack = ExitStack()
-        self._copy = None
+        self._queue: Optional[queue.Queue] = None
+        self._thread: Optional[threading.Thread] = None
+        self._error: Optional[BaseException] = None
 
     def __enter__(self) -> "InsertStream":
         return self
 
-    def __exit__(self, *exc) -> bool:
-        return self._stack.__exit__(*exc)  # ends the COPY: waits for the server, or aborts it
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+        if exc_type is None and self._error is not None:
+            raise self._error
+        return False
 
     def run(self, rows: list[dict]) -> None:
         keys = tuple(sorted(rows[0]))
@@ -163,15 +174,29 @@ class InsertStream:
         if self.statement.dialect.name != "postgresql":
             self.statement._run_generic(params)
             return
-        if self._copy is None:
-            from psycopg import sql
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            self._queue = queue.Queue(maxsize=2)  # the caller stays at most two batches ahead
+            self._thread = threading.Thread(target=self._send, name="import-copy", daemon=True)
+            self._thread.start()
+        self._queue.put(params)
 
-            cursor = self._stack.enter_context(self.statement._cursor())
-            names = sql.SQL(", ").join(sql.Identifier(n) for n in self.statement.names)
-            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(self.table.name), names)
-            self._copy = self._stack.enter_context(cursor.copy(statement))
-        for row in params:
-            self._copy.write_row(row)
+    def _send(self) -> None:
+        from psycopg import sql
+
+        names = sql.SQL(", ").join(sql.Identifier(n) for n in self.statement.names)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(self.table.name), names)
+        with self.statement._cursor() as cursor:
+            while (params := self._queue.get()) is not None:
+                if self._error is not None:
+                    continue  # drained until the caller stops
+                try:
+                    with cursor.copy(statement) as copy:
+                        for row in params:
+                            copy.write_row(row)
+                except BaseException as err:  # noqa: BLE001 - handed to the caller
+                    self._error = err
 
 
 def _processor(column, dialect) -> Optional[Callable]:
