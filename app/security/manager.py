@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import flash, g, redirect, request
 from flask_appbuilder import expose
@@ -97,6 +98,14 @@ class SentinelSecurityManager(SecurityManager):
     security_api = SentinelSecurityApi
     # FAB's "user statistics" chart loads Google Charts from the internet (no CDN: SPEC §8)
     userstatschartview = None
+
+    def is_item_public(self, permission_name, view_name):
+        """Whether the public role grants it. Every role is a builtin role defined in
+        ``app.security.roles`` (no permission rows), so this reads that table in memory;
+        FAB's own version queried the public role and its permission rows on every
+        protected request, to find none."""
+        grants = self.builtin_roles.get(self.auth_role_public, [])
+        return any(re.match(view, view_name) and re.match(permission, permission_name) for view, permission in grants)
 
     def create_login_manager(self, app):
         """FAB's login manager; a session counts only while its login is alive in Redis."""

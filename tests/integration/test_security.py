@@ -275,3 +275,35 @@ def test_sms_login_logs_no_code_no_phone_no_id(app, caplog):
     text = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     for secret in (code, wrong, phone, number):
         assert secret not in text
+
+
+def test_public_access_comes_from_the_roles_table_without_permission_queries(app, client, auth, monkeypatch):
+    """What the public role may do is read from app.security.roles (nothing, as shipped;
+    a grant added there applies), and a protected API request reads no permission rows."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    with app.app_context():
+        sm = app.appbuilder.sm
+        assert sm.is_item_public("can_read", R.STAFF) is False
+        monkeypatch.setitem(sm.builtin_roles, sm.auth_role_public, [[f"^{R.STATISTICS}$", "^can_read$"]])
+        assert sm.is_item_public("can_read", R.STATISTICS) is True
+        assert sm.is_item_public("can_write", R.STATISTICS) is False
+        monkeypatch.undo()
+
+    headers = auth.token("town_nansha")
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = client.get("/api/v1/staff/?page_size=1", headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 200
+    assert statements and not [s for s in statements if "ab_permission_view" in s or "ab_role.name =" in s]
