@@ -3,9 +3,12 @@
 ``run_import`` reads the upload (``app.sheets.read_sheet``: a refused file raises
 :class:`ImportRefused`, nothing written), cleans every row with the domain cleaners the
 forms use, keeps the last valid row of a repeated key (ID number in the enterprise for
-staff, name + town for enterprises), then writes every valid row in ONE transaction
-(Core bulk insert/update in batches, one commit, one audit row) — or, on a dry run,
-writes nothing and reports the same counts. Failed rows go to a failure workbook (the
+staff, name + town for enterprises), and writes every valid row in ONE transaction
+(Core bulk inserts and updates in batches, one commit, one audit row) — or, on a dry
+run, writes nothing and reports the same counts. A staff import knows the enterprise's
+stored people before reading, so its new rows go to the database while the rest of the
+file is still being read (``store.InsertStream``); an enterprise import reads all rows
+first, since its keys decide which stored enterprises to look up. Failed rows go to a failure workbook (the
 original columns plus 异常信息) that only the importing user can download.
 """
 from __future__ import annotations
@@ -178,9 +181,9 @@ def _run(session, scope, kind, data, filename, enterprise_id, enterprise_type, d
         if stream is not None:
             lap("insert end")  # the server finishing the streamed rows
         result.duplicates += routes.duplicates
-        if routes.refused:  # their cells, for the failure workbook: one more pass, only then
-            failures.extend((row.original, routes.refused[row.number]) for row in parsed.rows
-                            if row.number in routes.refused)
+        refused = routes.refused
+        if refused:  # their cells, for the failure workbook: one more pass, only then
+            failures.extend((row.original, refused[row.number]) for row in parsed.rows if row.number in refused)
         headers = parsed.headers
         del parsed  # the sheet's cells are not needed any more
         updates = routes.updates(dry_run)
