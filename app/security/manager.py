@@ -12,6 +12,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
+from sqlalchemy.orm import joinedload
 
 from app.security import lockout, sessions
 from models.users import SentinelUser
@@ -106,6 +107,12 @@ class SentinelSecurityManager(SecurityManager):
         protected request, to find none."""
         grants = self.builtin_roles.get(self.auth_role_public, [])
         return any(re.match(view, view_name) and re.match(permission, permission_name) for view, permission in grants)
+
+    def get_user_by_id(self, pk):
+        """The user with their roles and groups read together (every protected request
+        needs all three; FAB loaded each relationship on first touch, three queries)."""
+        model = self.user_model
+        return self.session.get(model, pk, options=[joinedload(model.roles), joinedload(model.groups)])
 
     def create_login_manager(self, app):
         """FAB's login manager; a session counts only while its login is alive in Redis."""

@@ -307,3 +307,37 @@ def test_public_access_comes_from_the_roles_table_without_permission_queries(app
         event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 200
     assert statements and not [s for s in statements if "ab_permission_view" in s or "ab_role.name =" in s]
+
+
+def test_a_role_taken_away_applies_to_the_next_api_call_and_the_user_is_read_in_one_query(app, client, auth):
+    """The user, their roles and groups are read together on each request (one statement,
+    not one per relationship), so a role removed by the admin refuses the very next call."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    username = throwaway_user(app)
+    headers = auth.token(username)
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/api/v1/staff/?page_size=1", headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    role_reads = [s for s in statements if "ab_role" in s]
+    assert len(role_reads) == 1 and "FROM ab_user" in role_reads[0]
+
+    def demote(session):
+        user = session.execute(select(SentinelUser).where(SentinelUser.username == username)).scalar_one()
+        user.roles = [app.appbuilder.sm.find_role(R.FEED)]
+        session.commit()
+
+    F.in_db(app, demote)
+    refused = client.get("/api/v1/staff/?page_size=1", headers=headers)
+    assert refused.status_code == 403 and refused.json["message"]

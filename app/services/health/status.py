@@ -19,7 +19,7 @@ from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.domain import health as H
@@ -302,22 +302,44 @@ class PersonHealth:
         }
 
 
+# One person's history by key(s) and time range, built once: building a statement costs
+# more than running this one (an index range scan of a few rows).
+_HISTORY = (
+    select(TestRecord.sampled_at, TestRecord.tested_at, TestRecord.result, TestRecord.institution)
+    .where(TestRecord.id_key.in_(bindparam("keys", expanding=True)),
+           TestRecord.sampled_at >= bindparam("start"), TestRecord.sampled_at <= bindparam("end"))
+    .order_by(TestRecord.sampled_at.desc()).limit(HISTORY_LIMIT)
+)
+
+
+def summary_values(summary: Optional[HealthSummary]) -> dict[str, Any]:
+    """The ``h_*`` values of :meth:`SummaryColumns.labelled` from one summary row
+    (all None without one)."""
+    return {f"h_{name}": getattr(summary, column) if summary is not None else None
+            for name, column in _SUMMARY_ATTRIBUTES}
+
+
+_SUMMARY_ATTRIBUTES = tuple(zip(SummaryColumns.NAMES, (
+    "last_sampled_at", "last_tested_at", "last_result", "last_institution",
+    "dose1_at", "dose2_at", "dose3_at", "max_dose", "product")))
+
+
 def person_health(session, staff: Staff, now: Optional[datetime] = None) -> PersonHealth:
     """Latest sampling/test and bucket (from the summary, like the lists), the 7-day
     history (查看核酸, from the records) and the doses of one person already read
-    through the scope (``staff_service.read_detail`` or ``get_or_404``)."""
+    through the scope (``staff_service.read_detail`` or ``get_or_404``).
+
+    The summary is read by its primary key, the person's current key: the same row
+    :func:`join_summary` joins for the lists."""
     now = H.utc_naive(now or utcnow())
     tz = district_tz()
-    status = statuses(session, [staff.id], now)[staff.id]
+    summary = session.get(HealthSummary, staff.id_key) if staff.id_key else None
+    status = status_row(summary_values(summary), now, window())
     keys = [k for k in (staff.id_key, staff.id_key_previous) if k]
     history: list[HistoryEntry] = []
     if keys:
-        start = H.history_start(now, tz)
-        records = session.execute(
-            select(TestRecord.sampled_at, TestRecord.tested_at, TestRecord.result, TestRecord.institution)
-            .where(TestRecord.id_key.in_(keys), TestRecord.sampled_at >= start,
-                   TestRecord.sampled_at <= now + timedelta(minutes=10))
-            .order_by(TestRecord.sampled_at.desc()).limit(HISTORY_LIMIT)
-        ).all()
+        records = session.execute(_HISTORY, {
+            "keys": keys, "start": H.history_start(now, tz), "end": now + timedelta(minutes=10),
+        }).all()
         history = [HistoryEntry(*r) for r in H.select_history(records, now, tz)]
     return PersonHealth(status, history)
