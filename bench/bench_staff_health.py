@@ -83,6 +83,7 @@ def add_health(app) -> int:
                 raw.driver_connection.autocommit = True
                 raw.driver_connection.execute("VACUUM ANALYZE staff")
                 raw.driver_connection.execute("VACUUM ANALYZE health_summary")
+                raw.driver_connection.autocommit = False  # back to the pool as the session expects it
             finally:
                 raw.close()
         else:

@@ -148,6 +148,24 @@ def test_health_api_answers_shape_and_audits_the_read(app, admin, auth, enterpri
     assert [a["entity_id"] for a in F.audits(app, "view", "Staff", before)] == [str(pk)]
 
 
+def test_health_labels_follow_each_requests_language(app, admin, auth, enterprise):
+    """Labels are translated once per request: English and Chinese answers alternate
+    without one request's language showing in the next."""
+    pk = F.make_staff(app, enterprise, "双语读取")
+    HF.add_tests(app, pk, HF.ago(hours=30))
+    HF.add_doses(app, pk, {1: date(2021, 5, 1), 2: date(2021, 6, 1)})
+    headers = auth.token("admin")
+    for _round in range(2):
+        en = admin.get(f"/api/v1/staff/{pk}/health?_l_=en", headers=headers).json["result"]
+        zh = admin.get(f"/api/v1/staff/{pk}/health", headers=headers).json["result"]
+        assert (en["bucket"]["label"], en["latest"]["result_label"], en["vaccination"]["label"]) == (
+            "48 hours", "Negative", "2 doses completed")
+        assert (zh["bucket"]["label"], zh["latest"]["result_label"], zh["vaccination"]["label"]) == (
+            "48小时", "阴性", "已完成接种二针")
+        assert en["vaccination"]["doses"][0]["label"] == "Dose 1" and zh["vaccination"]["doses"][0]["label"] == "第一针"
+        assert en["history"][0]["result_label"] == "Negative" and zh["history"][0]["result_label"] == "阴性"
+
+
 # --- scope ---------------------------------------------------------------------------
 
 def test_health_of_someone_out_of_scope_is_404(app, client, auth):

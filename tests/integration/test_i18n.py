@@ -64,3 +64,17 @@ def test_welcome_page_names_roles_not_codes(client):
     client.get("/lang/en")
     page = client.get("/welcome").get_data(as_text=True)
     assert '<span class="label label-info role-name">Task force</span>' in page
+
+
+def test_memoised_labels_keep_parameters_and_work_outside_a_request(app):
+    """``labels.text``: a message with parameters is formatted each time (never the first
+    call's values), a msgid is translated like its lazy string, and outside an app the
+    Chinese msgid itself is the text."""
+    from app import labels
+    from app.domain.i18n import _
+
+    assert labels.text(_("阴性")) == "阴性"  # no app context
+    with app.test_request_context("/?_l_=en"):
+        assert labels.text(_("阴性")) == labels.text("阴性") == "Negative"
+        first, second = _("%(dose)s可接种人数", dose="D1"), _("%(dose)s可接种人数", dose="D2")
+        assert (labels.text(first), labels.text(second)) == ("D1: eligible", "D2: eligible")

@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
+from app import labels
 from app.domain import health as H
 from app.domain import vaccines as V
 from app.domain.feeds import RESULT_LABELS
@@ -67,7 +68,7 @@ def local_iso(moment: Optional[datetime]) -> Optional[str]:
 
 
 def bucket_label(code: str) -> str:
-    return str(H.BUCKET_LABELS[code])
+    return labels.text(H.BUCKET_LABELS[code])
 
 
 def parse_bucket(raw: Any) -> Optional[str]:
@@ -168,7 +169,7 @@ class _TestTimes:
 
     @property
     def result_label(self) -> str:
-        return str(RESULT_LABELS[self.result]) if self.result in RESULT_LABELS else (self.result or "")
+        return labels.text(RESULT_LABELS[self.result]) if self.result in RESULT_LABELS else (self.result or "")
 
 
 @dataclass(frozen=True)
@@ -193,14 +194,14 @@ class StatusRow(_TestTimes):
 
     @property
     def vaccine_label(self) -> str:
-        return str(_(V.vaccine_label([self.max_dose])))
+        return labels.text(V.vaccine_label([self.max_dose]))
 
     def dose_cell(self, dose: int) -> Optional[date | str]:
         """The export cell of a dose: its date; 已接种 when implied by a later dose
         without a record of its own; empty when not done."""
         if dose not in self.doses_done:
             return None
-        return self.dose_dates.get(dose) or str(DONE)
+        return self.dose_dates.get(dose) or labels.text(DONE)
 
 
 def status_row(values: dict[str, Any], now: datetime, span: timedelta) -> StatusRow:
@@ -279,7 +280,7 @@ class PersonHealth:
         """Each dose 1–3: done (a later dose implies it), its recorded date."""
         done = self.status.doses_done
         return [
-            {"dose": d, "label": str(DOSE_LABELS[d]), "done": d in done,
+            {"dose": d, "label": labels.text(DOSE_LABELS[d]), "done": d in done,
              "date": self.status.dose_dates.get(d) if d in done else None}
             for d in V.DOSES
         ]
