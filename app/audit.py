@@ -5,9 +5,11 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 from flask import g, has_request_context, request
+from sqlalchemy import insert
 
 from app.extensions import db
 from models.audit import AuditLog
+from models.mixins import utcnow
 
 
 def snapshot(obj: Any, fields: Optional[list[str]] = None) -> dict[str, Any]:
@@ -34,11 +36,15 @@ def record(
     detail: Optional[str] = None,
     user: Any = None,
     commit: bool = False,
-) -> AuditLog:
-    """Add an audit row to the current transaction (``commit`` for reads and logins)."""
+) -> None:
+    """Write an audit row in the current transaction (``commit`` for reads and logins).
+
+    A plain INSERT rather than an ORM object: no identity to track, no id to read back,
+    and it is on every audited read (a person's detail or health, an export)."""
     if user is None and has_request_context():
         user = getattr(g, "user", None)
-    entry = AuditLog(
+    db.session.execute(insert(AuditLog).values(
+        at=utcnow(),
         user_id=getattr(user, "id", None),
         username=getattr(user, "username", None),
         action=action,
@@ -49,8 +55,6 @@ def record(
         rows=rows,
         detail=(detail or "")[:500] or None,
         ip=request.remote_addr if has_request_context() else None,
-    )
-    db.session.add(entry)
+    ))
     if commit:
         db.session.commit()
-    return entry
