@@ -42,6 +42,11 @@ class Staff(TimestampMixin, Model):
     id_key_previous: Mapped[Optional[str]] = mapped_column(String(43))
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    # The summary the lists join on id_key (app.services.health.status); read-only here,
+    # loaded with the person where a reader asks for it (joinedload), else on first use.
+    health_summary: Mapped[Optional["HealthSummary"]] = relationship(
+        "HealthSummary", primaryjoin="foreign(Staff.id_key) == HealthSummary.id_key", viewonly=True,
+    )
 
     def __repr__(self) -> str:
         return self.name

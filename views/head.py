@@ -166,8 +166,10 @@ class HeadView(ScopedView):
     @has_access
     def person(self, pk: int):
         """One person on the phone: registry data, 核酸检测 and 疫苗接种 (the read is audited)."""
-        person = staff_service.read_detail(self.session, self.scope, pk)
-        health = health_status.person_health(self.session, person)
+        person, health = staff_service.read_detail(
+            self.session, self.scope, pk, options=health_status.WITH_SUMMARY,
+            reading=lambda p: (p, health_status.person_health(self.session, p)),
+        )
         return self.render_template(
             "sentinel/head_person.html", s=person, health=health,
             bucket=health_status.parse_bucket(request.args.get("bucket")),

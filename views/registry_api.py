@@ -221,7 +221,8 @@ class StaffApi(ScopedApi):
         from app.services.health import status as health_status
 
         result = staff_service.read_detail(
-            self.session, self.scope, pk, reading=lambda person: health_status.person_health(self.session, person).to_dict()
+            self.session, self.scope, pk, options=health_status.WITH_SUMMARY,
+            reading=lambda person: health_status.person_health(self.session, person).to_dict(),
         )
         return self.response(200, id=pk, result=result)
 

@@ -142,9 +142,11 @@ class StaffView(ScopedView):
     @expose("/<int:pk>")
     @has_access
     def detail(self, pk: int):
-        person = staff_service.read_detail(self.session, self.scope, pk)
+        person, health = staff_service.read_detail(
+            self.session, self.scope, pk, options=health_status.WITH_SUMMARY,
+            reading=lambda p: (p, health_status.person_health(self.session, p)),
+        )
         decl = parse_declaration(person.enterprise.type.spec)
-        health = health_status.person_health(self.session, person)
         return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, health=health,
                                     title=person.name)
 

@@ -135,13 +135,15 @@ def apply(stmt: Select, model: type, scope: Optional[Scope] = None) -> Select:
     return stmt.where(clause(model, scope))
 
 
-def get_or_404(session, model: type, row_id: Any, scope: Optional[Scope] = None):
-    """The row with ``row_id`` if it is in scope, else :class:`OutOfScope`."""
+def get_or_404(session, model: type, row_id: Any, scope: Optional[Scope] = None, options: tuple = ()):
+    """The row with ``row_id`` if it is in scope, else :class:`OutOfScope`; ``options``
+    are loader options of the one query (e.g. ``joinedload`` of what the caller reads)."""
     try:
         row_id = int(row_id)
     except (TypeError, ValueError):
         raise OutOfScope(model.__name__)
-    row = session.execute(apply(select(model).where(model.id == row_id), model, scope)).scalar_one_or_none()
+    stmt = apply(select(model).where(model.id == row_id), model, scope).options(*options)
+    row = session.execute(stmt).unique().scalar_one_or_none()
     if row is None:
         raise OutOfScope(model.__name__)
     return row

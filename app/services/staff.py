@@ -129,13 +129,13 @@ def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
     return len(rows)
 
 
-def read_detail(session, scope: S.Scope, staff_id: Any, reading=None):
+def read_detail(session, scope: S.Scope, staff_id: Any, reading=None, options: tuple = ()):
     """A person's full record, the read audited (SPEC §8).
 
     With ``reading`` (a function of the person), returns what it reads, computed before
     the audit row is committed (the commit expires the person and would make every
-    later attribute access reload it)."""
-    person = S.get_or_404(session, Staff, staff_id, scope)
+    later attribute access reload it); ``options`` load what it reads with the person."""
+    person = S.get_or_404(session, Staff, staff_id, scope, options)
     result = reading(person) if reading else person
     audit.record("view", "Staff", person.id, detail=person.name, commit=True)
     return result

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from app import labels
 from app.domain import health as H
@@ -313,6 +313,9 @@ _HISTORY = (
 )
 
 
+WITH_SUMMARY = (joinedload(Staff.health_summary),)  # loader option: the person and the summary in one query
+
+
 def summary_values(summary: Optional[HealthSummary]) -> dict[str, Any]:
     """The ``h_*`` values of :meth:`SummaryColumns.labelled` from one summary row
     (all None without one)."""
@@ -330,12 +333,12 @@ def person_health(session, staff: Staff, now: Optional[datetime] = None) -> Pers
     history (查看核酸, from the records) and the doses of one person already read
     through the scope (``staff_service.read_detail`` or ``get_or_404``).
 
-    The summary is read by its primary key, the person's current key: the same row
-    :func:`join_summary` joins for the lists."""
+    The summary is ``staff.health_summary``, the row :func:`join_summary` joins for the
+    lists: loaded with the person by a reader that passes :data:`WITH_SUMMARY`, else
+    read by its primary key on first use."""
     now = H.utc_naive(now or utcnow())
     tz = district_tz()
-    summary = session.get(HealthSummary, staff.id_key) if staff.id_key else None
-    status = status_row(summary_values(summary), now, window())
+    status = status_row(summary_values(staff.health_summary), now, window())
     keys = [k for k in (staff.id_key, staff.id_key_previous) if k]
     history: list[HistoryEntry] = []
     if keys:
