@@ -9,10 +9,11 @@ from __future__ import annotations
 import io
 import random
 import uuid
+from contextlib import contextmanager
 from typing import Any, Callable, Optional
 
 import openpyxl
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from stdnum.cn import ric
 
 from tests.conftest import PASSWORD
@@ -154,3 +155,22 @@ def read_xlsx(data: bytes) -> list[list]:
     rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
     wb.close()
     return rows
+
+
+@contextmanager
+def statements_run(app):
+    """The SQL statements sent while the block runs."""
+    from app.extensions import db
+
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

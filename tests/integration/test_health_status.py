@@ -148,6 +148,21 @@ def test_health_api_answers_shape_and_audits_the_read(app, admin, auth, enterpri
     assert [a["entity_id"] for a in F.audits(app, "view", "Staff", before)] == [str(pk)]
 
 
+def test_health_lookup_reads_the_person_with_the_summary(app, admin, auth, enterprise):
+    """The lookup other systems call per person: the caller, the person with their summary
+    (scope applied), the 7-day records and the audit row — one statement each."""
+    pk = F.make_staff(app, enterprise, "一次读取")
+    HF.add_tests(app, pk, HF.ago(hours=3))
+    headers = auth.token("admin")
+    with F.statements_run(app) as statements:
+        answer = admin.get(f"/api/v1/staff/{pk}/health", headers=headers)
+    assert answer.status_code == 200 and answer.json["result"]["bucket"]["code"] == "24h"
+    work = [s.split()[0].upper() for s in statements if s.split()[0].upper() in ("SELECT", "INSERT", "UPDATE")]
+    assert work == ["SELECT", "SELECT", "SELECT", "INSERT"], statements
+    person_reads = [s for s in statements if "FROM staff" in s]
+    assert len(person_reads) == 1 and "health_summary" in person_reads[0]
+
+
 def test_health_labels_follow_each_requests_language(app, admin, auth, enterprise):
     """Labels are translated once per request: English and Chinese answers alternate
     without one request's language showing in the next."""

@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.security import roles as R
 from models.notify import Message
@@ -26,25 +25,6 @@ def api_login(client, username, password=PASSWORD):
 
 def throwaway_user(app, role=R.TOWN) -> str:
     return F.make_user(app, "sec_" + uuid.uuid4().hex[:8], role, town="南沙街" if role == R.TOWN else None)
-
-
-@contextmanager
-def statements_run(app):
-    """The SQL statements sent while the block runs."""
-    from app.extensions import db
-
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def note(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def signed_in(client) -> bool:
@@ -309,7 +289,7 @@ def test_public_access_comes_from_the_roles_table_without_permission_queries(app
         monkeypatch.undo()
 
     headers = auth.token("town_nansha")
-    with statements_run(app) as statements:
+    with F.statements_run(app) as statements:
         response = client.get("/api/v1/staff/?page_size=1", headers=headers)
     assert response.status_code == 200
     assert statements and not [s for s in statements if "ab_permission_view" in s or "ab_role.name =" in s]
@@ -320,7 +300,7 @@ def test_a_role_taken_away_applies_to_the_next_api_call_and_the_user_is_read_in_
     not one per relationship), so a role removed by the admin refuses the very next call."""
     username = throwaway_user(app)
     headers = auth.token(username)
-    with statements_run(app) as statements:
+    with F.statements_run(app) as statements:
         assert client.get("/api/v1/staff/?page_size=1", headers=headers).status_code == 200
     role_reads = [s for s in statements if "ab_role" in s]
     assert len(role_reads) == 1 and "FROM ab_user" in role_reads[0]
