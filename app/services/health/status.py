@@ -98,6 +98,11 @@ class SummaryColumns:
         return [getattr(self, n).label(f"h_{n}") for n in self.NAMES]
 
 
+# The HealthSummary attribute behind each of SummaryColumns.NAMES, in that order.
+SUMMARY_ATTRIBUTES = ("last_sampled_at", "last_tested_at", "last_result", "last_institution",
+                      "dose1_at", "dose2_at", "dose3_at", "max_dose", "product")
+
+
 def join_summary(stmt: Select) -> tuple[Select, SummaryColumns]:
     """``stmt`` (selecting from Staff) outer-joined to each person's summary: one
     equality join on ``Staff.id_key`` (indexed on both sides). During a key rotation
@@ -105,10 +110,7 @@ def join_summary(stmt: Select) -> tuple[Select, SummaryColumns]:
     both keys (``app.services.health.keys``), so no second join is needed."""
     hs = aliased(HealthSummary, name="hs")
     stmt = stmt.outerjoin(hs, hs.id_key == Staff.id_key)
-    return stmt, SummaryColumns(
-        hs.last_sampled_at, hs.last_tested_at, hs.last_result, hs.last_institution,
-        hs.dose1_at, hs.dose2_at, hs.dose3_at, hs.max_dose, hs.product,
-    )
+    return stmt, SummaryColumns(*(getattr(hs, attribute) for attribute in SUMMARY_ATTRIBUTES))
 
 
 def bucket_clause(bucket: str, now: datetime, sampled_at: ColumnElement,
@@ -320,12 +322,7 @@ def summary_values(summary: Optional[HealthSummary]) -> dict[str, Any]:
     """The ``h_*`` values of :meth:`SummaryColumns.labelled` from one summary row
     (all None without one)."""
     return {f"h_{name}": getattr(summary, column) if summary is not None else None
-            for name, column in _SUMMARY_ATTRIBUTES}
-
-
-_SUMMARY_ATTRIBUTES = tuple(zip(SummaryColumns.NAMES, (
-    "last_sampled_at", "last_tested_at", "last_result", "last_institution",
-    "dose1_at", "dose2_at", "dose3_at", "max_dose", "product")))
+            for name, column in zip(SummaryColumns.NAMES, SUMMARY_ATTRIBUTES)}
 
 
 def person_health(session, staff: Staff, now: Optional[datetime] = None) -> PersonHealth:
