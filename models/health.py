@@ -13,7 +13,9 @@ matching is an equality join on it.
   "latest test per person" over millions of rows: latest sampling/test time and
   result, and the date of each dose. Maintained on ingest for keys that belong to
   registered staff, and for a new staff key when the staff row is written; a rebuild
-  job recomputes it from the records.
+  job recomputes it from the records. It also carries the key's *day bits*: which of
+  its last 62 days had tests, how many (bit planes), positives and pendings — what
+  period statistics read (``summary.day_bits_sql``).
 * ``TestDaily``: per staff key and district calendar day, how many tests and of which
   results. Period statistics (人次, 人数, 阴性/阳性/未出结果人数) aggregate this instead
   of the raw records. Maintained on ingest like the summary.
@@ -24,7 +26,7 @@ from datetime import date, datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.mixins import utcnow
@@ -83,6 +85,14 @@ class HealthSummary(Model):
     dose3_at: Mapped[Optional[date]] = mapped_column(Date)
     max_dose: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
     product: Mapped[Optional[str]] = mapped_column(String(100))  # of the latest dose
+    # Day bits (``summary.day_bits_sql``): the key's TestDaily rows of its last 62 days,
+    # bit i = the day ``tally_day`` - i, so period statistics read one row per person.
+    tally_day: Mapped[Optional[date]] = mapped_column(Date)  # the key's latest TestDaily day
+    tests_b0: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    tests_b1: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    tests_b2: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    positive_days: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    pending_days: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
@@ -91,6 +101,8 @@ class TestDaily(Model):
     __test__ = False
     __table_args__ = (
         Index("ix_test_daily_day", "day"),
+        # the rare days of 8 or more tests, which the summaries' day bits count modulo 8
+        Index("ix_test_daily_many", "day", postgresql_where=text("tests >= 8"), sqlite_where=text("tests >= 8")),
     )
 
     id_key: Mapped[str] = mapped_column(KEY, primary_key=True)

@@ -1,11 +1,13 @@
 """核酸检测统计: counts per enterprise × staff category over a period, set-based SQL.
 
 Definitions: ``app.domain.stats_rules`` (per staff row; a tested person is exactly one
-of 阳性 / 未出结果 / 阴性). One statement (``enterprise_counts``): the TestDaily rows of
-the period are summed per staff key (``person_tests``), LEFT JOINed to every staff row
-and grouped by (enterprise, category) — the same for every user, so it is computed
-once and shared (``app.services.health.stats`` keeps the enterprises of the user's
-scope and sums them per town). Drill-downs (``people_clause``) select the staff behind
+of 阳性 / 未出结果 / 阴性). ``enterprise_counts`` groups every staff row by (enterprise,
+category) — the same for every user, so it is computed once and shared
+(``app.services.health.stats`` keeps the enterprises of the user's scope and sums them
+per town) — LEFT JOINed to, for a period the pickers offer, the summaries' *day bits*
+(one row per person: ``summary.day_bits_sql``; the period becomes a mask over each
+key's bits), else to the TestDaily rows of the period summed per key
+(``person_tests``; a row per person and day, about four times the work). Drill-downs (``people_clause``) select the staff behind
 a number with the same classes, so a list always has as many people as its number.
 
 Staff without a key (no valid ID number yet) join nothing: they count as untested.
@@ -13,13 +15,14 @@ Staff without a key (no valid ID number yet) join nothing: they count as unteste
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Optional
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select, text
+from sqlalchemy import ColumnElement, Date, and_, bindparam, case, exists, func, select, text
 
 from app.domain import stats_rules
 from app.domain.i18n import _
+from app.services.health import summary
 from models.health import TestDaily
 from models.staff import Staff
 
@@ -132,11 +135,90 @@ def _analytics(session):
                 session.execute(text(f"SET LOCAL {name} TO DEFAULT"))
 
 
-def enterprise_counts(session, start: date, end: date) -> dict[tuple[int, str], dict[str, int]]:
+def covered_by_day_bits(start: date, end: date, today: Optional[date] = None) -> bool:
+    """Whether the summaries' day bits hold the period: it starts within the last
+    ``BIT_DAYS`` - 2 days (a day of slack for a key's latest day after today)."""
+    today = today or datetime.now(summary.district_tz()).date()
+    return start <= end and (today - start).days <= summary.BIT_DAYS - 2
+
+
+def enterprise_counts(session, start: date, end: date, *, day_bits: Optional[bool] = None
+                      ) -> dict[tuple[int, str], dict[str, int]]:
     """(enterprise id, category or '') → the counts of ``COUNTS``, for every staff row.
 
+    Read from the summaries' day bits (one row per person) when they cover the period,
+    else from TestDaily (a row per person and day); ``day_bits`` forces one of them.
     No scope here: the result is the same for every user and may be cached; callers keep
     the enterprises of the user's scope (``app.services.health.stats``)."""
+    if day_bits is None:
+        day_bits = covered_by_day_bits(start, end)
+    with _analytics(session):
+        if day_bits:
+            result = _counts_from_day_bits(session, start, end)
+        else:
+            result = session.execute(_counts_from_tallies(start, end)).all()
+    out: dict[tuple[int, str], dict[str, int]] = {}
+    for enterprise_id, cat, staff, tested, tests, negative, positive, pending in result:
+        key = (enterprise_id, (cat or "").strip())
+        row = out.setdefault(key, dict.fromkeys(COUNTS, 0))
+        for name, value in (("staff", staff), ("tested", tested), ("tests", tests), ("negative", negative),
+                            ("positive", positive), ("pending", pending)):
+            row[name] += int(value or 0)
+        row["untested"] = row["staff"] - row["tested"]
+    return out
+
+
+def _popcount(dialect_name: str, expression: str) -> str:
+    """SQL for the number of bits set (SQLite: ``bit_count``, ``app.database``)."""
+    if dialect_name == "postgresql":
+        return f"bit_count(CAST({expression} AS BIT(64)))"
+    return f"bit_count({expression})"
+
+
+def _counts_from_day_bits(session, start: date, end: date) -> list[tuple]:
+    """The counts from the summaries' day bits: per staff row, the period's mask over
+    its key's bits (bit i = ``tally_day`` - i days); tests = the bit planes of each
+    day's count, plus the multiples of 8 of the rare days with 8 or more tests
+    (``summary.MANY_TESTS``, from TestDaily). Same classes as the TestDaily path."""
+    name = summary.dialect(session)
+    since = summary.days_between_sql(name, "h.tally_day", ":start")  # bit of the period's first day
+    until = summary.days_between_sql(name, "h.tally_day", ":end")  # bit of its last day
+    top = summary.BIT_DAYS - 1
+    low, high = f"(CASE WHEN {until} > 0 THEN {until} ELSE 0 END)", f"(CASE WHEN {since} < {top} THEN {since} ELSE {top} END)"
+    mask = (f"CASE WHEN h.tally_day IS NULL OR {since} < 0 OR {until} > {top} THEN 0 "
+            f"ELSE ((CAST(1 AS BIGINT) << ({high} - {low} + 1)) - 1) << {low} END")
+    tested = "((h.tests_b0 | h.tests_b1 | h.tests_b2) & h.m) <> 0"
+    positive = "(h.positive_days & h.m) <> 0"
+    pending = f"NOT {positive} AND (h.pending_days & h.m) <> 0"
+    negative = f"{tested} AND ((h.positive_days | h.pending_days) & h.m) = 0"
+    tests = " + ".join(f"{weight} * {_popcount(name, f'(h.tests_b{plane} & h.m)')}"
+                       for plane, weight in ((0, 1), (1, 2), (2, 4)))
+    flag = "sum(CASE WHEN {} THEN 1 ELSE 0 END)"
+    params = {"start": start, "end": end}
+    rows = session.execute(text(
+        "SELECT s.enterprise_id, coalesce(s.category, '') AS cat, count(s.id), "
+        f"{flag.format(tested)}, coalesce(sum({tests}), 0), {flag.format(negative)}, "
+        f"{flag.format(positive)}, {flag.format(pending)} "
+        "FROM staff s LEFT JOIN (SELECT id_key, tests_b0, tests_b1, tests_b2, positive_days, pending_days, "
+        f"  {mask} AS m FROM health_summary h) h ON h.id_key = s.id_key "
+        "GROUP BY s.enterprise_id, coalesce(s.category, '')"
+    ).bindparams(*_date_params(params))).all()
+    many = dict(((e, c), int(n or 0)) for e, c, n in session.execute(text(
+        "SELECT s.enterprise_id, coalesce(s.category, ''), sum(d.tests - d.tests % 8) FROM test_daily d "
+        f"JOIN staff s ON s.id_key = d.id_key WHERE d.tests >= {summary.MANY_TESTS} "
+        "AND d.day >= :start AND d.day <= :end GROUP BY s.enterprise_id, coalesce(s.category, '')"
+    ).bindparams(*_date_params(params))))
+    return [(e, c, staff, tested_n, int(tests_n or 0) + many.get((e, c), 0), neg, pos, pen)
+            for e, c, staff, tested_n, tests_n, neg, pos, pen in rows]
+
+
+def _date_params(values: dict[str, date]):
+    return [bindparam(name, value=value, type_=Date) for name, value in values.items()]
+
+
+def _counts_from_tallies(start: date, end: date):
+    """The counts from TestDaily: its rows of the period summed per key, LEFT JOINed to
+    every staff row (any period; about four times the work of the day bits)."""
     p = person_tests(start, end)
     category = func.coalesce(Staff.category, "")
     stmt = (
@@ -150,17 +232,7 @@ def enterprise_counts(session, start: date, end: date) -> dict[tuple[int, str], 
         .outerjoin(p, p.c.id_key == Staff.id_key)
         .group_by(Staff.enterprise_id, category)
     )
-    out: dict[tuple[int, str], dict[str, int]] = {}
-    with _analytics(session):
-        result = session.execute(stmt).all()
-    for enterprise_id, cat, staff, tested, tests, negative, positive, pending in result:
-        key = (enterprise_id, (cat or "").strip())
-        row = out.setdefault(key, dict.fromkeys(COUNTS, 0))
-        for name, value in (("staff", staff), ("tested", tested), ("tests", tests), ("negative", negative),
-                            ("positive", positive), ("pending", pending)):
-            row[name] += int(value or 0)
-        row["untested"] = row["staff"] - row["tested"]
-    return out
+    return stmt
 
 
 def person_numbers(session, keys: list[str], start: date, end: date) -> dict[str, tuple[int, str]]:

@@ -14,6 +14,10 @@ Rules (incremental on ingest, ``refresh_keys`` and ``rebuild`` give the same ans
   recorded; product = the product of the highest dose's earliest record.
 * a TestDaily row = per staff key and district calendar day of sampling: tests and
   how many were negative / positive / pending.
+* the summary's day bits = its key's TestDaily rows of the 62 days up to the latest
+  (``day_bits_sql``), recomputed from TestDaily wherever TestDaily changes for a key
+  (ingest, refresh, rebuild). The retention purge deletes old TestDaily rows and leaves
+  their bits, which no statistics period reaches (periods start inside the window).
 * a stored result replaced by the feed (待出结果 → 阴性, or a corrected result) changes
   the record in place; the keys of such records are refreshed from the records.
 
@@ -122,6 +126,78 @@ def _now_param():
     return bindparam("now", value=utc_naive(datetime.utcnow()), type_=DateTime)
 
 
+# -- day bits: the tallies of a key's last BIT_DAYS days, in its summary --------------
+BIT_DAYS = 62  # bits 0..61 of a BIGINT: bit i is the day ``tally_day - i``
+MANY_TESTS = 8  # from this many tests in one day, the tests bit planes (count mod 8) need test_daily
+BIT_COLUMNS = ("tally_day", "tests_b0", "tests_b1", "tests_b2", "positive_days", "pending_days")
+BITS_RESET = "tally_day = NULL, tests_b0 = 0, tests_b1 = 0, tests_b2 = 0, positive_days = 0, pending_days = 0"
+
+
+def days_between_sql(dialect_name: str, later: str, earlier: str) -> str:
+    """SQL for the whole days from date ``earlier`` to date ``later``."""
+    if dialect_name == "postgresql":
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+# the bit of a TestDaily row (alias {t}) in each column of BIT_COLUMNS[1:]
+_BIT_RULES = ("{t}.tests % 2 = 1", "({t}.tests / 2) % 2 = 1", "({t}.tests / 4) % 2 = 1", "{t}.positive > 0",
+              "{t}.pending > 0")
+
+
+def _bits(aggregate: str, alias: str, offset: str) -> str:
+    """The select list of the day bits of rows ``alias`` (day at ``offset`` days before the
+    key's latest), combined by ``aggregate`` (sum of distinct powers of two = bit_or)."""
+    return ", ".join(
+        f"{aggregate}(CASE WHEN {rule.format(t=alias)} THEN CAST(1 AS BIGINT) << {offset} ELSE 0 END) AS {column}"
+        for column, rule in zip(BIT_COLUMNS[1:], _BIT_RULES))
+
+
+def day_bits_sql(dialect_name: str, keys_sql: str) -> str:
+    """UPDATE the day bits of the summaries whose keys ``keys_sql`` selects, from their
+    TestDaily rows (the key's latest day is ``tally_day``, bit i its i-th day before):
+    ``tests_b0..b2`` are the bit planes of each day's test count (count mod 8),
+    ``positive_days`` / ``pending_days`` the days with a positive / pending test.
+    Statistics of a period then read one summary row per person instead of a TestDaily
+    row per person and day (``stats_tests``). Summaries without rows keep their bits:
+    callers reset them first where rows may have gone (``BITS_RESET``). No app needed
+    (the migration that added the bits runs it too)."""
+    off = days_between_sql(dialect_name, "m.tally", "d.day")
+    return (
+        "UPDATE health_summary SET tally_day = b.tally, "
+        + ", ".join(f"{c} = b.{c}" for c in BIT_COLUMNS[1:])
+        + f" FROM (SELECT d.id_key, m.tally, {_bits('sum', 'd', off)}"
+        " FROM test_daily d JOIN (SELECT id_key, max(day) AS tally FROM test_daily "
+        f"  WHERE id_key IN ({keys_sql}) GROUP BY id_key) m ON m.id_key = d.id_key"
+        f" WHERE {off} < {BIT_DAYS} AND d.tests > 0 GROUP BY d.id_key, m.tally) b "
+        "WHERE health_summary.id_key = b.id_key")
+
+
+# On ingest (PostgreSQL): the summaries' bits shifted to the key's new latest day, the
+# days the fold changed (feed_days: their new totals) replaced; the same result as
+# day_bits_sql, without reading the key's other TestDaily rows.
+_FULL = (1 << BIT_DAYS) - 1
+_SHIFTED = ("((CASE WHEN x.shift IS NULL OR x.shift >= {days} THEN 0 ELSE (h.{c} << x.shift) END) "
+            "& ~x.changed & {full}) | x.{c}")
+_SHIFT_DAY_BITS = (
+    "UPDATE health_summary h SET tally_day = x.tally, "
+    + ", ".join(f"{c} = " + _SHIFTED.format(days=BIT_DAYS, c=c, full=_FULL) for c in BIT_COLUMNS[1:])
+    + " FROM (SELECT f.id_key, t.tally, t.tally - t.old AS shift, "
+    "  bit_or(CAST(1 AS BIGINT) << (t.tally - f.day)) AS changed, "
+    + _bits("bit_or", "f", "(t.tally - f.day)")
+    + " FROM feed_days f JOIN (SELECT d.id_key, max(s.tally_day) AS old, "
+    "   greatest(max(d.day), max(s.tally_day)) AS tally FROM feed_days d "
+    "   JOIN health_summary s ON s.id_key = d.id_key GROUP BY d.id_key) t ON t.id_key = f.id_key "
+    f" WHERE t.tally - f.day < {BIT_DAYS} GROUP BY f.id_key, t.tally, t.old) x "
+    "WHERE h.id_key = x.id_key")
+
+
+def refresh_day_bits(session, keys_sql: str, **params) -> None:
+    """``day_bits_sql`` on the session (``keys_sql`` may use the transaction's temporary
+    tables and bound ``params``)."""
+    session.execute(text(day_bits_sql(dialect(session), keys_sql)), params)
+
+
 _COUNTS = ("count(*), sum(CASE WHEN {r} = 'negative' THEN 1 ELSE 0 END), "
            "sum(CASE WHEN {r} = 'positive' THEN 1 ELSE 0 END), sum(CASE WHEN {r} = 'pending' THEN 1 ELSE 0 END)")
 
@@ -148,6 +224,9 @@ class TestFold:
         temp_table(session, "feed_match", "skey VARCHAR(43), sampled_at TIMESTAMP, tested_at TIMESTAMP, "
                                           "result VARCHAR(8), institution VARCHAR(100), inserted SMALLINT")
         temp_table(session, "feed_replaced", "skey VARCHAR(43)")
+        if self.pg:
+            temp_table(session, "feed_days", "id_key VARCHAR(43), day DATE, tests INTEGER, positive INTEGER, "
+                                             "pending INTEGER")
 
     def match(self, source: str, inserted: str) -> list[str]:
         """Statements that put the staff rows of ``source`` into feed_match."""
@@ -167,13 +246,21 @@ class TestFold:
         Rows are upserted in key order (one lock order for concurrent requests), sorted
         bytewise on PostgreSQL (keys are base64: no collation needed)."""
         day, skey = self.day, 'skey COLLATE "C"' if self.pg else "skey"
-        return [
+        tallies = (
             "INSERT INTO test_daily (id_key, day, tests, negative, positive, pending) "
             f"SELECT {skey}, {day}, {_COUNTS.format(r='result')} FROM feed_match WHERE inserted = 1 "
             f"GROUP BY {skey}, {day} ORDER BY {skey}, {day} "
             "ON CONFLICT (id_key, day) DO UPDATE SET tests = test_daily.tests + excluded.tests, "
             "negative = test_daily.negative + excluded.negative, "
-            "positive = test_daily.positive + excluded.positive, pending = test_daily.pending + excluded.pending",
+            "positive = test_daily.positive + excluded.positive, pending = test_daily.pending + excluded.pending")
+        if self.pg:  # the days it changed, with their new totals, for the day bits
+            tallies = (f"WITH up AS ({tallies} RETURNING id_key, day, tests, positive, pending) "
+                       "INSERT INTO feed_days SELECT * FROM up")
+            day_bits = [_SHIFT_DAY_BITS, "DELETE FROM feed_days"]
+        else:
+            day_bits = [day_bits_sql("sqlite", "SELECT DISTINCT skey FROM feed_match WHERE inserted = 1")]
+        return [
+            tallies,
             "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, last_institution, "
             "max_dose, updated_at) "
             "SELECT skey, sampled_at, tested_at, result, institution, 0, %(now)s FROM ("
@@ -184,6 +271,7 @@ class TestFold:
             "last_institution = excluded.last_institution, updated_at = excluded.updated_at "
             "WHERE health_summary.last_sampled_at IS NULL "
             "OR excluded.last_sampled_at > health_summary.last_sampled_at",
+            *day_bits,
             "INSERT INTO feed_replaced SELECT DISTINCT skey FROM feed_match WHERE inserted = 0",
             "DELETE FROM feed_match",
         ]
@@ -319,7 +407,7 @@ def _refresh_staged(session, tests: bool, vaccines: bool, fresh: bool = False) -
         if not fresh:
             session.execute(text(
                 f"UPDATE health_summary SET last_sampled_at = NULL, last_tested_at = NULL, last_result = NULL, "
-                f"last_institution = NULL WHERE {in_keys}"))
+                f"last_institution = NULL, {BITS_RESET} WHERE {in_keys}"))
         session.execute(text(
             "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, "
             "last_institution, max_dose, updated_at) "
@@ -335,6 +423,7 @@ def _refresh_staged(session, tests: bool, vaccines: bool, fresh: bool = False) -
             f"SELECT p.skey, {day}, {_COUNTS.format(r='t.result')} "
             f"FROM hk_pairs p JOIN test_record t ON t.id_key = p.rkey GROUP BY p.skey, {day}"
         ))
+        refresh_day_bits(session, "SELECT skey FROM hk_keys")
     if vaccines:
         if not fresh:
             session.execute(text(
