@@ -174,3 +174,57 @@ def test_a_refresh_clears_the_bits_of_days_no_longer_tallied(app):
         return days, row.max_dose, [getattr(row, c) for c in summary.BIT_COLUMNS]
 
     assert F.in_db(app, refreshed) == ([], 1, [None, 0, 0, 0, 0, 0])
+
+
+def test_concurrent_feeds_keep_tallies_and_day_bits_exact(app):
+    """Six feed requests at once for the same people, on the same and on different days,
+    some rows sent twice: every record stored once, and the tallies and day bits the
+    requests left are what a recomputation from the records gives."""
+    import threading
+
+    from app.services.health.keys import staff_keys
+    from models.health import HealthSummary, TestDaily
+
+    rng = random.Random(6)
+    enterprise = F.make_enterprise(app, F.tag() + "并发企业")
+    numbers = [F.id_number() for _ in range(8)]
+    for number in numbers:
+        keyed_staff(app, enterprise, number=number)
+    now = datetime.now(TZ)
+    pool = [_row(rng.choice(numbers), now - timedelta(seconds=rng.randrange(1800, 10 * 86400)),
+                 rng.choice(("negative", "negative", "positive", "pending")), "甲检测所") for _ in range(240)]
+    batches = [rng.sample(pool, 60) for _ in range(6)]  # overlapping: records in several requests
+    client = app.test_client()
+    headers = api_token(client, "feed", PASSWORD)
+    barrier, answers = threading.Barrier(len(batches)), []
+
+    def send(batch):
+        barrier.wait()
+        answers.append(app.test_client().post(TESTS_URL, json=batch, headers=headers))
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [200] * len(batches)
+    distinct = {(r["id_number"], r["sampled_at"], r["institution"]) for batch in batches for r in batch}
+    assert sum(a.json["stored"] - a.json["updated"] for a in answers) == len(distinct)
+    with app.app_context():
+        keys = [staff_keys(n)[0] for n in numbers]
+
+    def state(session):
+        days = session.execute(select(TestDaily.id_key, TestDaily.day, TestDaily.tests, TestDaily.positive,
+                                      TestDaily.pending).where(TestDaily.id_key.in_(keys))).all()
+        bits = session.execute(select(HealthSummary.id_key, *[getattr(HealthSummary, c) for c in summary.BIT_COLUMNS])
+                               .where(HealthSummary.id_key.in_(keys))).all()
+        return sorted(days), sorted(bits)
+
+    def recomputed(session):
+        summary.refresh_keys(session, keys)
+        session.commit()
+        return state(session)
+
+    left = F.in_db(app, state)
+    assert sum(row[2] for row in left[0]) == len(distinct)
+    assert F.in_db(app, recomputed) == left
