@@ -207,7 +207,7 @@ def test_concurrent_feeds_keep_tallies_and_day_bits_exact(app):
         thread.start()
     for thread in threads:
         thread.join()
-    assert [a.status_code for a in answers] == [200] * len(batches)
+    assert [a.status_code for a in answers] == [200] * len(batches), [a.get_data(as_text=True)[:300] for a in answers]
     distinct = {(r["id_number"], r["sampled_at"], r["institution"]) for batch in batches for r in batch}
     assert sum(a.json["stored"] - a.json["updated"] for a in answers) == len(distinct)
     with app.app_context():

@@ -9,7 +9,8 @@ partitions instead of deleting rows).
 * Partitions are created in their own short autocommit transaction, never inside an
   ingest's transaction: creating one locks the parent table, which must not be held
   for a whole request. The retention job also creates the next days' partitions in
-  advance, so ingest normally finds them ready.
+  advance, so ingest normally finds them ready. Concurrent requests that need the same
+  new day's partition take turns (an advisory lock): one creates it.
 
 Names start with ``test_record_p``: migrations/env.py leaves them out of the schema
 comparison.
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 PREFIX = "test_record_p"
 DEFAULT = PREFIX + "default"
 AHEAD_DAYS = 2
+CREATE_LOCK_ID = 727_402  # pg_advisory_lock key held while partitions are created
 _NAME = re.compile(r"^test_record_p(\d{8})$")
 
 
@@ -72,15 +74,22 @@ def create(engine, days: Iterable[date]) -> list[str]:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         # Never wait forever on the parent's lock (e.g. held by the caller's own session).
         conn.execute(text("SET lock_timeout = '15s'"))
-        have = existing(conn)
         made = []
-        if DEFAULT not in have:
-            conn.execute(text(f"CREATE TABLE IF NOT EXISTS {DEFAULT} PARTITION OF test_record DEFAULT"))
-            made.append(DEFAULT)
-        for name, day in sorted(wanted.items()):
-            if name not in have:
-                _create(conn, day)
-                made.append(name)
+        if not set(wanted) | {DEFAULT} <= existing(conn):
+            # Concurrent requests needing the same new day: one creates it, the others
+            # then find it (CREATE … IF NOT EXISTS alone still races in the catalog).
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": CREATE_LOCK_ID})
+            try:
+                have = existing(conn)
+                if DEFAULT not in have:
+                    conn.execute(text(f"CREATE TABLE IF NOT EXISTS {DEFAULT} PARTITION OF test_record DEFAULT"))
+                    made.append(DEFAULT)
+                for name, day in sorted(wanted.items()):
+                    if name not in have:
+                        _create(conn, day)
+                        made.append(name)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": CREATE_LOCK_ID})
     if made:
         log.info("test_record partitions created: %s", ", ".join(made))
     return made

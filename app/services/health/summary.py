@@ -173,22 +173,34 @@ def day_bits_sql(dialect_name: str, keys_sql: str) -> str:
         "WHERE health_summary.id_key = b.id_key")
 
 
-# On ingest (PostgreSQL): the summaries' bits shifted to the key's new latest day, the
-# days the fold changed (feed_days: their new totals) replaced; the same result as
-# day_bits_sql, without reading the key's other TestDaily rows.
+# On ingest (PostgreSQL): the days the fold changed (feed_days, with their new totals)
+# as bits from the batch's latest day per key (x.top), then, against the summary row the
+# fold has just locked, both moved to the new latest day: the stored bits with the
+# changed days cleared, the batch's bits set. The same result as day_bits_sql, without
+# reading the key's other TestDaily rows; one join with health_summary.
 _FULL = (1 << BIT_DAYS) - 1
-_SHIFTED = ("((CASE WHEN x.shift IS NULL OR x.shift >= {days} THEN 0 ELSE (h.{c} << x.shift) END) "
-            "& ~x.changed & {full}) | x.{c}")
+_NEW_TALLY = "GREATEST(h.tally_day, x.top)"
+
+
+def _moved(bits: str, shift: str) -> str:
+    """``bits`` shifted ``shift`` days older, days beyond the window dropped."""
+    return (f"(CASE WHEN {shift} IS NULL OR {shift} >= {BIT_DAYS} THEN 0 "
+            f"ELSE ({bits} << {shift}) & {_FULL} END)")
+
+
+def _shift_column(column: str) -> str:
+    kept, batch = f"({_NEW_TALLY} - h.tally_day)", f"({_NEW_TALLY} - x.top)"
+    return (f"{column} = ({_moved('h.' + column, kept)} & ~{_moved('x.changed', batch)}) "
+            f"| {_moved('x.' + column, batch)}")
+
+
 _SHIFT_DAY_BITS = (
-    "UPDATE health_summary h SET tally_day = x.tally, "
-    + ", ".join(f"{c} = " + _SHIFTED.format(days=BIT_DAYS, c=c, full=_FULL) for c in BIT_COLUMNS[1:])
-    + " FROM (SELECT f.id_key, t.tally, t.tally - t.old AS shift, "
-    "  bit_or(CAST(1 AS BIGINT) << (t.tally - f.day)) AS changed, "
-    + _bits("bit_or", "f", "(t.tally - f.day)")
-    + " FROM feed_days f JOIN (SELECT d.id_key, max(s.tally_day) AS old, "
-    "   greatest(max(d.day), max(s.tally_day)) AS tally FROM feed_days d "
-    "   JOIN health_summary s ON s.id_key = d.id_key GROUP BY d.id_key) t ON t.id_key = f.id_key "
-    f" WHERE t.tally - f.day < {BIT_DAYS} GROUP BY f.id_key, t.tally, t.old) x "
+    f"UPDATE health_summary h SET tally_day = {_NEW_TALLY}, "
+    + ", ".join(_shift_column(c) for c in BIT_COLUMNS[1:])
+    + " FROM (SELECT f.id_key, t.top, bit_or(CAST(1 AS BIGINT) << (t.top - f.day)) AS changed, "
+    + _bits("bit_or", "f", "(t.top - f.day)")
+    + " FROM feed_days f JOIN (SELECT id_key, max(day) AS top FROM feed_days GROUP BY id_key) t "
+    f"  ON t.id_key = f.id_key WHERE t.top - f.day < {BIT_DAYS} GROUP BY f.id_key, t.top) x "
     "WHERE h.id_key = x.id_key")
 
 
