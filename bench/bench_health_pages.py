@@ -18,7 +18,8 @@ For each backend, in a process of its own, on a fresh database:
    test statistics for 7 days (page and API) and the vaccine statistics (page and API)
    as the district admin, cold (``STATS_CACHE_SECONDS=0``) and warm (after one
    ``stats.warm`` job, its own time reported); one ``GET /api/v1/staff/<id>/health``
-   as a town user.
+   as a town user; and the 7-day test counts in-process from the summaries' day bits
+   and from TestDaily (the way before them), checked equal.
 
     .venv/bin/python bench/bench_health_pages.py [--records 1000000] [--total 5000000] [--staff 200000]
         [--batch 100000] [--backends postgresql,sqlite] [--n 10]
@@ -217,9 +218,38 @@ def measure(app, sample_id: int) -> list[dict]:
         warmed = stats.warm(db.session)
     rows.append({"what": "job stats.warm: tests counts (7 days)", "median_ms": warmed["tests_ms"], "p95_ms": None})
     rows.append({"what": "job stats.warm: vaccine counts", "median_ms": warmed["vaccines_ms"], "p95_ms": None})
+    rows += counts_both_ways(app)
     for what, url, api in STATS:
         add(f"warm, admin: {what}", admin, url, admin_headers if api else None)
     return rows
+
+
+def counts_both_ways(app, n: int = 5) -> list[dict]:
+    """The 7-day test counts computed in-process from the summaries' day bits and, as
+    before them, from TestDaily (median of ``n`` after one warm-up): the same data,
+    the same minutes."""
+    import statistics
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.services.health import stats, stats_tests
+
+    out = []
+    with app.app_context():
+        end = stats.local_now().date()
+        start = end - timedelta(days=6)
+        results = {}
+        for label, day_bits in (("day bits", True), ("TestDaily", False)):
+            times = []
+            for _ in range(n + 1):
+                started = time.perf_counter()
+                results[label] = stats_tests.enterprise_counts(db.session, start, end, day_bits=day_bits)
+                times.append((time.perf_counter() - started) * 1000)
+                db.session.rollback()
+            out.append({"what": f"test counts (7 days) from {label}, in-process",
+                        "median_ms": round(statistics.median(times[1:]), 1), "p95_ms": round(max(times[1:]), 1)})
+        assert results["day bits"] == results["TestDaily"], "day bits and TestDaily disagree"
+    return out
 
 
 def run_backend(backend: str, args) -> dict:

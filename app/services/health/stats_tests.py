@@ -181,11 +181,10 @@ def _counts_from_day_bits(session, start: date, end: date) -> list[tuple]:
     day's count, plus the multiples of 8 of the rare days with 8 or more tests
     (``summary.MANY_TESTS``, from TestDaily). Same classes as the TestDaily path."""
     name = summary.dialect(session)
-    since = summary.days_between_sql(name, "h.tally_day", ":start")  # bit of the period's first day
-    until = summary.days_between_sql(name, "h.tally_day", ":end")  # bit of its last day
+    since, until = "(h.t - :start_n)", "(h.t - :end_n)"  # bits of the period's first and last day
     top = summary.BIT_DAYS - 1
     low, high = f"(CASE WHEN {until} > 0 THEN {until} ELSE 0 END)", f"(CASE WHEN {since} < {top} THEN {since} ELSE {top} END)"
-    mask = (f"CASE WHEN h.tally_day IS NULL OR {since} < 0 OR {until} > {top} THEN 0 "
+    mask = (f"CASE WHEN h.t IS NULL OR {since} < 0 OR {until} > {top} THEN 0 "
             f"ELSE ((CAST(1 AS BIGINT) << ({high} - {low} + 1)) - 1) << {low} END")
     tested = "((h.tests_b0 | h.tests_b1 | h.tests_b2) & h.m) <> 0"
     positive = "(h.positive_days & h.m) <> 0"
@@ -194,20 +193,19 @@ def _counts_from_day_bits(session, start: date, end: date) -> list[tuple]:
     tests = " + ".join(f"{weight} * {_popcount(name, f'(h.tests_b{plane} & h.m)')}"
                        for plane, weight in ((0, 1), (1, 2), (2, 4)))
     flag = "sum(CASE WHEN {} THEN 1 ELSE 0 END)"
-    params = {"start": start, "end": end}
     rows = session.execute(text(
         "SELECT s.enterprise_id, coalesce(s.category, '') AS cat, count(s.id), "
         f"{flag.format(tested)}, coalesce(sum({tests}), 0), {flag.format(negative)}, "
         f"{flag.format(positive)}, {flag.format(pending)} "
         "FROM staff s LEFT JOIN (SELECT id_key, tests_b0, tests_b1, tests_b2, positive_days, pending_days, "
-        f"  {mask} AS m FROM health_summary h) h ON h.id_key = s.id_key "
-        "GROUP BY s.enterprise_id, coalesce(s.category, '')"
-    ).bindparams(*_date_params(params))).all()
+        f"  {mask} AS m FROM (SELECT *, {summary.day_number_sql(name, 'tally_day')} AS t FROM health_summary) h"
+        ") h ON h.id_key = s.id_key GROUP BY s.enterprise_id, coalesce(s.category, '')"
+    ), {"start_n": summary.day_number(start), "end_n": summary.day_number(end)}).all()
     many = dict(((e, c), int(n or 0)) for e, c, n in session.execute(text(
         "SELECT s.enterprise_id, coalesce(s.category, ''), sum(d.tests - d.tests % 8) FROM test_daily d "
         f"JOIN staff s ON s.id_key = d.id_key WHERE d.tests >= {summary.MANY_TESTS} "
         "AND d.day >= :start AND d.day <= :end GROUP BY s.enterprise_id, coalesce(s.category, '')"
-    ).bindparams(*_date_params(params))))
+    ).bindparams(*_date_params({"start": start, "end": end}))))
     return [(e, c, staff, tested_n, int(tests_n or 0) + many.get((e, c), 0), neg, pos, pen)
             for e, c, staff, tested_n, tests_n, neg, pos, pen in rows]
 

@@ -15,9 +15,11 @@ Rules (incremental on ingest, ``refresh_keys`` and ``rebuild`` give the same ans
 * a TestDaily row = per staff key and district calendar day of sampling: tests and
   how many were negative / positive / pending.
 * the summary's day bits = its key's TestDaily rows of the 62 days up to the latest
-  (``day_bits_sql``), recomputed from TestDaily wherever TestDaily changes for a key
-  (ingest, refresh, rebuild). The retention purge deletes old TestDaily rows and leaves
-  their bits, which no statistics period reaches (periods start inside the window).
+  (``day_bits_sql``), kept wherever TestDaily changes for a key: recomputed from
+  TestDaily by refresh and rebuild (and by ingest on SQLite), moved and merged with the
+  changed days by ingest on PostgreSQL (``_SHIFT_DAY_BITS``). The retention purge
+  deletes old TestDaily rows and leaves their bits, which no statistics period reaches
+  (periods start inside the window).
 * a stored result replaced by the feed (待出结果 → 阴性, or a corrected result) changes
   the record in place; the keys of such records are refreshed from the records.
 
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, Optional
 from zoneinfo import ZoneInfo
 
@@ -138,6 +140,22 @@ def days_between_sql(dialect_name: str, later: str, earlier: str) -> str:
     if dialect_name == "postgresql":
         return f"({later} - {earlier})"
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+def day_number(day: date) -> int:
+    """Days since 1970-01-01 (``day_number_sql`` of the same date)."""
+    return (day - _EPOCH).days
+
+
+def day_number_sql(dialect_name: str, column: str) -> str:
+    """SQL for the days since 1970-01-01 of a date column, computed once per row where a
+    statement compares it with several day numbers (SQLite's julianday is not free)."""
+    if dialect_name == "postgresql":
+        return f"({column} - DATE '1970-01-01')"
+    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
 
 # the bit of a TestDaily row (alias {t}) in each column of BIT_COLUMNS[1:]
