@@ -4,10 +4,10 @@ Definitions: ``app.domain.stats_rules`` (per staff row; a tested person is exact
 of 阳性 / 未出结果 / 阴性). ``enterprise_counts`` groups every staff row by (enterprise,
 category) — the same for every user, so it is computed once and shared
 (``app.services.health.stats`` keeps the enterprises of the user's scope and sums them
-per town) — LEFT JOINed to, for a period the pickers offer, the summaries' *day bits*
-(one row per person: ``summary.day_bits_sql``; the period becomes a mask over each
-key's bits), else to the TestDaily rows of the period summed per key
-(``person_tests``; a row per person and day, about four times the work). Drill-downs (``people_clause``) select the staff behind
+per town) — LEFT JOINed on PostgreSQL, for a period the pickers offer, to the
+summaries' *day bits* (one row per person: ``summary.day_bits_sql``; the period
+becomes a mask over each key's bits), else to the TestDaily rows of the period summed
+per key (``person_tests``; a row per person and day). Drill-downs (``people_clause``) select the staff behind
 a number with the same classes, so a list always has as many people as its number.
 
 Staff without a key (no valid ID number yet) join nothing: they count as untested.
@@ -146,12 +146,14 @@ def enterprise_counts(session, start: date, end: date, *, day_bits: Optional[boo
                       ) -> dict[tuple[int, str], dict[str, int]]:
     """(enterprise id, category or '') → the counts of ``COUNTS``, for every staff row.
 
-    Read from the summaries' day bits (one row per person) when they cover the period,
-    else from TestDaily (a row per person and day); ``day_bits`` forces one of them.
+    Read on PostgreSQL from the summaries' day bits (one row per person) when they
+    cover the period, else from TestDaily (a row per person and day: on SQLite always,
+    where computing the masks and bit counts row by row takes longer than that
+    aggregate, 2.2 s against 1.5 s at 200,000 staff); ``day_bits`` forces one of them.
     No scope here: the result is the same for every user and may be cached; callers keep
     the enterprises of the user's scope (``app.services.health.stats``)."""
-    if day_bits is None:
-        day_bits = covered_by_day_bits(start, end)
+    if day_bits is None:  # SQLite: its per-row expressions cost more than the aggregate saves
+        day_bits = summary.is_pg(session) and covered_by_day_bits(start, end)
     with _analytics(session):
         if day_bits:
             result = _counts_from_day_bits(session, start, end)
