@@ -1,7 +1,7 @@
 """day bits in the health summary: period test statistics read one row per person
 
 The summary of a key gains the bits of its TestDaily rows of its last 62 days
-(``app.services.health.summary.day_bits_sql``): which days had tests, each day's count
+(``app.services.health.day_bits``): which days had tests, each day's count
 as three bit planes, the days with a positive or a pending test. The 7-day test
 statistics then aggregate 200,000 summary rows instead of 1.4 million TestDaily rows.
 A partial index finds the rare days of 8 or more tests, whose count the planes hold
@@ -15,7 +15,7 @@ Create Date: 2026-12-02 06:40:00
 from alembic import op
 import sqlalchemy as sa
 
-from app.services.health.summary import day_bits_sql
+from app.services.health.day_bits import recompute_sql
 
 
 # revision identifiers, used by Alembic.
@@ -35,7 +35,7 @@ def upgrade():
             batch.add_column(sa.Column(name, sa.BigInteger(), server_default='0', nullable=False))
     op.create_index('ix_test_daily_many', 'test_daily', ['day'], unique=False,
                     postgresql_where=_MANY, sqlite_where=_MANY)
-    op.execute(sa.text(day_bits_sql(op.get_bind().dialect.name, "SELECT id_key FROM health_summary")))
+    op.execute(sa.text(recompute_sql(op.get_bind().dialect.name, "SELECT id_key FROM health_summary")))
 
 
 def downgrade():

@@ -93,7 +93,7 @@ def keyed_staff(app, enterprise_id: int, category: Optional[str] = "高风险人
 def add_daily(app, key: str, day: date, negative: int = 0, positive: int = 0, pending: int = 0) -> None:
     """One TestDaily row (tests = negative + positive + pending), and the key's summary
     with its day bits, as ingest keeps them."""
-    from app.services.health import summary
+    from app.services.health import day_bits
     from models.health import HealthSummary, TestDaily
 
     def create(session):
@@ -102,7 +102,7 @@ def add_daily(app, key: str, day: date, negative: int = 0, positive: int = 0, pe
         if session.get(HealthSummary, key) is None:
             session.add(HealthSummary(id_key=key, max_dose=0))
         session.flush()
-        summary.refresh_day_bits(session, "SELECT id_key FROM health_summary WHERE id_key = :k", k=key)
+        day_bits.refresh(session, "SELECT id_key FROM health_summary WHERE id_key = :k", k=key)
         session.commit()
 
     in_db(app, create)

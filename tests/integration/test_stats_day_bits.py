@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from app.services.health import stats_tests, summary
+from app.services.health import day_bits, stats_tests, summary
 from tests.conftest import PASSWORD, api_token
 from tests.integration import factories as F
 from tests.integration.stats_factories import keyed_staff
@@ -119,7 +119,7 @@ def test_refresh_and_purge_keep_the_day_bits_right(app, people):
 
     with app.app_context():
         keys = [staff_keys(n)[0] for n in people["numbers"]]
-    columns = [getattr(HealthSummary, c) for c in ("id_key",) + summary.BIT_COLUMNS]
+    columns = [getattr(HealthSummary, c) for c in ("id_key",) + day_bits.BIT_COLUMNS]
 
     def bits(session):
         return sorted(session.execute(select(*columns).where(HealthSummary.id_key.in_(keys))).all())
@@ -143,8 +143,8 @@ def test_refresh_and_purge_keep_the_day_bits_right(app, people):
 def test_periods_beyond_the_bits_use_the_tallies():
     today = date(2026, 12, 2)
     assert stats_tests.covered_by_day_bits(today - timedelta(days=13), today, today)
-    assert stats_tests.covered_by_day_bits(today - timedelta(days=summary.BIT_DAYS - 2), today, today)
-    assert not stats_tests.covered_by_day_bits(today - timedelta(days=summary.BIT_DAYS - 1), today, today)
+    assert stats_tests.covered_by_day_bits(today - timedelta(days=day_bits.BIT_DAYS - 2), today, today)
+    assert not stats_tests.covered_by_day_bits(today - timedelta(days=day_bits.BIT_DAYS - 1), today, today)
 
 
 def test_a_refresh_clears_the_bits_of_days_no_longer_tallied(app):
@@ -171,7 +171,7 @@ def test_a_refresh_clears_the_bits_of_days_no_longer_tallied(app):
         session.commit()
         row = session.get(HealthSummary, key)
         days = session.execute(select(TestDaily).where(TestDaily.id_key == key)).all()
-        return days, row.max_dose, [getattr(row, c) for c in summary.BIT_COLUMNS]
+        return days, row.max_dose, [getattr(row, c) for c in day_bits.BIT_COLUMNS]
 
     assert F.in_db(app, refreshed) == ([], 1, [None, 0, 0, 0, 0, 0])
 
@@ -216,7 +216,7 @@ def test_concurrent_feeds_keep_tallies_and_day_bits_exact(app):
     def state(session):
         days = session.execute(select(TestDaily.id_key, TestDaily.day, TestDaily.tests, TestDaily.positive,
                                       TestDaily.pending).where(TestDaily.id_key.in_(keys))).all()
-        bits = session.execute(select(HealthSummary.id_key, *[getattr(HealthSummary, c) for c in summary.BIT_COLUMNS])
+        bits = session.execute(select(HealthSummary.id_key, *[getattr(HealthSummary, c) for c in day_bits.BIT_COLUMNS])
                                .where(HealthSummary.id_key.in_(keys))).all()
         return sorted(days), sorted(bits)
 

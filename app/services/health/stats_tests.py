@@ -5,7 +5,7 @@ of 阳性 / 未出结果 / 阴性). ``enterprise_counts`` groups every staff row
 category) — the same for every user, so it is computed once and shared
 (``app.services.health.stats`` keeps the enterprises of the user's scope and sums them
 per town) — LEFT JOINed on PostgreSQL, for a period the pickers offer, to the
-summaries' *day bits* (one row per person: ``summary.day_bits_sql``; the period
+summaries' *day bits* (one row per person: ``day_bits``; the period
 becomes a mask over each key's bits), else to the TestDaily rows of the period summed
 per key (``person_tests``; a row per person and day). Drill-downs (``people_clause``) select the staff behind
 a number with the same classes, so a list always has as many people as its number.
@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Date, and_, bindparam, case, exists, func,
 
 from app.domain import stats_rules
 from app.domain.i18n import _
-from app.services.health import summary
+from app.services.health import day_bits, summary
 from models.health import TestDaily
 from models.staff import Staff
 
@@ -139,7 +139,7 @@ def covered_by_day_bits(start: date, end: date, today: Optional[date] = None) ->
     """Whether the summaries' day bits hold the period: it starts within the last
     ``BIT_DAYS`` - 2 days (a day of slack for a key's latest day after today)."""
     today = today or datetime.now(summary.district_tz()).date()
-    return start <= end and (today - start).days <= summary.BIT_DAYS - 2
+    return start <= end and (today - start).days <= day_bits.BIT_DAYS - 2
 
 
 def enterprise_counts(session, start: date, end: date, *, day_bits: Optional[bool] = None
@@ -181,13 +181,9 @@ def _counts_from_day_bits(session, start: date, end: date) -> list[tuple]:
     """The counts from the summaries' day bits: per staff row, the period's mask over
     its key's bits (bit i = ``tally_day`` - i days); tests = the bit planes of each
     day's count, plus the multiples of 8 of the rare days with 8 or more tests
-    (``summary.MANY_TESTS``, from TestDaily). Same classes as the TestDaily path."""
+    (``day_bits.MANY_TESTS``, from TestDaily). Same classes as the TestDaily path."""
     name = summary.dialect(session)
-    since, until = "(h.t - :start_n)", "(h.t - :end_n)"  # bits of the period's first and last day
-    top = summary.BIT_DAYS - 1
-    low, high = f"(CASE WHEN {until} > 0 THEN {until} ELSE 0 END)", f"(CASE WHEN {since} < {top} THEN {since} ELSE {top} END)"
-    mask = (f"CASE WHEN h.t IS NULL OR {since} < 0 OR {until} > {top} THEN 0 "
-            f"ELSE ((CAST(1 AS BIGINT) << ({high} - {low} + 1)) - 1) << {low} END")
+    mask = day_bits.period_mask_sql("h.t")
     tested = "((h.tests_b0 | h.tests_b1 | h.tests_b2) & h.m) <> 0"
     positive = "(h.positive_days & h.m) <> 0"
     pending = f"NOT {positive} AND (h.pending_days & h.m) <> 0"
@@ -200,12 +196,12 @@ def _counts_from_day_bits(session, start: date, end: date) -> list[tuple]:
         f"{flag.format(tested)}, coalesce(sum({tests}), 0), {flag.format(negative)}, "
         f"{flag.format(positive)}, {flag.format(pending)} "
         "FROM staff s LEFT JOIN (SELECT id_key, tests_b0, tests_b1, tests_b2, positive_days, pending_days, "
-        f"  {mask} AS m FROM (SELECT *, {summary.day_number_sql(name, 'tally_day')} AS t FROM health_summary) h"
+        f"  {mask} AS m FROM (SELECT *, {day_bits.day_number_sql(name, 'tally_day')} AS t FROM health_summary) h"
         ") h ON h.id_key = s.id_key GROUP BY s.enterprise_id, coalesce(s.category, '')"
-    ), {"start_n": summary.day_number(start), "end_n": summary.day_number(end)}).all()
+    ), day_bits.period_params(start, end)).all()
     many = dict(((e, c), int(n or 0)) for e, c, n in session.execute(text(
         "SELECT s.enterprise_id, coalesce(s.category, ''), sum(d.tests - d.tests % 8) FROM test_daily d "
-        f"JOIN staff s ON s.id_key = d.id_key WHERE d.tests >= {summary.MANY_TESTS} "
+        f"JOIN staff s ON s.id_key = d.id_key WHERE d.tests >= {day_bits.MANY_TESTS} "
         "AND d.day >= :start AND d.day <= :end GROUP BY s.enterprise_id, coalesce(s.category, '')"
     ).bindparams(*_date_params({"start": start, "end": end}))))
     return [(e, c, staff, tested_n, int(tests_n or 0) + many.get((e, c), 0), neg, pos, pen)

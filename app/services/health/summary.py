@@ -15,9 +15,9 @@ Rules (incremental on ingest, ``refresh_keys`` and ``rebuild`` give the same ans
 * a TestDaily row = per staff key and district calendar day of sampling: tests and
   how many were negative / positive / pending.
 * the summary's day bits = its key's TestDaily rows of the 62 days up to the latest
-  (``day_bits_sql``), kept wherever TestDaily changes for a key: recomputed from
-  TestDaily by refresh and rebuild (and by ingest on SQLite), moved and merged with the
-  changed days by ingest on PostgreSQL (``_SHIFT_DAY_BITS``). The retention purge
+  (``day_bits``), kept wherever TestDaily changes for a key: recomputed from TestDaily
+  by refresh and rebuild (and by ingest on SQLite), moved and merged with the changed
+  days by ingest on PostgreSQL. The retention purge
   deletes old TestDaily rows and leaves their bits, which no statistics period reaches
   (periods start inside the window).
 * a stored result replaced by the feed (待出结果 → 阴性, or a corrected result) changes
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Optional
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from flask import current_app
 from sqlalchemy import DateTime, bindparam, func, select, text
 
 from app.domain.health import utc_naive
+from app.services.health import day_bits
 from models.staff import Staff
 
 log = logging.getLogger(__name__)
@@ -128,106 +129,6 @@ def _now_param():
     return bindparam("now", value=utc_naive(datetime.utcnow()), type_=DateTime)
 
 
-# -- day bits: the tallies of a key's last BIT_DAYS days, in its summary --------------
-BIT_DAYS = 62  # bits 0..61 of a BIGINT: bit i is the day ``tally_day - i``
-MANY_TESTS = 8  # from this many tests in one day, the tests bit planes (count mod 8) need test_daily
-BIT_COLUMNS = ("tally_day", "tests_b0", "tests_b1", "tests_b2", "positive_days", "pending_days")
-BITS_RESET = "tally_day = NULL, tests_b0 = 0, tests_b1 = 0, tests_b2 = 0, positive_days = 0, pending_days = 0"
-
-
-def days_between_sql(dialect_name: str, later: str, earlier: str) -> str:
-    """SQL for the whole days from date ``earlier`` to date ``later``."""
-    if dialect_name == "postgresql":
-        return f"({later} - {earlier})"
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
-
-
-_EPOCH = date(1970, 1, 1)
-
-
-def day_number(day: date) -> int:
-    """Days since 1970-01-01 (``day_number_sql`` of the same date)."""
-    return (day - _EPOCH).days
-
-
-def day_number_sql(dialect_name: str, column: str) -> str:
-    """SQL for the days since 1970-01-01 of a date column, computed once per row where a
-    statement compares it with several day numbers (SQLite's julianday is not free)."""
-    if dialect_name == "postgresql":
-        return f"({column} - DATE '1970-01-01')"
-    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
-
-
-# the bit of a TestDaily row (alias {t}) in each column of BIT_COLUMNS[1:]
-_BIT_RULES = ("{t}.tests % 2 = 1", "({t}.tests / 2) % 2 = 1", "({t}.tests / 4) % 2 = 1", "{t}.positive > 0",
-              "{t}.pending > 0")
-
-
-def _bits(aggregate: str, alias: str, offset: str) -> str:
-    """The select list of the day bits of rows ``alias`` (day at ``offset`` days before the
-    key's latest), combined by ``aggregate`` (sum of distinct powers of two = bit_or)."""
-    return ", ".join(
-        f"{aggregate}(CASE WHEN {rule.format(t=alias)} THEN CAST(1 AS BIGINT) << {offset} ELSE 0 END) AS {column}"
-        for column, rule in zip(BIT_COLUMNS[1:], _BIT_RULES))
-
-
-def day_bits_sql(dialect_name: str, keys_sql: str) -> str:
-    """UPDATE the day bits of the summaries whose keys ``keys_sql`` selects, from their
-    TestDaily rows (the key's latest day is ``tally_day``, bit i its i-th day before):
-    ``tests_b0..b2`` are the bit planes of each day's test count (count mod 8),
-    ``positive_days`` / ``pending_days`` the days with a positive / pending test.
-    Statistics of a period then read one summary row per person instead of a TestDaily
-    row per person and day (``stats_tests``). Summaries without rows keep their bits:
-    callers reset them first where rows may have gone (``BITS_RESET``). No app needed
-    (the migration that added the bits runs it too)."""
-    off = days_between_sql(dialect_name, "m.tally", "d.day")
-    return (
-        "UPDATE health_summary SET tally_day = b.tally, "
-        + ", ".join(f"{c} = b.{c}" for c in BIT_COLUMNS[1:])
-        + f" FROM (SELECT d.id_key, m.tally, {_bits('sum', 'd', off)}"
-        " FROM test_daily d JOIN (SELECT id_key, max(day) AS tally FROM test_daily "
-        f"  WHERE id_key IN ({keys_sql}) GROUP BY id_key) m ON m.id_key = d.id_key"
-        f" WHERE {off} < {BIT_DAYS} AND d.tests > 0 GROUP BY d.id_key, m.tally) b "
-        "WHERE health_summary.id_key = b.id_key")
-
-
-# On ingest (PostgreSQL): the days the fold changed (feed_days, with their new totals)
-# as bits from the batch's latest day per key (x.top), then, against the summary row the
-# fold has just locked, both moved to the new latest day: the stored bits with the
-# changed days cleared, the batch's bits set. The same result as day_bits_sql, without
-# reading the key's other TestDaily rows; one join with health_summary.
-_FULL = (1 << BIT_DAYS) - 1
-_NEW_TALLY = "GREATEST(h.tally_day, x.top)"
-
-
-def _moved(bits: str, shift: str) -> str:
-    """``bits`` shifted ``shift`` days older, days beyond the window dropped."""
-    return (f"(CASE WHEN {shift} IS NULL OR {shift} >= {BIT_DAYS} THEN 0 "
-            f"ELSE ({bits} << {shift}) & {_FULL} END)")
-
-
-def _shift_column(column: str) -> str:
-    kept, batch = f"({_NEW_TALLY} - h.tally_day)", f"({_NEW_TALLY} - x.top)"
-    return (f"{column} = ({_moved('h.' + column, kept)} & ~{_moved('x.changed', batch)}) "
-            f"| {_moved('x.' + column, batch)}")
-
-
-_SHIFT_DAY_BITS = (
-    f"UPDATE health_summary h SET tally_day = {_NEW_TALLY}, "
-    + ", ".join(_shift_column(c) for c in BIT_COLUMNS[1:])
-    + " FROM (SELECT f.id_key, t.top, bit_or(CAST(1 AS BIGINT) << (t.top - f.day)) AS changed, "
-    + _bits("bit_or", "f", "(t.top - f.day)")
-    + " FROM feed_days f JOIN (SELECT id_key, max(day) AS top FROM feed_days GROUP BY id_key) t "
-    f"  ON t.id_key = f.id_key WHERE t.top - f.day < {BIT_DAYS} GROUP BY f.id_key, t.top) x "
-    "WHERE h.id_key = x.id_key")
-
-
-def refresh_day_bits(session, keys_sql: str, **params) -> None:
-    """``day_bits_sql`` on the session (``keys_sql`` may use the transaction's temporary
-    tables and bound ``params``)."""
-    session.execute(text(day_bits_sql(dialect(session), keys_sql)), params)
-
-
 _COUNTS = ("count(*), sum(CASE WHEN {r} = 'negative' THEN 1 ELSE 0 END), "
            "sum(CASE WHEN {r} = 'positive' THEN 1 ELSE 0 END), sum(CASE WHEN {r} = 'pending' THEN 1 ELSE 0 END)")
 
@@ -286,9 +187,9 @@ class TestFold:
         if self.pg:  # the days it changed, with their new totals, for the day bits
             tallies = (f"WITH up AS ({tallies} RETURNING id_key, day, tests, positive, pending) "
                        "INSERT INTO feed_days SELECT * FROM up")
-            day_bits = [_SHIFT_DAY_BITS, "DELETE FROM feed_days"]
+            bits = [day_bits.SHIFT_ON_INGEST, "DELETE FROM feed_days"]
         else:
-            day_bits = [day_bits_sql("sqlite", "SELECT DISTINCT skey FROM feed_match WHERE inserted = 1")]
+            bits = [day_bits.recompute_sql("sqlite", "SELECT DISTINCT skey FROM feed_match WHERE inserted = 1")]
         return [
             tallies,
             "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, last_institution, "
@@ -301,7 +202,7 @@ class TestFold:
             "last_institution = excluded.last_institution, updated_at = excluded.updated_at "
             "WHERE health_summary.last_sampled_at IS NULL "
             "OR excluded.last_sampled_at > health_summary.last_sampled_at",
-            *day_bits,
+            *bits,
             "INSERT INTO feed_replaced SELECT DISTINCT skey FROM feed_match WHERE inserted = 0",
             "DELETE FROM feed_match",
         ]
@@ -437,7 +338,7 @@ def _refresh_staged(session, tests: bool, vaccines: bool, fresh: bool = False) -
         if not fresh:
             session.execute(text(
                 f"UPDATE health_summary SET last_sampled_at = NULL, last_tested_at = NULL, last_result = NULL, "
-                f"last_institution = NULL, {BITS_RESET} WHERE {in_keys}"))
+                f"last_institution = NULL, {day_bits.RESET} WHERE {in_keys}"))
         session.execute(text(
             "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, "
             "last_institution, max_dose, updated_at) "
@@ -453,7 +354,7 @@ def _refresh_staged(session, tests: bool, vaccines: bool, fresh: bool = False) -
             f"SELECT p.skey, {day}, {_COUNTS.format(r='t.result')} "
             f"FROM hk_pairs p JOIN test_record t ON t.id_key = p.rkey GROUP BY p.skey, {day}"
         ))
-        refresh_day_bits(session, "SELECT skey FROM hk_keys")
+        day_bits.refresh(session, "SELECT skey FROM hk_keys")
     if vaccines:
         if not fresh:
             session.execute(text(
