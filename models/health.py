@@ -15,7 +15,7 @@ matching is an equality join on it.
   registered staff, and for a new staff key when the staff row is written; a rebuild
   job recomputes it from the records. It also carries the key's *day bits*: which of
   its last 62 days had tests, how many (bit planes), positives and pendings — what
-  period statistics read (``summary.day_bits_sql``).
+  period statistics read (``app.services.health.day_bits``).
 * ``TestDaily``: per staff key and district calendar day, how many tests and of which
   results. Period statistics (人次, 人数, 阴性/阳性/未出结果人数) aggregate this instead
   of the raw records. Maintained on ingest like the summary.
@@ -85,7 +85,7 @@ class HealthSummary(Model):
     dose3_at: Mapped[Optional[date]] = mapped_column(Date)
     max_dose: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
     product: Mapped[Optional[str]] = mapped_column(String(100))  # of the latest dose
-    # Day bits (``summary.day_bits_sql``): the key's TestDaily rows of its last 62 days,
+    # Day bits (``app.services.health.day_bits``): the key's TestDaily rows of its last 62 days,
     # bit i = the day ``tally_day`` - i, so period statistics read one row per person.
     tally_day: Mapped[Optional[date]] = mapped_column(Date)  # the key's latest TestDaily day
     tests_b0: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
