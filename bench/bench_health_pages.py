@@ -243,7 +243,7 @@ def counts_both_ways(app, n: int = 5) -> list[dict]:
             times = []
             for _ in range(n + 1):
                 started = time.perf_counter()
-                results[label] = stats_tests.enterprise_counts(db.session, start, end, day_bits=day_bits)
+                results[label] = stats_tests.enterprise_counts(db.session, start, end, use_day_bits=day_bits)
                 times.append((time.perf_counter() - started) * 1000)
                 db.session.rollback()
             out.append({"what": f"test counts (7 days) from {label}, in-process",

@@ -66,7 +66,7 @@ def people(app):
 
 def _counts(app, enterprises, start: date, end: date, day_bits: bool) -> dict:
     def read(session):
-        counts = stats_tests.enterprise_counts(session, start, end, day_bits=day_bits)
+        counts = stats_tests.enterprise_counts(session, start, end, use_day_bits=day_bits)
         return {k: v for k, v in counts.items() if k[0] in enterprises}
 
     return F.in_db(app, read)

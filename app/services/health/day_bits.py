@@ -19,16 +19,10 @@ from datetime import date
 from sqlalchemy import text
 
 BIT_DAYS = 62  # bits 0..61 of a BIGINT: bit i is the day ``tally_day - i``
-MANY_TESTS = 8  # from this many tests in one day, the tests bit planes (count mod 8) need test_daily
+PLANES = 3  # bit planes of a day's test count
+MANY_TESTS = 1 << PLANES  # from this many tests in one day the planes (count mod 8) need test_daily
 BIT_COLUMNS = ("tally_day", "tests_b0", "tests_b1", "tests_b2", "positive_days", "pending_days")
 RESET = "tally_day = NULL, tests_b0 = 0, tests_b1 = 0, tests_b2 = 0, positive_days = 0, pending_days = 0"
-
-
-def days_between_sql(dialect_name: str, later: str, earlier: str) -> str:
-    """SQL for the whole days from date ``earlier`` to date ``later``."""
-    if dialect_name == "postgresql":
-        return f"({later} - {earlier})"
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
 _EPOCH = date(1970, 1, 1)
@@ -47,9 +41,14 @@ def day_number_sql(dialect_name: str, column: str) -> str:
     return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
 
+def days_between_sql(dialect_name: str, later: str, earlier: str) -> str:
+    """SQL for the whole days from date ``earlier`` to date ``later``."""
+    return f"({day_number_sql(dialect_name, later)} - {day_number_sql(dialect_name, earlier)})"
+
+
 # the bit of a TestDaily row (alias {t}) in each column of BIT_COLUMNS[1:]
-_BIT_RULES = ("{t}.tests % 2 = 1", "({t}.tests / 2) % 2 = 1", "({t}.tests / 4) % 2 = 1", "{t}.positive > 0",
-              "{t}.pending > 0")
+_BIT_RULES = tuple(f"({{t}}.tests / {1 << plane}) % 2 = 1" for plane in range(PLANES)) + (
+    "{t}.positive > 0", "{t}.pending > 0")
 
 
 def _bits(aggregate: str, alias: str, offset: str) -> str:
