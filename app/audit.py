@@ -1,4 +1,9 @@
-"""Audit trail: who did what, when, to which rows (SPEC §8)."""
+"""Audit trail: who did what, when, to which rows (SPEC §8).
+
+:func:`record` is the one place audit rows are written, and it never keeps a full ID
+number or phone: snapshots and the detail text are masked on the way in
+(``app.domain.redaction``), whoever the caller is.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,6 +12,7 @@ from typing import Any, Optional
 from flask import g, has_request_context, request
 from sqlalchemy import insert
 
+from app.domain.redaction import mask_record, mask_text
 from app.extensions import db
 from models.audit import AuditLog
 from models.mixins import utcnow
@@ -40,7 +46,9 @@ def record(
     """Write an audit row in the current transaction (``commit`` for reads and logins).
 
     A plain INSERT rather than an ORM object: no identity to track, no id to read back,
-    and it is on every audited read (a person's detail or health, an export)."""
+    and it is on every audited read (a person's detail or health, an export).
+    ``before``, ``after`` and ``detail`` are stored masked (:func:`mask_record`,
+    :func:`mask_text`): ID numbers and phones never reach the table in full."""
     if user is None and has_request_context():
         user = getattr(g, "user", None)
     db.session.execute(insert(AuditLog).values(
@@ -50,10 +58,10 @@ def record(
         action=action,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
-        before=before,
-        after=after,
+        before=mask_record(before),
+        after=mask_record(after),
         rows=rows,
-        detail=(detail or "")[:500] or None,
+        detail=mask_text(str(detail or ""))[:500] or None,
         ip=request.remote_addr if has_request_context() else None,
     ))
     if commit:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app import csp
 from app.security.scope import OutOfScope
 from app.services.errors import ServiceError
 
@@ -49,16 +50,14 @@ def error_response(status: int, message=None):
 
 
 def init_app(app: Flask) -> None:
+    csp.init_app(app)
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self' 'unsafe-inline' 'unsafe-eval'; frame-ancestors 'none'",
-        )
+        response.headers.setdefault("Content-Security-Policy", csp.policy(csp.used_nonce()))
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -1,5 +1,6 @@
-"""Notification jobs: deliver one message (queued by ``send_message``) and the
-per-minute sweep that sends due retries and anything a job missed."""
+"""Notification jobs: deliver one message (queued by ``send_message``), the
+per-minute sweep that sends due retries and anything a job missed, and the
+per-minute redaction of login codes past their lifetime."""
 from __future__ import annotations
 
 from app.queue import with_app_context
@@ -18,3 +19,10 @@ def dispatch_due() -> dict:
     from app.notify.dispatch import dispatch_due as sweep
 
     return sweep()
+
+
+def redact_due() -> dict:
+    """Redact the stored text of sensitive messages whose ``redact_at`` has passed."""
+    from app.notify.retention import redact_due as redact
+
+    return redact()

@@ -23,6 +23,12 @@ def _dispatch_outbox():
     return dispatch_due()
 
 
+def _redact_messages():
+    from jobs.notify import redact_due
+
+    return redact_due()
+
+
 def _purge_jobs():
     from jobs.maintenance import purge_finished_jobs
 
@@ -60,6 +66,7 @@ JOBS: dict[str, ScheduledJob] = {
     job.name: job
     for job in (
         ScheduledJob("notify.dispatch", _dispatch_outbox, "* * * * *", "发送待发消息（含失败重试）"),
+        ScheduledJob("notify.redact", _redact_messages, "* * * * *", "隐去已发送或已过期的登录验证码短信内容"),
         ScheduledJob("maintenance.purge_jobs", _purge_jobs, "30 3 * * *", "清理30天前的后台任务记录"),
         ScheduledJob("maintenance.purge_import_files", _purge_import_files, "40 3 * * *",
                      "清理过期的导入文件和导入失败明细"),

@@ -57,19 +57,23 @@ class AuditLogView(ModelView):
 
 class OutboxView(ModelView):
     """Every message the platform sends. With the default channel this is where an
-    admin reads SMS login codes for demo users (nothing leaves the machine)."""
+    admin reads SMS login codes for demo users (nothing leaves the machine) — for the
+    code's lifetime only: the text is shown through ``Message.shown_body`` /
+    ``shown_subject``, which hide a sensitive message's code once its ``redact_at`` has
+    passed (app/notify/retention.py)."""
 
     datamodel = SQLAInterface(Message)
     class_permission_name = R.OUTBOX
     base_permissions = ["can_list", "can_show"]
     base_order = ("id", "desc")
-    list_columns = ["created_at", "channel", "kind", "recipient", "body", "status", "attempts", "last_error"]
-    show_columns = list_columns + ["subject", "attachment_name", "idempotency_key", "sent_at"]
+    list_columns = ["created_at", "channel", "kind", "recipient", "shown_body", "status", "attempts", "last_error"]
+    show_columns = list_columns + ["shown_subject", "attachment_name", "idempotency_key", "sent_at"]
     search_columns = ["recipient", "status", "channel"]
     label_columns = {
         "created_at": _("时间(UTC)"), "channel": _("通道"), "kind": _("类型"), "recipient": _("接收人"),
-        "body": _("内容"), "status": _("状态"), "attempts": _("尝试次数"), "last_error": _("错误"),
-        "subject": _("标题"), "attachment_name": _("附件"), "idempotency_key": _("幂等键"), "sent_at": _("发送时间"),
+        "shown_body": _("内容"), "status": _("状态"), "attempts": _("尝试次数"), "last_error": _("错误"),
+        "shown_subject": _("标题"), "attachment_name": _("附件"), "idempotency_key": _("幂等键"),
+        "sent_at": _("发送时间"),
     }
 
 

@@ -10,6 +10,10 @@ when the lease runs out.
 Failures are retried with exponential backoff (:func:`next_delay`) until
 ``NOTIFY_MAX_ATTEMPTS``, then the message is ``failed``. Logs name message ids only:
 never a body (login codes) or a recipient.
+
+A sensitive message (a login code) is only sent while its secret is alive (before its
+``redact_at``; later it fails as 已过期，未发送), and a real channel's copy is redacted
+as soon as it was sent or given up (app/notify/retention.py).
 """
 from __future__ import annotations
 
@@ -18,10 +22,11 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from app.extensions import db
-from app.notify import attachments
+from app.notify import attachments, retention
 from app.notify.channels import DeliveryError, get_channel
 from models.mixins import utcnow
 from models.notify import STATUS_FAILED, STATUS_QUEUED, STATUS_SENT, Message
@@ -74,6 +79,9 @@ def deliver(message_id: int) -> str:
     if message is None:  # deleted between claim and read
         return SKIPPED
     config = current_app.config
+    if message.hides_text():  # a login code past its lifetime: nothing worth sending
+        retention.redact(message)
+        return _record_failure(message, _("已过期，未发送"), max_attempts=0)
     try:
         channel = get_channel(message.channel)
         channel(message, config, _attachment_link(message))
@@ -83,9 +91,17 @@ def deliver(message_id: int) -> str:
     message.sent_at = utcnow()
     message.last_error = None
     message.next_attempt_at = None
+    _forget_delivered_secret(message)
     db.session.commit()
     log.info("message %s sent via %s (attempt %s)", message.id, message.channel, message.attempts)
     return SENT
+
+
+def _forget_delivered_secret(message: Message) -> None:
+    """A real channel has the message (or gave up): its stored secret goes. The outbox
+    channel keeps it readable until ``redact_at`` (the outbox is its delivery)."""
+    if message.sensitive and message.channel != "outbox":
+        retention.redact(message)
 
 
 def _record_failure(message: Message, error: str, max_attempts: int) -> str:
@@ -93,6 +109,7 @@ def _record_failure(message: Message, error: str, max_attempts: int) -> str:
     if message.attempts >= max_attempts:
         message.status = STATUS_FAILED
         message.next_attempt_at = None
+        _forget_delivered_secret(message)
         outcome = FAILED
     else:
         base = int(current_app.config.get("NOTIFY_RETRY_BASE_SECONDS", RETRY_BASE_SECONDS))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
@@ -13,6 +14,8 @@ from models.notify import STATUS_QUEUED, Message
 from models.mixins import utcnow
 
 log = logging.getLogger(__name__)
+
+SECRET_LIFETIME = timedelta(minutes=5)  # of a sensitive message's secret, unless the sender says
 
 
 def send_message(
@@ -26,8 +29,15 @@ def send_message(
     attachment_path: Optional[str] = None,
     attachment_name: Optional[str] = None,
     channel: Optional[str] = None,
+    valid_for: timedelta = SECRET_LIFETIME,
 ) -> Message:
     """Store a message once per ``idempotency_key`` (a second call returns the first).
+
+    A ``sensitive`` message carries a secret good for ``valid_for`` (a login code's
+    lifetime): a real channel delivers it within that time or gives up, and its stored
+    text is redacted once the channel delivered it or gave up, at the latest when
+    ``valid_for`` has passed — with the ``outbox`` channel, that is how long an admin
+    can read it (app/notify/retention.py).
 
     Commits, then hands the message's id to the queue (``jobs.notify.deliver_one``);
     if Redis is unreachable the cron sweep (``notify.dispatch``) delivers it later.
@@ -36,6 +46,7 @@ def send_message(
     existing = db.session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one_or_none()
     if existing is not None:
         return existing
+    now = utcnow()
     message = Message(
         channel=channel or current_app.config["NOTIFY_CHANNEL"],
         kind=kind,
@@ -44,10 +55,12 @@ def send_message(
         body=body,
         idempotency_key=idempotency_key,
         sensitive=sensitive,
+        redact_at=now + valid_for if sensitive else None,
         attachment_path=attachment_path,
         attachment_name=attachment_name,
         status=STATUS_QUEUED,
-        next_attempt_at=utcnow(),
+        next_attempt_at=now,
+        created_at=now,
     )
     db.session.add(message)
     try:

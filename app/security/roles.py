@@ -33,11 +33,12 @@ OUTBOX = "Outbox"
 AUDIT = "Audit"
 VACCINE_PRODUCT = "VaccineProduct"  # district admin only
 ACCOUNT = "Account"  # own profile, password change
+PERSONAL_DATA = "PersonalData"  # full ID numbers and phones in exports (app/security/personal_data.py)
 
 ROLE_PERMISSIONS: dict[str, dict[str, str]] = {
-    BUREAU: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw"},
-    TOWN: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw"},
-    ENTERPRISE_HEAD: {ENTERPRISE: "r", STAFF: "rw", JOBS: "r"},
+    BUREAU: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r"},
+    TOWN: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r"},
+    ENTERPRISE_HEAD: {ENTERPRISE: "r", STAFF: "rw", JOBS: "r", PERSONAL_DATA: "r"},
     TASKFORCE: {STATISTICS: "r", ACCOUNT: "rw"},
     CHECKPOINT: {CHECKPOINT_SCAN: "rw", ACCOUNT: "rw"},
     FEED: {FEEDS: "w"},

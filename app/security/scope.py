@@ -23,6 +23,7 @@ from flask import g, has_request_context
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from app.security import roles as R
+from app.security.personal_data import sees_full_numbers
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.regions import Town
@@ -40,6 +41,9 @@ class Scope:
     town_ids: frozenset[int] = field(default_factory=frozenset)
     head_phones: frozenset[str] = field(default_factory=frozenset)
     user_id: Optional[int] = None
+    # Not a row scope: whether exports show full ID numbers and phones (else masked),
+    # decided by app/security/personal_data.py from the user's roles.
+    full_numbers: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -58,7 +62,8 @@ def scope_for_user(user: Any) -> Scope:
     bureau_ids = {user.bureau_id} if R.BUREAU in role_names and user.bureau_id else set()
     town_ids = {user.town_id} if R.TOWN in role_names and user.town_id else set()
     phones = {user.phone} if R.ENTERPRISE_HEAD in role_names and user.phone else set()
-    return Scope(everything, frozenset(bureau_ids), frozenset(town_ids), frozenset(phones), user.id)
+    return Scope(everything, frozenset(bureau_ids), frozenset(town_ids), frozenset(phones), user.id,
+                 full_numbers=sees_full_numbers(role_names))
 
 
 def current_scope() -> Scope:

@@ -9,7 +9,9 @@ a keyed hash of the phone, never the phone itself.
 
 Asking for a code answers the same for any well-formed phone: an unknown phone (or
 one that belongs to a government account) passes the same limits and stores a code
-the same way, it just gets no message. Nothing here logs a code or a phone.
+the same way, it just gets no message. Nothing here logs a code or a phone; the stored
+message's code is redacted once sent, or after ``SMS_CODE_TTL`` in the outbox
+(app/notify/retention.py).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
@@ -178,7 +181,8 @@ def request_code(session, raw_phone: object, ip: str) -> None:
     _store_code(phone, code)
     idem = f"sms-login:{phone_digest(_secret(), phone)}:{secrets.token_hex(8)}"
     if may_log_in(session, phone):
-        send_message(kind="sms", recipient=phone, body=SMS_BODY % code, idempotency_key=idem, sensitive=True)
+        send_message(kind="sms", recipient=phone, body=SMS_BODY % code, idempotency_key=idem, sensitive=True,
+                     valid_for=timedelta(seconds=_cfg("SMS_CODE_TTL")))
     else:
         # same first query as send_message, so both answers cost about the same
         session.execute(select(Message.id).where(Message.idempotency_key == idem)).first()

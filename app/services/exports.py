@@ -6,7 +6,12 @@ Rows come from the same scope-aware statements as the lists (``staff_service.que
 at once) and written by ``app.sheets.writer.ExportWriter`` (XlsxWriter
 ``constant_memory``: ID and phone cells as text, cells starting with = + - @
 neutralised) into an anonymous temporary file. Every export is audited with its
-row count and filter (SPEC §8).
+row count, its filter and whether its ID numbers and phones were full or masked
+(SPEC §8).
+
+Full ID numbers and phones only go to users whose scope says ``full_numbers``
+(app/security/personal_data.py); anyone else — the task force, statistics-only roles
+— gets them masked (``mask_id`` / ``mask_phone``) in every column that holds one.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ from sqlalchemy.orm import aliased
 
 from app import audit
 from app.domain.i18n import _
+from app.domain.identity import mask_id, mask_phone
+from app.domain.redaction import mask_text
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import lookups
@@ -45,12 +52,17 @@ HEALTH_HEADERS = (
     _("第一针疫苗接种时间"), _("第二针疫苗接种时间"), _("第三针疫苗接种时间"),
 )
 STAFF_TEXT_COLUMNS = (4, 5, 7)  # 手机号码, 证件号码, 负责人电话
+STAFF_MASKS = {4: mask_phone, 5: mask_id, 7: mask_phone}
 
 ENTERPRISE_HEADERS = (
     _("主体名称"), _("主体类型"), _("所属镇街"), _("所属网格"), _("主体地址"),
     _("负责人姓名"), _("负责人电话"), _("统一社会信用代码"), _("人员数量"),
 )
 ENTERPRISE_TEXT_COLUMNS = (6, 7)  # 负责人电话, 统一社会信用代码
+ENTERPRISE_MASKS = {6: mask_phone}
+
+NUMBERS_FULL = _("证件号码和手机号码完整")
+NUMBERS_MASKED = _("证件号码和手机号码已脱敏")
 
 
 @dataclass
@@ -78,6 +90,30 @@ def _describe(**filters: Any) -> str:
     """The filter as the audit log shows it: 'q=张; enterprise_id=3' (or 全部)."""
     parts = [f"{k}={v}" for k, v in filters.items() if v not in (None, "")]
     return "; ".join(parts) or str(_("全部"))
+
+
+def _masking(full: bool, masks: dict[int, Any], base_width: int):
+    """A function masking a row's ID and phone cells (and any such number in the
+    declared extra fields after ``base_width``) — or leaving it alone when ``full``."""
+    if full:
+        return lambda values: values
+
+    def mask(values: list) -> list:
+        for index, hide in masks.items():
+            if values[index]:
+                values[index] = hide(values[index])
+        for index in range(base_width, len(values)):
+            values[index] = mask_text(values[index])
+        return values
+
+    return mask
+
+
+def _audit(entity: str, entity_id: Any, count: int, detail: str, full: bool) -> None:
+    """The export's audit row: rows, filter, and whether the numbers were full."""
+    audit.record("export", entity, entity_id, rows=count,
+                 detail=f"{detail}; {NUMBERS_FULL if full else NUMBERS_MASKED}",
+                 after={"rows": count, "numbers": "full" if full else "masked"}, commit=True)
 
 
 def _write(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tuple[IO[bytes], int]:
@@ -134,21 +170,22 @@ def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id
         stmt = stmt.where(health_status.bucket_clause(bucket, now, health.sampled_at, span))
     stmt = stmt.add_columns(*health.labelled())
     base_width = len(STAFF_HEADERS)
+    mask = _masking(scope.full_numbers, STAFF_MASKS, base_width + len(HEALTH_HEADERS))
 
     def rows():
         for row in session.execute(stmt.execution_options(yield_per=BATCH)):
             extras = (row[base_width] or {}) if extra_fields else {}
             h = health_status.status_row(row._mapping, now, span)
-            yield list(row[:base_width]) + [
+            yield mask(list(row[:base_width]) + [
                 h.sampled_at, h.tested_at, h.result_label or None, h.dose_cell(1), h.dose_cell(2), h.dose_cell(3),
-            ] + [extras.get(f.key) for f in extra_fields]
+            ] + [extras.get(f.key) for f in extra_fields])
 
     headers = STAFF_HEADERS + HEALTH_HEADERS + tuple(f.label for f in extra_fields)
     title = name or (_("未匹配人员") if bucket == "unmatched" else _("人员信息"))
     file, count = _write(headers, STAFF_TEXT_COLUMNS, rows(), str(title))
-    audit.record("export", "Staff", enterprise.id if enterprise else None, rows=count,
-                 detail=detail or _describe(q=q, enterprise_id=enterprise.id if enterprise else None, bucket=bucket),
-                 commit=True)
+    _audit("Staff", enterprise.id if enterprise else None, count,
+           detail or _describe(q=q, enterprise_id=enterprise.id if enterprise else None, bucket=bucket),
+           scope.full_numbers)
     middle = f"_{_safe(enterprise.name)}" if enterprise else ""
     return Export(file, f"{title}{middle}_{_stamp()}.xlsx", count)
 
@@ -167,19 +204,19 @@ def enterprise_export(session, scope: S.Scope, q: Optional[str] = None, town_id:
         select(func.count(Staff.id)).where(Staff.enterprise_id == Enterprise.id).scalar_subquery()
     )
     stmt = enterprise_service.query(scope, q, town_id, type_id).add_columns(headcount)
+    mask = _masking(scope.full_numbers, ENTERPRISE_MASKS, len(ENTERPRISE_HEADERS))
 
     def rows():
         for e, count in session.execute(stmt.execution_options(yield_per=BATCH)):
             extras = e.extras or {}
-            yield [
+            yield mask([
                 e.name, e.type.name, e.town.name, e.grid.name if e.grid else None, e.address,
                 e.head_name, e.head_phone, e.credit_code, count,
-            ] + [extras.get(f.key) for f in extra_fields]
+            ] + [extras.get(f.key) for f in extra_fields])
 
     headers = ENTERPRISE_HEADERS + tuple(f.label for f in extra_fields)
     file, count = _write(headers, ENTERPRISE_TEXT_COLUMNS, rows(), str(_("企业信息")))
-    audit.record("export", "Enterprise", rows=count,
-                 detail=_describe(q=q, town_id=town_id, type_id=type_id), commit=True)
+    _audit("Enterprise", None, count, _describe(q=q, town_id=town_id, type_id=type_id), scope.full_numbers)
     return Export(file, f"{_('企业信息')}_{_stamp()}.xlsx", count)
 
 

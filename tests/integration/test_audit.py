@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain.identity import mask_id
 from models.audit import AuditLog
 from tests.conftest import csrf_from
 from tests.integration import factories as F
@@ -42,18 +43,19 @@ def test_enterprise_create_update_delete_are_audited_with_before_and_after(app, 
 
 
 def test_staff_create_update_delete_are_audited_with_before_and_after(app, client, admin):
-    """Adding, changing and deleting a person each leave a row with the values before and after."""
+    """Adding, changing and deleting a person each leave a row with the values before and after
+    (ID number and phone masked)."""
     enterprise_id = F.make_enterprise(app, F.tag() + "审计")
     since = F.last_audit_id(app)
     number = F.id_number()
     body = {"enterprise_id": enterprise_id, "name": "审计甲", "id_number": number, "phone": "13900000002"}
     staff_id = client.post("/api/v1/staff/", json=body, headers=admin).json["id"]
     created = only(F.audits(app, "create", "Staff", since))
-    assert created["entity_id"] == str(staff_id) and created["after"]["id_number"] == number
+    assert created["entity_id"] == str(staff_id) and created["after"]["id_number"] == mask_id(number)
 
     assert client.put(f"/api/v1/staff/{staff_id}", json={"phone": "13900000003"}, headers=admin).status_code == 200
     updated = only(F.audits(app, "update", "Staff", since))
-    assert (updated["before"]["phone"], updated["after"]["phone"]) == ("13900000002", "13900000003")
+    assert (updated["before"]["phone"], updated["after"]["phone"]) == ("139****0002", "139****0003")
 
     assert client.delete(f"/api/v1/staff/{staff_id}", headers=admin).status_code == 200
     deleted = only(F.audits(app, "delete", "Staff", since))

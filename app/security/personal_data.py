@@ -1,0 +1,22 @@
+"""Who may see full ID numbers and phones outside the masked lists (issue 11).
+
+Full numbers are a permission of their own in the roles-as-data table
+(``roles.PERSONAL_DATA`` read): granted where the manuals' work needs them — the
+district admin, towns, bureaus and an enterprise's own head — and not to the task
+force or other statistics-only roles. Everyone else gets masked values
+(``app.domain.identity.mask_id`` / ``mask_phone``) in every export they can reach.
+
+The decision is made once per user, when their scope is built
+(``scope.scope_for_user``), and travels as ``Scope.full_numbers`` to the services and
+jobs that export rows.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from app.security import roles as R
+
+
+def sees_full_numbers(role_names: Iterable[str]) -> bool:
+    """Whether a user with these roles reads full ID numbers and phones in exports."""
+    return any(R.has_grant(role, R.PERSONAL_DATA, "r") for role in role_names)
