@@ -1,0 +1,129 @@
+"""Security events (issue 11): out-of-scope 404s and permission refusals each leave a
+row beside the audit log, and a log line — naming who, from where, which route, never a
+personal value."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app import security_events as E
+from app.security import roles as R
+from models.regions import Town
+from models.security_events import SecurityEvent
+from tests.integration import factories as F
+
+COLUMNS = ("id", "at", "kind", "user_id", "username", "account", "ip", "method", "route", "entity", "entity_id",
+           "detail")
+
+
+def last_event_id(app) -> int:
+    return F.in_db(app, lambda s: s.execute(select(func.max(SecurityEvent.id))).scalar() or 0)
+
+
+def events(app, since: int, kind: str | None = None, ip: str | None = None) -> list[dict]:
+    """Security events written after ``since`` (optionally of one kind, from one address), oldest first."""
+    def read(session):
+        stmt = select(SecurityEvent).where(SecurityEvent.id > since).order_by(SecurityEvent.id)
+        if kind:
+            stmt = stmt.where(SecurityEvent.kind == kind)
+        if ip:
+            stmt = stmt.where(SecurityEvent.ip == ip)
+        return [{c: getattr(e, c) for c in COLUMNS} for e in session.execute(stmt).scalars()]
+
+    return F.in_db(app, read)
+
+
+# --- scope and permission refusals ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def foreign(app):
+    """An enterprise of 黄阁镇 with one person: out of town_nansha's scope."""
+    enterprise = F.make_enterprise(app, F.tag() + "外镇企业", town="黄阁镇")
+    return enterprise, F.make_staff(app, enterprise, "外镇员工")
+
+
+@pytest.mark.parametrize("method, path, entity, target, route", [
+    ("get", "/api/v1/staff/{staff}", "Staff", "staff", "/api/v1/staff/<int:pk>"),
+    ("put", "/api/v1/staff/{staff}", "Staff", "staff", "/api/v1/staff/<int:pk>"),
+    ("delete", "/api/v1/staff/{staff}", "Staff", "staff", "/api/v1/staff/<int:pk>"),
+    ("get", "/api/v1/staff/{staff}/health", "Staff", "staff", "/api/v1/staff/<int:pk>/health"),
+    ("get", "/api/v1/staff/export?enterprise_id={enterprise}", "Enterprise", "enterprise", "/api/v1/staff/export"),
+    ("delete", "/api/v1/enterprise/{enterprise}", "Enterprise", "enterprise", "/api/v1/enterprise/<int:pk>"),
+    ("get", "/staff/{staff}", "Staff", "staff", "/staff/<int:pk>"),
+    ("get", "/staff/{staff}/edit", "Staff", "staff", "/staff/<int:pk>/edit"),
+    ("get", "/staff/export?enterprise_id={enterprise}", "Enterprise", "enterprise", "/staff/export"),
+    ("get", "/enterprises/{enterprise}", "Enterprise", "enterprise", "/enterprises/<int:pk>"),
+])
+def test_out_of_scope_requests_are_recorded(app, auth, client, foreign, method, path, entity, target, route):
+    """A town user reaching another town's row (detail, edit, delete, export, API) gets 404,
+    and the event names the user, the route, the model and the id tried."""
+    enterprise, staff = foreign
+    ids = {"enterprise": enterprise, "staff": staff}
+    url = path.format(**ids)
+    if url.startswith("/api/"):
+        kwargs = {"headers": auth.token("town_nansha")}
+        if method == "put":
+            kwargs["json"] = {"name": "改名"}
+    else:
+        auth.login("town_nansha")
+        kwargs = {}
+    since = last_event_id(app)
+    assert getattr(client, method)(url, **kwargs).status_code == 404
+    (row,) = events(app, since, E.OUT_OF_SCOPE)
+    assert (row["username"], row["method"], row["route"], row["entity"], row["entity_id"]) == (
+        "town_nansha", method.upper(), route, entity, str(ids[target]))
+    assert row["user_id"] is not None and row["ip"] == "127.0.0.1"
+    assert F.staff_row(app, staff) is not None and F.staff_row(app, staff)[1] == "外镇员工"
+
+
+def test_permission_refusals_are_recorded(app, auth, client):
+    """A town user opening the admin's page (403 page) or calling an admin-only API (403 JSON)
+    leaves a 无权限访问 event naming the resource; a visitor not signed in leaves none."""
+    since = last_event_id(app)
+    assert app.test_client().get("/auditlogview/list/").status_code == 302  # to the login page
+    assert events(app, since) == []
+    headers = auth.token("town_nansha")
+    assert client.get("/api/v1/enterprise_type/", headers=headers).status_code == 403
+    auth.login("town_nansha")
+    assert client.get("/auditlogview/list/").status_code == 403
+    rows = events(app, since, E.PERMISSION_DENIED)
+    assert [(r["username"], r["method"], r["route"], r["entity"], r["detail"]) for r in rows] == [
+        ("town_nansha", "GET", "/api/v1/enterprise_type/", R.ENTERPRISE_TYPE, "can_read"),
+        ("town_nansha", "GET", "/auditlogview/list/", R.AUDIT, "can_list"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def failing_app(app, app_overrides):
+    """An app with one more route that writes, breaks its transaction, then meets a row out of scope."""
+    from app import create_app
+    from app.extensions import db
+    from app.security.scope import OutOfScope
+
+    application = create_app(app_overrides)
+
+    @application.route("/_test/broken/<int:pk>")
+    def broken(pk: int):
+        db.session.add(Town(name=f"半途镇{pk}", sort_order=0))
+        db.session.flush()
+        try:  # on PostgreSQL this aborts the transaction: nothing more runs in it
+            db.session.execute(text("SELECT * FROM no_such_table"))
+        except Exception:
+            pass
+        raise OutOfScope("Town", pk)
+
+    yield application
+    with application.app_context():
+        db.session.remove()
+
+
+def test_event_is_kept_when_the_requests_transaction_fails(app, failing_app):
+    """The request's own work is rolled back and the event is still stored and committed."""
+    pk = uuid.uuid4().int % 10**9
+    since = last_event_id(app)
+    assert failing_app.test_client().get(f"/_test/broken/{pk}").status_code == 404
+    (row,) = events(app, since, E.OUT_OF_SCOPE)
+    assert (row["entity"], row["entity_id"], row["route"]) == ("Town", str(pk), "/_test/broken/<int:pk>")
+    assert F.count(app, Town, Town.name == f"半途镇{pk}") == 0
