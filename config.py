@@ -107,8 +107,12 @@ class Config:
         self.AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = False
+        # A lock per user name and client address; a delay per user name across addresses
+        # (app/security/lockout.py): nobody can lock someone else out.
         self.LOGIN_LOCK_AFTER = int(os.environ.get("LOGIN_LOCK_AFTER", "5"))
         self.LOGIN_LOCK_SECONDS = int(os.environ.get("LOGIN_LOCK_SECONDS", "900"))
+        self.LOGIN_DELAY_AFTER = int(os.environ.get("LOGIN_DELAY_AFTER", "10"))
+        self.LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("LOGIN_DELAY_MAX_SECONDS", "60"))
 
         # SMS-code login (SPEC §8)
         self.SMS_CODE_TTL = 300

@@ -14,6 +14,7 @@ from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
 from sqlalchemy.orm import joinedload
 
+from app import security_events as events
 from app.security import lockout, sessions
 from models.users import SentinelUser
 
@@ -39,7 +40,19 @@ class SentinelUserDBModelView(UserDBModelView):
     label_columns = {"bureau": _("委办局"), "town": _("镇街"), "phone": _("手机号码")}
 
 
-LOCKED = _("登录失败次数过多，账号已暂时锁定，请稍后再试")
+def client_address() -> str:
+    return request.remote_addr or "-"
+
+
+def login_refusal(username: object):
+    """The lockout's refusal of a password login naming ``username`` from this address
+    (recorded as a security event), or None: the attempt goes on to the password check."""
+    if not isinstance(username, str) or not username:
+        return None
+    refused = lockout.refusal(username, client_address())
+    if refused is not None:
+        events.record(refused.kind, account=events.typed_account(username))
+    return refused
 
 
 class SentinelAuthDBView(AuthDBView):
@@ -52,9 +65,9 @@ class SentinelAuthDBView(AuthDBView):
     @no_cache
     def login(self):
         if request.method == "POST":
-            username = request.form.get("username", "")
-            if username and lockout.is_locked(username):
-                flash(str(LOCKED), "warning")
+            refused = login_refusal(request.form.get("username", ""))
+            if refused is not None:
+                flash(refused.message, "warning")
                 return redirect(self.appbuilder.get_url_for_login)
         return super().login()
 
@@ -86,9 +99,13 @@ class SentinelSecurityApi(SecurityApi):
     @safe
     def login(self):
         payload = request.get_json(silent=True)
-        username = payload.get("username") if isinstance(payload, dict) else None
-        if isinstance(username, str) and username and lockout.is_locked(username):
-            return self.response(401, message=str(LOCKED))
+        refused = login_refusal(payload.get("username") if isinstance(payload, dict) else None)
+        if refused is not None:
+            if refused.wait:  # a delay: try again in so many seconds
+                answer = self.response(429, message=refused.message)
+                answer.headers["Retry-After"] = str(refused.wait)
+                return answer
+            return self.response(401, message=refused.message)
         return super().login()
 
 
@@ -154,15 +171,22 @@ class SentinelSecurityManager(SecurityManager):
         return manager
 
     def auth_user_db(self, username, password):
-        """FAB's check, refused outright while the account is locked out."""
-        if username and lockout.is_locked(username):
+        """FAB's check, refused outright while this address is locked out for the name or
+        the name's delay runs (both login paths refused earlier, with the reason); a wrong
+        password counted and recorded, the lock it may start too."""
+        ip = client_address()
+        if username and lockout.refusal(username, ip) is not None:
             return None
         user = super().auth_user_db(username, password)
         if username:
             if user is None:
-                lockout.record_failure(username)
+                locks = lockout.record_failure(username, ip)
+                account = events.typed_account(username)
+                events.record(events.LOGIN_FAILED, account=account)
+                if locks:
+                    events.record(events.LOCKOUT, account=account)
             else:
-                lockout.clear(username)
+                lockout.clear(username, ip)
         return user
 
     def on_user_login(self, user) -> None:

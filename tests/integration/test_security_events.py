@@ -1,8 +1,9 @@
-"""Security events (issue 11): out-of-scope 404s and permission refusals each leave a
-row beside the audit log, and a log line — naming who, from where, which route, never a
-personal value."""
+"""Security events (issue 11): failed logins, lockouts, out-of-scope 404s and permission
+refusals each leave a row beside the audit log, and a log line — naming who, from where,
+which route, never a personal value."""
 from __future__ import annotations
 
+import logging
 import uuid
 
 import pytest
@@ -12,6 +13,7 @@ from app import security_events as E
 from app.security import roles as R
 from models.regions import Town
 from models.security_events import SecurityEvent
+from tests.conftest import login
 from tests.integration import factories as F
 
 COLUMNS = ("id", "at", "kind", "user_id", "username", "account", "ip", "method", "route", "entity", "entity_id",
@@ -33,6 +35,56 @@ def events(app, since: int, kind: str | None = None, ip: str | None = None) -> l
         return [{c: getattr(e, c) for c in COLUMNS} for e in session.execute(stmt).scalars()]
 
     return F.in_db(app, read)
+
+
+def throwaway_user(app, role=R.TOWN) -> str:
+    return F.make_user(app, "ev_" + uuid.uuid4().hex[:8], role, town="南沙街" if role == R.TOWN else None)
+
+
+def stored_text(rows: list[dict]) -> str:
+    return " ".join(str(v) for row in rows for v in row.values())
+
+
+# --- logins ---------------------------------------------------------------------------
+
+def test_failed_logins_are_recorded_without_what_was_typed(app, caplog):
+    """A wrong password on the form and on the API, and an unknown name, each leave an event
+    and a log line with the route and address; the password and an unknown name are kept nowhere."""
+    user, ip = throwaway_user(app), F.address()
+    unknown = "nobody_" + uuid.uuid4().hex[:8]
+    client = F.client_at(app, ip)
+    since = last_event_id(app)
+    with caplog.at_level(logging.WARNING, logger="sentinel.security"):
+        login(client, user, "Wrong#Secret1")
+        assert F.api_login(client, user, "Wrong#Secret2").status_code == 401
+        login(client, unknown, "Wrong#Secret3")
+    rows = events(app, since, ip=ip)
+    assert [(r["kind"], r["account"], r["method"], r["route"]) for r in rows] == [
+        (E.LOGIN_FAILED, user, "POST", "/login/"),
+        (E.LOGIN_FAILED, user, "POST", "/api/v1/security/login"),
+        (E.LOGIN_FAILED, "n***", "POST", "/login/"),
+    ]
+    assert all(r["user_id"] is None and r["username"] is None for r in rows)  # nobody was signed in
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "sentinel.security")
+    assert logged.count("login_failed") == 3 and f"account={user}" in logged and ip in logged
+    for secret in ("Wrong#Secret", unknown):
+        assert secret not in stored_text(rows) and secret not in logged
+
+
+def test_lockout_start_and_refused_attempts_are_recorded(app):
+    """The failure that locks an address out leaves a 登录锁定 event (once); each attempt refused
+    while locked leaves another, even with the right password."""
+    user, ip = throwaway_user(app), F.address()
+    client = F.client_at(app, ip)
+    since = last_event_id(app)
+    for _ in range(app.config["LOGIN_LOCK_AFTER"]):
+        login(client, user, "wrong")
+    login(client, user)
+    assert F.api_login(client, user).status_code == 401
+    kinds = [r["kind"] for r in events(app, since, ip=ip)]
+    lock_after = app.config["LOGIN_LOCK_AFTER"]
+    assert kinds == [E.LOGIN_FAILED] * lock_after + [E.LOCKOUT, E.LOCKED_OUT, E.LOCKED_OUT]
+    assert {r["account"] for r in events(app, since, ip=ip)} == {user}
 
 
 # --- scope and permission refusals ------------------------------------------------------
