@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import flash, g, redirect, request
+from flask import current_app, flash, g, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.api import SecurityApi
@@ -143,13 +143,27 @@ class SentinelSecurityManager(SecurityManager):
             return None
         return self.load_user(pk)
 
+    @property
+    def is_auth_limited(self) -> bool:
+        """False to FAB, whose limit would count its login form alone: ``register_views``
+        sets one budget for the form and the API login together instead."""
+        return False
+
     def register_views(self):
-        """FAB's views; the API login is rate-limited like the login form."""
+        """FAB's views; one login budget per client address, ``AUTH_RATE_LIMIT`` for the
+        login form and the API login together (429 in Chinese, a security event)."""
         super().register_views()
-        if self.is_auth_limited:
-            for view in self.appbuilder.baseviews:
-                if isinstance(view, SecurityApi):
-                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
+        if not current_app.config["AUTH_RATE_LIMITED"]:
+            return
+        api = next(v for v in self.appbuilder.baseviews if isinstance(v, SecurityApi))
+        logins = {f"{self.auth_view.endpoint}.login", f"{api.endpoint}.login"}
+        budget = self.limiter.shared_limit(
+            current_app.config["AUTH_RATE_LIMIT"], scope="login", methods=["POST"],
+            exempt_when=lambda: request.endpoint not in logins,
+            on_breach=lambda _limit: events.record(events.LOGIN_THROTTLED),
+        )
+        for view in (self.auth_view, api):
+            budget(view.blueprint)
 
     def create_jwt_manager(self, app):
         """FAB's JWT manager, answering every token problem with a Chinese {"message"}."""

@@ -1,11 +1,12 @@
 """Password login limits nobody can use to lock another person out (ASVS 2.2.1, issue 11):
-a lock per user name *and* client address, and a growing wait per user name across
-addresses."""
+a lock per user name *and* client address, a growing wait per user name across
+addresses, and one budget of attempts per address for the login form and the API."""
 from __future__ import annotations
 
 import re
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from app import security_events as E
@@ -127,3 +128,33 @@ def test_each_further_failure_doubles_the_wait_on_the_api(app):
     kinds = F.in_db(app, lambda s: list(s.execute(select(SecurityEvent.kind)
                                                   .where(SecurityEvent.id > since)).scalars()))
     assert kinds == [E.LOGIN_DELAYED]
+
+
+# --- one budget per address -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_budget_app(app, app_overrides):
+    """An app instance allowing 3 login attempts an hour per address (limiter keys of its own)."""
+    from app import create_app
+
+    return create_app(dict(app_overrides, AUTH_RATE_LIMIT="3 per hour",
+                           RATELIMIT_KEY_PREFIX=app_overrides["REDIS_PREFIX"] + "budget-" + uuid.uuid4().hex[:6]))
+
+
+def test_form_and_api_logins_share_one_budget_per_address(small_budget_app):
+    """Two tries on the form and one on the API use up the address's 3; the next on either path is
+    429 in Chinese, and the refusal is a security event."""
+    app = small_budget_app
+    ip = F.address()
+    client = F.client_at(app, ip)
+    for _ in range(2):
+        assert login(client, "nobody_" + uuid.uuid4().hex[:6], "wrong").status_code == 302
+    assert F.api_login(client, "nobody_" + uuid.uuid4().hex[:6], "wrong").status_code == 401
+    form = login(client, "nobody_" + uuid.uuid4().hex[:6], "wrong")
+    assert form.status_code == 429 and "操作过于频繁，请稍后再试" in form.get_data(as_text=True)
+    api = F.api_login(client, "nobody_" + uuid.uuid4().hex[:6], "wrong")
+    assert api.status_code == 429 and api.json == {"message": "操作过于频繁，请稍后再试"}
+    assert F.client_at(app).post("/api/v1/security/login", json={}).status_code == 400  # other addresses: their own
+    kinds = F.in_db(app, lambda s: list(s.execute(select(SecurityEvent.kind).where(SecurityEvent.ip == ip)
+                                                  .order_by(SecurityEvent.id)).scalars()))
+    assert kinds[-2:] == [E.LOGIN_THROTTLED, E.LOGIN_THROTTLED]
