@@ -120,6 +120,7 @@ class Config:
         self.SMS_RESEND_SECONDS = 60
         self.SMS_PER_PHONE_PER_HOUR = int(os.environ.get("SMS_PER_PHONE_PER_HOUR", "5"))
         self.SMS_PER_IP_PER_HOUR = int(os.environ.get("SMS_PER_IP_PER_HOUR", "20"))
+        self.SMS_VERIFY_PER_IP_PER_HOUR = int(os.environ.get("SMS_VERIFY_PER_IP_PER_HOUR", "60"))
 
         # Notifications: outbox (default, nothing leaves the machine), webhook, sms-http
         self.NOTIFY_CHANNEL = os.environ.get("NOTIFY_CHANNEL", "outbox")

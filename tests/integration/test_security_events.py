@@ -1,9 +1,10 @@
-"""Security events (issue 11): failed logins, lockouts, out-of-scope 404s and permission
-refusals each leave a row beside the audit log, and a log line — naming who, from where,
-which route, never a personal value."""
+"""Security events (issue 11): failed logins, lockouts, refused SMS codes, out-of-scope
+404s and permission refusals each leave a row beside the audit log, and a log line —
+naming who, from where, which route, never a personal value."""
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 import pytest
@@ -13,7 +14,7 @@ from app import security_events as E
 from app.security import roles as R
 from models.regions import Town
 from models.security_events import SecurityEvent
-from tests.conftest import login
+from tests.conftest import csrf_from, login
 from tests.integration import factories as F
 
 COLUMNS = ("id", "at", "kind", "user_id", "username", "account", "ip", "method", "route", "entity", "entity_id",
@@ -85,6 +86,77 @@ def test_lockout_start_and_refused_attempts_are_recorded(app):
     lock_after = app.config["LOGIN_LOCK_AFTER"]
     assert kinds == [E.LOGIN_FAILED] * lock_after + [E.LOCKOUT, E.LOCKED_OUT, E.LOCKED_OUT]
     assert {r["account"] for r in events(app, since, ip=ip)} == {user}
+
+
+# --- SMS codes --------------------------------------------------------------------------
+
+def ask_code(client, phone: str):
+    token = csrf_from(client.get("/head/login").data)
+    return client.post("/head/login/code", json={"phone": phone},
+                       headers={"X-CSRFToken": token, "Accept": "application/json"})
+
+
+def verify(client, phone: str, code: str):
+    token = csrf_from(client.get("/head/login").data)
+    return client.post("/head/login/verify", json={"phone": phone, "code": code}, headers={"X-CSRFToken": token})
+
+
+def last_code(app, phone: str) -> str:
+    from models.notify import Message
+
+    body = F.in_db(app, lambda s: s.execute(select(Message.body).where(Message.recipient == phone)
+                                            .order_by(Message.id.desc())).scalar())
+    return re.search(r"\d{6}", body).group(0)
+
+
+def masked(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:]
+
+
+def test_refused_sms_codes_are_recorded_with_the_phone_masked(app, monkeypatch):
+    """A wrong code, a code used up by wrong tries and a code that is gone each leave an event
+    naming the phone masked; neither the phone nor the code is stored."""
+    monkeypatch.setitem(app.config, "SMS_CODE_MAX_TRIES", 2)
+    phone = F.phone()
+    F.make_enterprise(app, F.tag() + "验证码企业", head_phone=phone)
+    ip = F.address()
+    client = F.client_at(app, ip)
+    since = last_event_id(app)
+    assert ask_code(client, phone).status_code == 200
+    code = last_code(app, phone)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    assert verify(client, phone, wrong).status_code == 400  # wrong, one try left
+    assert verify(client, phone, wrong).status_code == 400  # wrong again: the code is dead
+    assert verify(client, phone, code).status_code == 400  # gone
+    rows = events(app, since, ip=ip)
+    assert [(r["kind"], r["account"], r["route"]) for r in rows] == [
+        (E.SMS_CODE_WRONG, masked(phone), "/head/login/verify"),
+        (E.SMS_CODE_DEAD, masked(phone), "/head/login/verify"),
+        (E.SMS_CODE_GONE, masked(phone), "/head/login/verify"),
+    ]
+    assert phone not in stored_text(rows) and code not in stored_text(rows)
+
+
+def test_throttled_sms_code_requests_are_recorded(app, monkeypatch):
+    """Asking again within the pause, past the phone's hourly count and past the address's
+    hourly count each leave their own event, the phone masked."""
+    from app.kv import get_redis, key
+    from app.security.sms_login import phone_digest
+
+    monkeypatch.setitem(app.config, "SMS_PER_PHONE_PER_HOUR", 1)
+    monkeypatch.setitem(app.config, "SMS_PER_IP_PER_HOUR", 3)
+    phone, ip = F.phone(), F.address()
+    client = F.client_at(app, ip)
+    since = last_event_id(app)
+    assert ask_code(client, phone).status_code == 200
+    assert ask_code(client, phone).status_code == 429  # within the pause
+    with app.app_context():  # the pause runs out
+        get_redis().delete(key("sms", "pause", phone_digest(app.config["SECRET_KEY"], phone)))
+    assert ask_code(client, phone).status_code == 429  # the phone's hour is used up
+    assert ask_code(client, F.phone()).status_code == 429  # the address's hour is used up
+    rows = events(app, since, ip=ip)
+    assert [r["kind"] for r in rows] == [E.SMS_RESEND_PAUSE, E.SMS_PHONE_LIMIT, E.SMS_IP_LIMIT]
+    assert rows[0]["account"] == rows[1]["account"] == masked(phone) and phone not in stored_text(rows)
 
 
 # --- scope and permission refusals ------------------------------------------------------
