@@ -1,11 +1,13 @@
 """Security events (issue 11): failed logins, lockouts, refused SMS codes, out-of-scope
-404s and permission refusals each leave a row beside the audit log, and a log line —
-naming who, from where, which route, never a personal value."""
+404s and permission refusals each leave a row the district admin reads in 系统管理 →
+安全事件, and a log line — naming who, from where, which route, never a personal value."""
 from __future__ import annotations
 
 import logging
 import re
 import uuid
+from datetime import timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
@@ -251,3 +253,38 @@ def test_event_is_kept_when_the_requests_transaction_fails(app, failing_app):
     (row,) = events(app, since, E.OUT_OF_SCOPE)
     assert (row["entity"], row["entity_id"], row["route"]) == ("Town", str(pk), "/_test/broken/<int:pk>")
     assert F.count(app, Town, Town.name == f"半途镇{pk}") == 0
+
+
+# --- the admin's screen -----------------------------------------------------------------
+
+def test_admin_reads_events_in_chinese_in_district_time_with_filters(app, auth, client):
+    """系统管理 → 安全事件 lists an event with its Chinese name and district time to the minute;
+    the kind, user and day filters keep or drop it. A town user may not open it."""
+    town = F.client_at(app)
+    login(town, "town_nansha")
+    assert town.get("/security-events/").status_code == 403
+    user = throwaway_user(app)
+    since = last_event_id(app)
+    login(F.client_at(app), user, "wrong")
+    (row,) = events(app, since, E.LOGIN_FAILED)
+    local = row["at"].replace(tzinfo=timezone.utc).astimezone(ZoneInfo(app.config["TIMEZONE"]))
+    auth.login("admin")
+    home = client.get("/security-events/").get_data(as_text=True)
+    assert "安全事件" in home and 'href="/security-events/"' in home
+
+    def table(**args) -> str:
+        page = client.get("/security-events/", query_string={"user": user, **args}).get_data(as_text=True)
+        return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+    def listed(**args) -> bool:
+        return user in table(**args)
+
+    rows = table()
+    assert "登录失败" in rows and local.strftime("%Y-%m-%d %H:%M") in rows
+    assert row["at"].strftime("%Y-%m-%d %H:%M") not in rows  # not UTC
+    assert listed(kind=E.LOGIN_FAILED) and not listed(kind=E.LOCKOUT)
+    day = local.date()
+    assert listed(start=day.isoformat(), end=day.isoformat())
+    assert not listed(start=(day + timedelta(days=1)).isoformat())
+    assert not listed(end=(day - timedelta(days=1)).isoformat())
+    assert not listed(user="someone_else_" + uuid.uuid4().hex[:6])
