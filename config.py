@@ -107,8 +107,12 @@ class Config:
         self.AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = False
+        # A lock per user name and client address; a delay per user name across addresses
+        # (app/security/lockout.py): nobody can lock someone else out.
         self.LOGIN_LOCK_AFTER = int(os.environ.get("LOGIN_LOCK_AFTER", "5"))
         self.LOGIN_LOCK_SECONDS = int(os.environ.get("LOGIN_LOCK_SECONDS", "900"))
+        self.LOGIN_DELAY_AFTER = int(os.environ.get("LOGIN_DELAY_AFTER", "10"))
+        self.LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("LOGIN_DELAY_MAX_SECONDS", "60"))
 
         # SMS-code login (SPEC §8)
         self.SMS_CODE_TTL = 300
@@ -116,6 +120,7 @@ class Config:
         self.SMS_RESEND_SECONDS = 60
         self.SMS_PER_PHONE_PER_HOUR = int(os.environ.get("SMS_PER_PHONE_PER_HOUR", "5"))
         self.SMS_PER_IP_PER_HOUR = int(os.environ.get("SMS_PER_IP_PER_HOUR", "20"))
+        self.SMS_VERIFY_PER_IP_PER_HOUR = int(os.environ.get("SMS_VERIFY_PER_IP_PER_HOUR", "60"))
 
         # Notifications: outbox (default, nothing leaves the machine), webhook, sms-http
         self.NOTIFY_CHANNEL = os.environ.get("NOTIFY_CHANNEL", "outbox")

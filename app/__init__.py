@@ -25,9 +25,10 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     _init_database(app)
     _init_appbuilder(app)
 
-    from app import http
+    from app import http, security_events
 
     http.init_app(app)
+    security_events.init_app(app)
 
     from app import cli
 

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app import csp
+from app import csp, security_events
 from app.security.scope import OutOfScope
 from app.services.errors import ServiceError
 
@@ -63,7 +63,8 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(OutOfScope)
-    def _out_of_scope(_err):
+    def _out_of_scope(err: OutOfScope):
+        security_events.record(security_events.OUT_OF_SCOPE, entity=err.model, entity_id=err.target_id)
         return error_response(404)
 
     @app.errorhandler(ServiceError)

@@ -6,6 +6,7 @@ from models.enterprises import Enterprise  # noqa: F401
 from models.staff import Staff  # noqa: F401
 from models.users import SentinelUser  # noqa: F401
 from models.audit import AuditLog  # noqa: F401
+from models.security_events import SecurityEvent  # noqa: F401
 from models.notify import Message  # noqa: F401
 from models.jobs import JobRecord  # noqa: F401
 from models.health import FeedBatch, HealthSummary, TestDaily, TestRecord, VaccinationRecord  # noqa: F401

@@ -83,4 +83,7 @@ def register_admin_views(appbuilder) -> None:
     appbuilder.add_view(GridView, "Grids", label=_("网格"), icon="fa-th", **category)
     appbuilder.add_view(BureauView, "Bureaus", label=_("委办局"), icon="fa-landmark", **category)
     appbuilder.add_view(AuditLogView, "AuditLog", label=_("审计日志"), icon="fa-history", **category)
+    from views.security_events import SecurityEventView
+
+    appbuilder.add_view(SecurityEventView, "SecurityEvents", label=_("安全事件"), icon="fa-user-shield", **category)
     appbuilder.add_view(OutboxView, "Outbox", label=_("消息发件箱"), icon="fa-envelope", **category)

@@ -62,7 +62,7 @@ class HeadView(ScopedView):
             return self._login_page()
         phone = request.form.get("phone", "")
         try:
-            phone = sms_login.check_code(phone, request.form.get("code"))
+            phone = sms_login.check_code(phone, request.form.get("code"), request.remote_addr or "-")
             return redirect(self._log_in(phone))
         except ServiceError as err:
             self.session.rollback()
@@ -84,7 +84,7 @@ class HeadView(ScopedView):
         """JSON (or form) {phone, code} → {"message", "next"}; 400 with the reason."""
         data = request.get_json(silent=True) or request.form
         try:
-            phone = sms_login.check_code(data.get("phone"), data.get("code"))
+            phone = sms_login.check_code(data.get("phone"), data.get("code"), request.remote_addr or "-")
             target = self._log_in(phone)
         except ServiceError as err:
             self.session.rollback()

@@ -101,7 +101,7 @@ class EnterpriseApi(ScopedApi):
         from app.security.scope import OutOfScope
 
         if not enterprise_service.delete_many(self.session, self.scope, [pk]):
-            raise OutOfScope("Enterprise")
+            raise OutOfScope("Enterprise", pk)
         return self.response(200, message="OK")
 
     @expose("/export", methods=["GET"])
@@ -271,5 +271,5 @@ class StaffApi(ScopedApi):
         from app.security.scope import OutOfScope
 
         if not staff_service.delete_many(self.session, self.scope, [pk]):
-            raise OutOfScope("Staff")
+            raise OutOfScope("Staff", pk)
         return self.response(200, message="OK")

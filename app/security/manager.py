@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import flash, g, redirect, request
+from flask import current_app, flash, g, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.api import SecurityApi
@@ -14,6 +14,7 @@ from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
 from sqlalchemy.orm import joinedload
 
+from app import security_events as events
 from app.security import lockout, sessions
 from models.users import SentinelUser
 
@@ -39,7 +40,19 @@ class SentinelUserDBModelView(UserDBModelView):
     label_columns = {"bureau": _("委办局"), "town": _("镇街"), "phone": _("手机号码")}
 
 
-LOCKED = _("登录失败次数过多，账号已暂时锁定，请稍后再试")
+def client_address() -> str:
+    return request.remote_addr or "-"
+
+
+def login_refusal(username: object):
+    """The lockout's refusal of a password login naming ``username`` from this address
+    (recorded as a security event), or None: the attempt goes on to the password check."""
+    if not isinstance(username, str) or not username:
+        return None
+    refused = lockout.refusal(username, client_address())
+    if refused is not None:
+        events.record(refused.kind, account=events.typed_account(username))
+    return refused
 
 
 class SentinelAuthDBView(AuthDBView):
@@ -52,9 +65,9 @@ class SentinelAuthDBView(AuthDBView):
     @no_cache
     def login(self):
         if request.method == "POST":
-            username = request.form.get("username", "")
-            if username and lockout.is_locked(username):
-                flash(str(LOCKED), "warning")
+            refused = login_refusal(request.form.get("username", ""))
+            if refused is not None:
+                flash(refused.message, "warning")
                 return redirect(self.appbuilder.get_url_for_login)
         return super().login()
 
@@ -86,9 +99,13 @@ class SentinelSecurityApi(SecurityApi):
     @safe
     def login(self):
         payload = request.get_json(silent=True)
-        username = payload.get("username") if isinstance(payload, dict) else None
-        if isinstance(username, str) and username and lockout.is_locked(username):
-            return self.response(401, message=str(LOCKED))
+        refused = login_refusal(payload.get("username") if isinstance(payload, dict) else None)
+        if refused is not None:
+            if refused.wait:  # a delay: try again in so many seconds
+                answer = self.response(429, message=refused.message)
+                answer.headers["Retry-After"] = str(refused.wait)
+                return answer
+            return self.response(401, message=refused.message)
         return super().login()
 
 
@@ -126,13 +143,27 @@ class SentinelSecurityManager(SecurityManager):
             return None
         return self.load_user(pk)
 
+    @property
+    def is_auth_limited(self) -> bool:
+        """False to FAB, whose limit would count its login form alone: ``register_views``
+        sets one budget for the form and the API login together instead."""
+        return False
+
     def register_views(self):
-        """FAB's views; the API login is rate-limited like the login form."""
+        """FAB's views; one login budget per client address, ``AUTH_RATE_LIMIT`` for the
+        login form and the API login together (429 in Chinese, a security event)."""
         super().register_views()
-        if self.is_auth_limited:
-            for view in self.appbuilder.baseviews:
-                if isinstance(view, SecurityApi):
-                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
+        if not current_app.config["AUTH_RATE_LIMITED"]:
+            return
+        api = next(v for v in self.appbuilder.baseviews if isinstance(v, SecurityApi))
+        logins = {f"{self.auth_view.endpoint}.login", f"{api.endpoint}.login"}
+        budget = self.limiter.shared_limit(
+            current_app.config["AUTH_RATE_LIMIT"], scope="login", methods=["POST"],
+            exempt_when=lambda: request.endpoint not in logins,
+            on_breach=lambda _limit: events.record(events.LOGIN_THROTTLED),
+        )
+        for view in (self.auth_view, api):
+            budget(view.blueprint)
 
     def create_jwt_manager(self, app):
         """FAB's JWT manager, answering every token problem with a Chinese {"message"}."""
@@ -154,15 +185,22 @@ class SentinelSecurityManager(SecurityManager):
         return manager
 
     def auth_user_db(self, username, password):
-        """FAB's check, refused outright while the account is locked out."""
-        if username and lockout.is_locked(username):
+        """FAB's check, refused outright while this address is locked out for the name or
+        the name's delay runs (both login paths refused earlier, with the reason); a wrong
+        password counted and recorded, the lock it may start too."""
+        ip = client_address()
+        if username and lockout.refusal(username, ip) is not None:
             return None
         user = super().auth_user_db(username, password)
         if username:
             if user is None:
-                lockout.record_failure(username)
+                locks = lockout.record_failure(username, ip)
+                account = events.typed_account(username)
+                events.record(events.LOGIN_FAILED, account=account)
+                if locks:
+                    events.record(events.LOCKOUT, account=account)
             else:
-                lockout.clear(username)
+                lockout.clear(username, ip)
         return user
 
     def on_user_login(self, user) -> None:

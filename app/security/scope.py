@@ -31,7 +31,15 @@ from models.staff import Staff
 
 
 class OutOfScope(LookupError):
-    """The row does not exist for this user (rendered as 404)."""
+    """The row does not exist for this user (rendered as 404, recorded as a security
+    event). ``model`` names what was asked for; ``target_id`` is the id tried, kept only
+    when it is a number (never other input)."""
+
+    def __init__(self, model: str = "", target_id: Any = None):
+        super().__init__(model)
+        self.model = model
+        text = str(target_id) if isinstance(target_id, (int, str)) else ""
+        self.target_id = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 @dataclass(frozen=True)
@@ -150,7 +158,7 @@ def get_or_404(session, model: type, row_id: Any, scope: Optional[Scope] = None,
     stmt = apply(select(model).where(model.id == row_id), model, scope).options(*options)
     row = session.execute(stmt).unique().scalar_one_or_none()
     if row is None:
-        raise OutOfScope(model.__name__)
+        raise OutOfScope(model.__name__, row_id)
     return row
 
 

@@ -3,9 +3,14 @@
 Rules: a 6-digit code from ``secrets``, valid ``SMS_CODE_TTL`` seconds, single use, at
 most ``SMS_CODE_MAX_TRIES`` tries (then it is dead), a new code only after
 ``SMS_RESEND_SECONDS``, at most ``SMS_PER_PHONE_PER_HOUR`` codes per phone and
-``SMS_PER_IP_PER_HOUR`` requests per address. Everything is counted in Redis, so every
+``SMS_PER_IP_PER_HOUR`` requests per address, at most ``SMS_VERIFY_PER_IP_PER_HOUR``
+codes checked per address (whatever the phones). Everything is counted in Redis, so every
 process shares the counts; Redis holds only a keyed hash of the code, and keys carry
 a keyed hash of the phone, never the phone itself.
+
+Every refusal but a malformed phone or code is a security event (``app.security_events``)
+naming the phone masked. Any login by phone code (heads today, other phone identities
+later) goes through :func:`check_code`, and so through the same limits and events.
 
 Asking for a code answers the same for any well-formed phone: an unknown phone (or
 one that belongs to a government account) passes the same limits and stores a code
@@ -27,8 +32,9 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import security_events as events
 from app.domain.errors import RuleError
-from app.domain.identity import normalize_phone
+from app.domain.identity import mask_phone, normalize_phone
 from app.kv import get_redis, key
 from app.security import roles as R
 from app.services.errors import ServiceError
@@ -45,6 +51,7 @@ MSG_CODE_GONE = _("验证码已失效，请重新获取")
 MSG_CODE_DEAD = _("验证码错误次数过多，请重新获取")
 MSG_PHONE_HOURLY = _("该手机号码获取验证码次数过多，请一小时后再试")
 MSG_IP_HOURLY = _("获取验证码过于频繁，请稍后再试")
+MSG_VERIFY_IP_HOURLY = _("验证码校验过于频繁，请稍后再试")
 MSG_NOT_HEAD = _("该手机号码未登记为企业负责人，请联系所属委办局或镇街")
 
 
@@ -114,19 +121,42 @@ def _count(name: str, ident: str, window: int) -> int:
     return int(pipe.execute()[1])
 
 
+def _ip_id(ip: str) -> str:
+    return hashlib.sha256(f"ip:{ip}".encode()).hexdigest()[:32]
+
+
+def _refuse(kind: str, phone: object, error: ServiceError) -> ServiceError:
+    """``error``, once the refusal is recorded as a security event (the phone masked;
+    none named when it is not a phone)."""
+    try:
+        account = mask_phone(normalize_phone(phone))
+    except RuleError:
+        account = None
+    events.record(kind, account=account)
+    return error
+
+
 def _check_limits(phone: str, ip: str) -> None:
     """Raise TooManyRequests when the address, the resend pause or the phone's hour is used up."""
-    ip_id = hashlib.sha256(f"ip:{ip}".encode()).hexdigest()[:32]
-    if _count("ip-hour", ip_id, 3600) > _cfg("SMS_PER_IP_PER_HOUR"):
-        raise TooManyRequests(MSG_IP_HOURLY)
+    if _count("ip-hour", _ip_id(ip), 3600) > _cfg("SMS_PER_IP_PER_HOUR"):
+        raise _refuse(events.SMS_IP_LIMIT, phone, TooManyRequests(MSG_IP_HOURLY))
     digest = phone_digest(_secret(), phone)
     pause = key("sms", "pause", digest)
     r = get_redis()
     if not r.set(pause, 1, ex=_cfg("SMS_RESEND_SECONDS"), nx=True):
         wait = r.ttl(pause)
-        raise TooManyRequests(_("请%(n)d秒后再重新获取验证码", n=max(1, int(wait))))
+        raise _refuse(events.SMS_RESEND_PAUSE, phone,
+                      TooManyRequests(_("请%(n)d秒后再重新获取验证码", n=max(1, int(wait)))))
     if _count("phone-hour", digest, 3600) > _cfg("SMS_PER_PHONE_PER_HOUR"):
-        raise TooManyRequests(MSG_PHONE_HOURLY)
+        raise _refuse(events.SMS_PHONE_LIMIT, phone, TooManyRequests(MSG_PHONE_HOURLY))
+
+
+def check_verify_limit(ip: str, raw_phone: object = None) -> None:
+    """Count one code check from ``ip``; TooManyRequests (a security event naming
+    ``raw_phone`` masked) past ``SMS_VERIFY_PER_IP_PER_HOUR`` in the hour, whatever the
+    phones and codes."""
+    if _count("verify-ip-hour", _ip_id(ip), 3600) > _cfg("SMS_VERIFY_PER_IP_PER_HOUR"):
+        raise _refuse(events.SMS_VERIFY_LIMIT, raw_phone, TooManyRequests(MSG_VERIFY_IP_HOURLY))
 
 
 def _store_code(phone: str, code: str) -> None:
@@ -189,11 +219,14 @@ def request_code(session, raw_phone: object, ip: str) -> None:
         session.rollback()
 
 
-def check_code(raw_phone: object, raw_code: object) -> str:
-    """Step 2: consume the code; the phone when it was right.
+def check_code(raw_phone: object, raw_code: object, ip: str) -> str:
+    """Step 2: consume the code; the phone when it was right. Every check from ``ip``
+    counts against its hourly limit, before the phone or the code is looked at.
 
+    :raise TooManyRequests: 429, the address checked too many codes this hour.
     :raise ServiceError: 400 with the reason (malformed, expired, wrong, too many tries).
     """
+    check_verify_limit(ip, raw_phone)
     phone = parse_phone(raw_phone)
     try:
         code = normalize_code(raw_code)
@@ -205,10 +238,10 @@ def check_code(raw_phone: object, raw_code: object) -> str:
     if outcome == 1:
         return phone
     if outcome == 0:
-        raise ServiceError(MSG_CODE_GONE)
+        raise _refuse(events.SMS_CODE_GONE, phone, ServiceError(MSG_CODE_GONE))
     if outcome == 3:
-        raise ServiceError(MSG_CODE_DEAD)
-    raise ServiceError(_("验证码不正确，还可以再试%(n)d次", n=int(left)))
+        raise _refuse(events.SMS_CODE_DEAD, phone, ServiceError(MSG_CODE_DEAD))
+    raise _refuse(events.SMS_CODE_WRONG, phone, ServiceError(_("验证码不正确，还可以再试%(n)d次", n=int(left))))
 
 
 def head_user(session, phone: str) -> SentinelUser:

@@ -63,7 +63,7 @@ def list_types(session) -> list[tuple[EnterpriseType, int]]:
 def get(session, type_id: Any) -> EnterpriseType:
     etype = session.get(EnterpriseType, int(type_id)) if str(type_id).isdigit() else None
     if etype is None:
-        raise OutOfScope(ENTITY)
+        raise OutOfScope(ENTITY, type_id)
     return etype
 
 

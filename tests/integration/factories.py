@@ -37,6 +37,23 @@ def phone() -> str:
     return f"17{_rng.randrange(10**8, 10**9):09d}"
 
 
+def address() -> str:
+    """A client address of the test's own (per-address limits and locks start afresh)."""
+    return f"10.{_rng.randrange(250)}.{_rng.randrange(250)}.{_rng.randrange(1, 251)}"
+
+
+def client_at(app, ip: Optional[str] = None):
+    """A test client coming from ``ip`` (a fresh address by default)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip or address()
+    return client
+
+
+def api_login(client, username: str, password: str = PASSWORD):
+    """POST /api/v1/security/login as a script would."""
+    return client.post("/api/v1/security/login", json={"username": username, "password": password, "provider": "db"})
+
+
 def in_db(app, fn: Callable[[Any], Any]) -> Any:
     """Run ``fn(session)`` in a fresh app context and return its result."""
     from app.extensions import db

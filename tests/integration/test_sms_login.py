@@ -198,6 +198,35 @@ def test_per_address_hourly_limit(app, phone_client, monkeypatch):
     assert messages_to(app, phone) == []
 
 
+def test_per_address_verify_limit(app, phone_client, monkeypatch):
+    """One address may check only SMS_VERIFY_PER_IP_PER_HOUR codes an hour, on the page and the
+    JSON step together: past it even the right code is refused (429, in Chinese), and the
+    refusal is a security event naming the phone masked."""
+    from app.security_events import SMS_VERIFY_LIMIT
+    from models.security_events import SecurityEvent
+
+    monkeypatch.setitem(app.config, "SMS_VERIFY_PER_IP_PER_HOUR", 3)
+    phone, _ids = head_phone(app)
+    ask_code(phone_client, phone)
+    code = last_code(app, phone)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    token = csrf_from(phone_client.get("/head/login").data)
+    assert submit(phone_client, phone, wrong).status_code == 400
+    assert submit(phone_client, F.phone(), wrong).status_code == 400  # another phone: same address
+    assert phone_client.post("/head/login/verify", json={"phone": phone, "code": wrong},
+                             headers={"X-CSRFToken": token}).status_code == 400
+    refused = phone_client.post("/head/login/verify", json={"phone": phone, "code": code},
+                                headers={"X-CSRFToken": token})
+    assert refused.status_code == 429 and refused.json == {"message": "验证码校验过于频繁，请稍后再试"}
+    page = submit(phone_client, phone, code)
+    assert page.status_code == 429 and "验证码校验过于频繁，请稍后再试" in page.get_data(as_text=True)
+    assert phone_client.get("/head/").status_code == 302  # not signed in
+    ip = phone_client.environ_base["REMOTE_ADDR"]
+    accounts = F.in_db(app, lambda s: list(s.execute(select(SecurityEvent.account).where(
+        SecurityEvent.ip == ip, SecurityEvent.kind == SMS_VERIFY_LIMIT)).scalars()))
+    assert accounts == [phone[:3] + "****" + phone[-4:]] * 2
+
+
 def test_redis_holds_only_hashes_with_a_five_minute_life(app, phone_client):
     """Neither the code nor the phone can be read from Redis; the code lives at most 5 minutes."""
     from app.kv import get_redis

@@ -322,7 +322,7 @@ def check_drill(session, scope: S.Scope, drill: Drill) -> None:
     if drill.kind not in (TESTS, VACCINES) or drill.measure not in measures:
         raise KeyError(drill.measure)
     if drill.town_id is not None and drill.town_id not in {t.id for t in lookups.towns_in_scope(session, scope)}:
-        raise S.OutOfScope("Town")
+        raise S.OutOfScope("Town", drill.town_id)
 
 
 def people(session, scope: S.Scope, drill: Drill, now: Optional[datetime] = None) -> Select:
