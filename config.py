@@ -145,8 +145,10 @@ class Config:
         # Reverse proxies in front of the app (nginx…): how many hops set X-Forwarded-For and
         # X-Forwarded-Proto (werkzeug ProxyFix). 0 trusts no header: the client is the socket.
         self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
-        self.FAB_SAFE_REDIRECT_HOSTS = ["127.0.0.1:*", "localhost:*", "127.0.0.1", "localhost"] + [
-            h.strip() for h in os.environ.get("SAFE_REDIRECT_HOSTS", "").split(",") if h.strip()
+        # Hosts besides the request's own that a ?next= may send the browser to: exact
+        # host[:port] names, no wildcards (app/security/redirects.py).
+        self.SAFE_REDIRECT_HOSTS = [
+            h.strip().lower() for h in os.environ.get("SAFE_REDIRECT_HOSTS", "").split(",") if h.strip()
         ]
 
         # Uploads and spreadsheets

@@ -8,13 +8,16 @@ from flask import flash, g, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
+from flask_login import login_user
 from sqlalchemy.orm import joinedload
 
 from app.security import lockout, sessions
+from app.security.redirects import redirect_target
 from models.users import SentinelUser
 
 log = logging.getLogger(__name__)
@@ -43,7 +46,8 @@ LOCKED = _("登录失败次数过多，账号已暂时锁定，请稍后再试")
 
 
 class SentinelAuthDBView(AuthDBView):
-    """Password login with lock-out and a Chinese message for each refusal."""
+    """Password login with lock-out, a Chinese message for each refusal, and a ``next``
+    that never leaves the site (app/security/redirects.py)."""
 
     login_template = "sentinel/login_db.html"  # FAB's form plus the link to the heads' SMS login
     invalid_login_message = _("用户名或密码错误，请重试")
@@ -56,7 +60,25 @@ class SentinelAuthDBView(AuthDBView):
             if username and lockout.is_locked(username):
                 flash(str(LOCKED), "warning")
                 return redirect(self.appbuilder.get_url_for_login)
-        return super().login()
+        return self._login()
+
+    def _get_safe_next_url(self) -> str:
+        return redirect_target(request.args.get("next"))
+
+    def _login(self):
+        """FAB's AuthDBView.login, with ``next`` checked by app.security.redirects."""
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(self._get_safe_next_url())
+        form = LoginForm_db()
+        if form.validate_on_submit():
+            next_url = self._get_safe_next_url()
+            user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
+            if not user:
+                flash(str(self.invalid_login_message), "warning")
+                return redirect(self.appbuilder.get_url_for_login_with(next_url))
+            login_user(user, remember=False)
+            return redirect(next_url)
+        return self.render_template(self.login_template, title=self.title, form=form, appbuilder=self.appbuilder)
 
     @expose("/logout/", methods=["GET", "POST"])
     @no_cache
