@@ -137,7 +137,10 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SECURE = secure
         self.REMEMBER_COOKIE_DURATION = timedelta(hours=8)
+        # A login lasts at most SESSION_HOURS, and ends after SESSION_IDLE_MINUTES without a
+        # request (app/security/sessions.py).
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "8")))
+        self.SESSION_IDLE_MINUTES = float(os.environ.get("SESSION_IDLE_MINUTES", "30"))
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=1)
         self.PREFERRED_URL_SCHEME = "https" if secure else "http"
         self.WTF_CSRF_ENABLED = True
