@@ -93,7 +93,10 @@ class Config:
         self.FAB_INDEX_VIEW = "views.home.HomeView"
         self.FAB_BASE_TEMPLATE = "sentinel/baselayout.html"
         self.FAB_PASSWORD_COMPLEXITY_ENABLED = True
-        self.FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_password"
+        # FAB calls it on every new password (a function, not its dotted name)
+        from app.security.passwords import validate_password
+
+        self.FAB_PASSWORD_COMPLEXITY_VALIDATOR = validate_password
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
         self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
         self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")

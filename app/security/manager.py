@@ -10,36 +10,21 @@ from flask_appbuilder.api import safe
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import AuthDBView, UserDBModelView
+from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
+from flask_jwt_extended import decode_token
 from flask_login import login_user
 from sqlalchemy.orm import joinedload
 
-from app.security import lockout, sessions
+from app.security import lockout, password_change, sessions
+from app.security.account_views import (
+    SentinelResetMyPasswordView, SentinelResetPasswordView, SentinelUserDBModelView, SentinelUserInfoEditView,
+)
 from app.security.redirects import redirect_target
 from models.users import SentinelUser
 
 log = logging.getLogger(__name__)
-
-
-class SentinelUserDBModelView(UserDBModelView):
-    """User admin with what scopes a user: bureau, town, head phone."""
-
-    SCOPE_COLUMNS = ["bureau", "town", "phone"]
-    list_columns = ["first_name", "last_name", "username", "roles", "bureau", "town", "active"]
-    show_fieldsets = [
-        (_("用户信息"), {"fields": ["first_name", "last_name", "username", "active", "roles"] + SCOPE_COLUMNS}),
-        (_("审计"), {"fields": ["last_login", "login_count", "fail_login_count", "created_on", "changed_on"], "expanded": False}),
-    ]
-    # the own-profile page (个人信息): only fields that show_fieldsets has, or FAB fails
-    user_show_fieldsets = [
-        (_("用户信息"), {"fields": ["username", "active", "roles", "login_count"]}),
-        (_("个人信息"), {"fields": ["first_name", "last_name", "phone"], "expanded": True}),
-    ]
-    add_columns = ["first_name", "last_name", "username", "active", "email", "roles"] + SCOPE_COLUMNS + ["password", "conf_password"]
-    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles"] + SCOPE_COLUMNS
-    label_columns = {"bureau": _("委办局"), "town": _("镇街"), "phone": _("手机号码")}
 
 
 LOCKED = _("登录失败次数过多，账号已暂时锁定，请稍后再试")
@@ -111,12 +96,24 @@ class SentinelSecurityApi(SecurityApi):
         username = payload.get("username") if isinstance(payload, dict) else None
         if isinstance(username, str) and username and lockout.is_locked(username):
             return self.response(401, message=str(LOCKED))
-        return super().login()
+        return self._unless_password_must_change(super().login())
+
+    def _unless_password_must_change(self, response):
+        """No token for an account whose password the admin set: it is changed on the web first."""
+        if response.status_code != 200:
+            return response
+        user = self.appbuilder.sm.get_user_by_id(int(decode_token(response.json["access_token"])["sub"]))
+        if password_change.must_change(user):
+            return self.response(403, message=str(password_change.MSG_CHANGE_ON_WEB))
+        return response
 
 
 class SentinelSecurityManager(SecurityManager):
     user_model = SentinelUser
     userdbmodelview = SentinelUserDBModelView
+    resetmypasswordview = SentinelResetMyPasswordView
+    resetpasswordview = SentinelResetPasswordView
+    userinfoeditview = SentinelUserInfoEditView
     authdbview = SentinelAuthDBView
     security_api = SentinelSecurityApi
     # FAB's "user statistics" chart loads Google Charts from the internet (no CDN: SPEC §8)
@@ -140,6 +137,7 @@ class SentinelSecurityManager(SecurityManager):
         """FAB's login manager; a session counts only while its login is alive in Redis."""
         manager = super().create_login_manager(app)
         sessions.init_app(app)
+        password_change.init_app(app)
         manager.user_loader(self.load_session_user)
         return manager
 
@@ -148,12 +146,18 @@ class SentinelSecurityManager(SecurityManager):
             return None
         return self.load_user(pk)
 
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """FAB's token user, refused while the admin's password is not yet changed."""
+        user = super().load_user_jwt(_jwt_header, jwt_data)
+        return None if password_change.must_change(user) else user
+
     def register_views(self):
-        """FAB's views; the API login is rate-limited like the login form."""
+        """FAB's views; the API login and 修改密码 (it checks the old password) are
+        rate-limited like the login form."""
         super().register_views()
         if self.is_auth_limited:
             for view in self.appbuilder.baseviews:
-                if isinstance(view, SecurityApi):
+                if isinstance(view, (SecurityApi, SentinelResetMyPasswordView)):
                     self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
 
     def create_jwt_manager(self, app):
