@@ -40,6 +40,13 @@ def _log_in(page, username, password):
     page.wait_for_load_state("networkidle")
 
 
+def _save(page, screenshot):
+    """Photograph the filled-in form, then press its 保存."""
+    page.screenshot(path=str(screenshot), full_page=True)
+    page.locator("#model_form [type=submit]").click()
+    page.wait_for_load_state("networkidle")
+
+
 def _log_out(page):
     page.locator(".navbar-right .dropdown-toggle").filter(has=page.locator(".fa-user")).click()
     page.locator("form.navbar-logout button").click()
@@ -59,9 +66,7 @@ def test_a_town_user_sets_a_new_password_at_first_login(pc, screenshots):
     admin.locator("#town").select_option(label="南沙街", force=True)
     admin.fill("#password", INITIAL)
     admin.fill("#conf_password", INITIAL)
-    admin.screenshot(path=str(screenshots / "user-add-pc.png"), full_page=True)
-    admin.locator("#model_form [type=submit]").click()
-    admin.wait_for_load_state("networkidle")
+    _save(admin, screenshots / "user-add-pc.png")
     expect(admin).to_have_url(re.compile(r"/users/list/"))
     expect(admin.locator("table.table-bordered")).to_contain_text(username)
 
@@ -75,9 +80,7 @@ def test_a_town_user_sets_a_new_password_at_first_login(pc, screenshots):
     user.fill("#old_password", INITIAL)
     user.fill("#password", MINE)
     user.fill("#conf_password", MINE)
-    user.screenshot(path=str(screenshots / "password-change-pc.png"), full_page=True)
-    user.locator("#model_form [type=submit]").click()
-    user.wait_for_load_state("networkidle")
+    _save(user, screenshots / "password-change-pc.png")
     expect(user).to_have_url(re.compile(r"/enterprises/"))
     expect(user.locator(".alert").first).to_contain_text("密码已修改")
 
