@@ -93,7 +93,10 @@ class Config:
         self.FAB_INDEX_VIEW = "views.home.HomeView"
         self.FAB_BASE_TEMPLATE = "sentinel/baselayout.html"
         self.FAB_PASSWORD_COMPLEXITY_ENABLED = True
-        self.FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_password"
+        # FAB calls it on every new password (a function, not its dotted name)
+        from app.security.passwords import validate_password
+
+        self.FAB_PASSWORD_COMPLEXITY_VALIDATOR = validate_password
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
         self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
         self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
@@ -142,7 +145,10 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SECURE = secure
         self.REMEMBER_COOKIE_DURATION = timedelta(hours=8)
+        # A login lasts at most SESSION_HOURS, and ends after SESSION_IDLE_MINUTES without a
+        # request (app/security/sessions.py).
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "8")))
+        self.SESSION_IDLE_MINUTES = float(os.environ.get("SESSION_IDLE_MINUTES", "30"))
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=1)
         self.PREFERRED_URL_SCHEME = "https" if secure else "http"
         self.WTF_CSRF_ENABLED = True
@@ -150,8 +156,10 @@ class Config:
         # Reverse proxies in front of the app (nginx…): how many hops set X-Forwarded-For and
         # X-Forwarded-Proto (werkzeug ProxyFix). 0 trusts no header: the client is the socket.
         self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
-        self.FAB_SAFE_REDIRECT_HOSTS = ["127.0.0.1:*", "localhost:*", "127.0.0.1", "localhost"] + [
-            h.strip() for h in os.environ.get("SAFE_REDIRECT_HOSTS", "").split(",") if h.strip()
+        # Hosts besides the request's own that a ?next= may send the browser to: exact
+        # host[:port] names, no wildcards (app/security/redirects.py).
+        self.SAFE_REDIRECT_HOSTS = [
+            h.strip().lower() for h in os.environ.get("SAFE_REDIRECT_HOSTS", "").split(",") if h.strip()
         ]
 
         # Uploads and spreadsheets

@@ -1,10 +1,12 @@
-"""The FAB user, extended with what scopes it: a bureau, a town, or a head phone."""
+"""The FAB user, extended with what scopes it (a bureau, a town, or a head phone) and
+whether its password was set by someone else (the admin) and must be changed."""
 from __future__ import annotations
 
 from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import ForeignKey, String
+from flask_babel import lazy_gettext as _
+from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.organisations import Bureau
@@ -18,6 +20,23 @@ class SentinelUser(User):
     town_id: Mapped[Optional[int]] = mapped_column(ForeignKey("town.id"), nullable=True)
     # Enterprise heads: the phone that matches Enterprise.head_phone.
     phone: Mapped[Optional[str]] = mapped_column(String(20), nullable=True, unique=True)
+    # Set when the admin creates the account or resets its password; until the user sets
+    # a password of their own, every page leads to 修改密码 (app/security/password_change.py).
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false())
 
     bureau: Mapped[Optional[Bureau]] = relationship(foreign_keys=[bureau_id])
     town: Mapped[Optional[Town]] = relationship(foreign_keys=[town_id])
+
+    def role_labels(self) -> str:
+        """The account's roles by their human names (user admin, 用户信息)."""
+        from app.security.roles import role_label
+
+        return str(_("、")).join(role_label(r.name) for r in self.roles)
+
+    def logs_in_with_password(self) -> bool:
+        """Whether the account has a password (every role but the enterprise head's): the
+        navbar offers 修改密码 and 用户信息 only then."""
+        from app.security.accounts import has_password
+
+        return has_password(r.name for r in self.roles)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import flash, g, jsonify, redirect, request, session, url_for
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import lazy_gettext as _
 from flask_login import login_user
 
@@ -15,6 +14,7 @@ from app.domain.health import BUCKET_UNMATCHED, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import mask_id
 from app.security import roles as R
 from app.security import sms_login
+from app.security.redirects import redirect_target
 from app.security.scope import OutOfScope, get_or_404
 from app.services import enterprises as enterprise_service
 from app.services import staff as staff_service
@@ -51,7 +51,7 @@ class HeadView(ScopedView):
         self.session.commit()
         session.pop(CHOSEN, None)
         wanted = request.args.get("next")
-        return get_safe_redirect(wanted) if wanted else url_for("HeadView.home")
+        return redirect_target(wanted) if wanted else url_for("HeadView.home")
 
     @expose("/login", methods=["GET", "POST"])
     def login(self):

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import lazy_gettext as _
 
 from app.domain.health import BUCKET_UNMATCHED, BUCKETS, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import ID_TYPES, mask_id, mask_phone
 from app.domain.enterprise_types import parse_declaration
 from app.security import roles as R
+from app.security.redirects import redirect_target
 from app.security.scope import get_or_404
 from app.services import enterprises as enterprise_service
 from app.services import exports
@@ -208,7 +208,7 @@ class StaffView(ScopedView):
     def delete(self):
         count = staff_service.delete_many(self.session, self.scope, request.form.getlist("ids"))
         flash(str(_("已删除 %(n)d 条数据", n=count)), "success")
-        return redirect(get_safe_redirect(request.form.get("back") or url_for("StaffView.list")))
+        return redirect(redirect_target(request.form.get("back") or url_for("StaffView.list")))
 
     @expose("/export")
     @has_access

@@ -8,36 +8,24 @@ from flask import current_app, flash, g, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import AuthDBView, UserDBModelView
+from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
+from flask_jwt_extended import decode_token
+from flask_login import login_user
 from sqlalchemy.orm import joinedload
 
 from app import security_events as events
-from app.security import lockout, sessions
+from app.security import lockout, password_change, sessions
+from app.security.account_views import (
+    SentinelResetMyPasswordView, SentinelResetPasswordView, SentinelUserDBModelView, SentinelUserInfoEditView,
+)
+from app.security.redirects import redirect_target
 from models.users import SentinelUser
 
 log = logging.getLogger(__name__)
-
-
-class SentinelUserDBModelView(UserDBModelView):
-    """User admin with what scopes a user: bureau, town, head phone."""
-
-    SCOPE_COLUMNS = ["bureau", "town", "phone"]
-    list_columns = ["first_name", "last_name", "username", "roles", "bureau", "town", "active"]
-    show_fieldsets = [
-        (_("用户信息"), {"fields": ["first_name", "last_name", "username", "active", "roles"] + SCOPE_COLUMNS}),
-        (_("审计"), {"fields": ["last_login", "login_count", "fail_login_count", "created_on", "changed_on"], "expanded": False}),
-    ]
-    # the own-profile page (个人信息): only fields that show_fieldsets has, or FAB fails
-    user_show_fieldsets = [
-        (_("用户信息"), {"fields": ["username", "active", "roles", "login_count"]}),
-        (_("个人信息"), {"fields": ["first_name", "last_name", "phone"], "expanded": True}),
-    ]
-    add_columns = ["first_name", "last_name", "username", "active", "email", "roles"] + SCOPE_COLUMNS + ["password", "conf_password"]
-    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles"] + SCOPE_COLUMNS
-    label_columns = {"bureau": _("委办局"), "town": _("镇街"), "phone": _("手机号码")}
 
 
 def client_address() -> str:
@@ -56,7 +44,8 @@ def login_refusal(username: object):
 
 
 class SentinelAuthDBView(AuthDBView):
-    """Password login with lock-out and a Chinese message for each refusal."""
+    """Password login with lock-out, a Chinese message for each refusal, and a ``next``
+    that never leaves the site (app/security/redirects.py)."""
 
     login_template = "sentinel/login_db.html"  # FAB's form plus the link to the heads' SMS login
     invalid_login_message = _("用户名或密码错误，请重试")
@@ -69,7 +58,25 @@ class SentinelAuthDBView(AuthDBView):
             if refused is not None:
                 flash(refused.message, "warning")
                 return redirect(self.appbuilder.get_url_for_login)
-        return super().login()
+        return self._login()
+
+    def _get_safe_next_url(self) -> str:
+        return redirect_target(request.args.get("next"))
+
+    def _login(self):
+        """FAB's AuthDBView.login, with ``next`` checked by app.security.redirects."""
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(self._get_safe_next_url())
+        form = LoginForm_db()
+        if form.validate_on_submit():
+            next_url = self._get_safe_next_url()
+            user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
+            if not user:
+                flash(str(self.invalid_login_message), "warning")
+                return redirect(self.appbuilder.get_url_for_login_with(next_url))
+            login_user(user, remember=False)
+            return redirect(next_url)
+        return self.render_template(self.login_template, title=self.title, form=form, appbuilder=self.appbuilder)
 
     @expose("/logout/", methods=["GET", "POST"])
     @no_cache
@@ -106,12 +113,24 @@ class SentinelSecurityApi(SecurityApi):
                 answer.headers["Retry-After"] = str(refused.wait)
                 return answer
             return self.response(401, message=refused.message)
-        return super().login()
+        return self._unless_password_must_change(super().login())
+
+    def _unless_password_must_change(self, response):
+        """No token for an account whose password the admin set: it is changed on the web first."""
+        if response.status_code != 200:
+            return response
+        user = self.appbuilder.sm.get_user_by_id(int(decode_token(response.json["access_token"])["sub"]))
+        if password_change.must_change(user):
+            return self.response(403, message=str(password_change.MSG_CHANGE_ON_WEB))
+        return response
 
 
 class SentinelSecurityManager(SecurityManager):
     user_model = SentinelUser
     userdbmodelview = SentinelUserDBModelView
+    resetmypasswordview = SentinelResetMyPasswordView
+    resetpasswordview = SentinelResetPasswordView
+    userinfoeditview = SentinelUserInfoEditView
     authdbview = SentinelAuthDBView
     security_api = SentinelSecurityApi
     # FAB's "user statistics" chart loads Google Charts from the internet (no CDN: SPEC §8)
@@ -135,6 +154,7 @@ class SentinelSecurityManager(SecurityManager):
         """FAB's login manager; a session counts only while its login is alive in Redis."""
         manager = super().create_login_manager(app)
         sessions.init_app(app)
+        password_change.init_app(app)
         manager.user_loader(self.load_session_user)
         return manager
 
@@ -149,9 +169,15 @@ class SentinelSecurityManager(SecurityManager):
         sets one budget for the form and the API login together instead."""
         return False
 
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """FAB's token user, refused while the admin's password is not yet changed."""
+        user = super().load_user_jwt(_jwt_header, jwt_data)
+        return None if password_change.must_change(user) else user
+
     def register_views(self):
         """FAB's views; one login budget per client address, ``AUTH_RATE_LIMIT`` for the
-        login form and the API login together (429 in Chinese, a security event)."""
+        login form and the API login together (429 in Chinese, a security event); 修改密码
+        (it checks the old password) is limited like a login."""
         super().register_views()
         if not current_app.config["AUTH_RATE_LIMITED"]:
             return
@@ -164,6 +190,9 @@ class SentinelSecurityManager(SecurityManager):
         )
         for view in (self.auth_view, api):
             budget(view.blueprint)
+        for view in self.appbuilder.baseviews:
+            if isinstance(view, SentinelResetMyPasswordView):
+                self.limiter.limit(current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])(view.blueprint)
 
     def create_jwt_manager(self, app):
         """FAB's JWT manager, answering every token problem with a Chinese {"message"}."""
