@@ -5,7 +5,7 @@
 2. Start three children, each in its own session (so a terminal's Ctrl-C reaches
    only this process, which then stops everything in order):
    ``gunicorn -w $WEB_WORKERS -b $HOST:$PORT 'run:create_app()'``,
-   ``rq worker -w rq.worker.SimpleWorker $QUEUE_NAME`` (the app is built once per
+   ``rq worker -w app.worker.SentinelWorker $QUEUE_NAME`` (the app is built once per
    worker process, see app/queue.py) and ``rq cron jobs/cron_config.py``.
 3. On SIGINT/SIGTERM: SIGTERM to every child's process group, wait up to
    ``STOP_TIMEOUT`` seconds (default 20), SIGKILL what is left (a second signal kills
@@ -42,7 +42,7 @@ def commands(redis_url: str, env: dict[str, str]) -> dict[str, list[str]]:
                 "--chdir", str(BASE_DIR), "--timeout", "120", "--graceful-timeout", "10", "--no-control-socket",
                 "run:create_app()"],
         "worker": [python, "-m", "rq.cli", "worker", "--url", redis_url, "--path", str(BASE_DIR),
-                   "-w", "rq.worker.SimpleWorker", queue],
+                   "-w", "app.worker.SentinelWorker", queue],
         "cron": [python, "-m", "rq.cli", "cron", "--url", redis_url, "--path", str(BASE_DIR),
                  "jobs/cron_config.py"],
     }

@@ -31,3 +31,12 @@ def purge_attachments() -> dict:
     from app.notify.attachments import purge_expired
 
     return purge_expired()
+
+
+def reap_jobs() -> dict:
+    """Every minute: background jobs whose worker died become 失败 with a message
+    (app/job_reaper.py)."""
+    from app.job_reaper import reap
+    from app.queue import get_queue
+
+    return reap(db.session, get_queue())
