@@ -128,6 +128,9 @@ class Config:
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
         self.ATTACHMENT_LINK_HOURS = float(os.environ.get("ATTACHMENT_LINK_HOURS", "72"))
         self.JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "3600"))  # seconds per background job
+        # A worker whose resident memory is above this after a job exits and is started
+        # afresh by its supervisor (app/worker.py); 0 = never.
+        self.WORKER_MAX_RSS_MB = int(os.environ.get("WORKER_MAX_RSS_MB", "512"))
 
         # Sessions and cookies
         secure = _env_bool("SESSION_COOKIE_SECURE", False)

