@@ -159,6 +159,8 @@ class Config:
         self.IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "2000"))
         self.IMPORT_FILE_HOURS = float(os.environ.get("IMPORT_FILE_HOURS", "24"))  # uploads, failure workbooks
         self.IMPORT_BACKGROUND_MB = float(os.environ.get("IMPORT_BACKGROUND_MB", "1"))  # bigger: a job at once
+        # Uncompressed size of a workbook's XML (app/sheets/limits.py: a 100,000-row export is ~108 MB)
+        self.IMPORT_MAX_UNCOMPRESSED = int(os.environ.get("IMPORT_MAX_XML_MB", "200")) * 1024 * 1024
 
         # Privacy: key of the HMAC that health feeds are keyed by.
         self.ID_HASH_KEY = _persistent_secret("ID_HASH_KEY")
