@@ -135,9 +135,10 @@ def import_csv(client, headers, enterprise_id: int, content: bytes) -> str:
 
 def test_import_whose_worker_is_killed_reads_failed_with_a_message_and_can_be_run_again(
         app, client, auth, workers, tmp_path):
-    """kill -9 of the worker mid-import: the jobs API says 失败 任务中断，请重新导入 within two
-    minutes (not 'started' for an hour), no row of that import is stored, and the same
-    file imported again with a restarted worker stores every row."""
+    """kill -9 of the worker mid-import: the jobs API (and the import page) says 失败
+    任务中断，请重新导入 within two minutes (not 'started' for an hour), no row of that
+    import is stored, and the same file imported again with a restarted worker stores
+    every row."""
     admin = auth.token("admin")
     eid = new_enterprise(client, admin)
     content = staff_csv(ROWS)
@@ -159,6 +160,8 @@ def test_import_whose_worker_is_killed_reads_failed_with_a_message_and_can_be_ru
         assert answer["result"] == {"error": "任务中断，请重新导入"}
         assert record_of(app, job_id) == ("failed", {"error": "任务中断，请重新导入"})
         assert staff_count(app, eid) == 0
+        auth.login("admin")  # what the import page's progress bar reads (and shows as the error)
+        assert client.get(f"/import/staff/job/{job_id}").json == answer
 
         again = import_csv(client, admin, eid, content)
         done = wait_for(lambda: (lambda a: a if a["status"] in ("finished", "failed") else None)(
