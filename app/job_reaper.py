@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 from typing import Iterable, Optional
 
+from flask import current_app
+from flask_babel import force_locale
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 from sqlalchemy import select, update
@@ -83,14 +85,17 @@ def _close_interrupted(session, connection, records: Iterable[JobRecord]) -> lis
         status = None if job is None else _status_text(job)
         if not interrupted(status, (now - record.created_at).total_seconds()):
             continue
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")):  # as a job's own errors
+            error = str(message_for(record.kind))
         done = session.execute(
             update(JobRecord)
             .where(JobRecord.id == record.id, JobRecord.status.in_(UNFINISHED))  # the job may just have ended
-            .values(status=FAILED, finished_at=now, result={"error": str(message_for(record.kind))})
+            .values(status=FAILED, finished_at=now, result={"error": error})
         )
         if done.rowcount:
             closed.append(record.id)
-    session.commit()
+    if closed:
+        session.commit()
     return closed
 
 
