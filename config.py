@@ -136,6 +136,9 @@ class Config:
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
         self.ATTACHMENT_LINK_HOURS = float(os.environ.get("ATTACHMENT_LINK_HOURS", "72"))
         self.JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "3600"))  # seconds per background job
+        # A worker whose resident memory is above this after a job exits and is started
+        # afresh by its supervisor (app/worker.py); 0 = never.
+        self.WORKER_MAX_RSS_MB = int(os.environ.get("WORKER_MAX_RSS_MB", "512"))
 
         # Sessions and cookies
         secure = _env_bool("SESSION_COOKIE_SECURE", False)
@@ -169,6 +172,8 @@ class Config:
         self.IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "2000"))
         self.IMPORT_FILE_HOURS = float(os.environ.get("IMPORT_FILE_HOURS", "24"))  # uploads, failure workbooks
         self.IMPORT_BACKGROUND_MB = float(os.environ.get("IMPORT_BACKGROUND_MB", "1"))  # bigger: a job at once
+        # Uncompressed size of a workbook's XML (app/sheets/limits.py: a 100,000-row export is ~108 MB)
+        self.IMPORT_MAX_UNCOMPRESSED = int(os.environ.get("IMPORT_MAX_XML_MB", "200")) * 1024 * 1024
 
         # Privacy: key of the HMAC that health feeds are keyed by.
         self.ID_HASH_KEY = _persistent_secret("ID_HASH_KEY")

@@ -9,9 +9,11 @@
 * :func:`set_progress` — progress 0–100 from inside a job (``job.meta``; also the
   ``JobRecord`` on PostgreSQL, see there).
 * :func:`job_status` — what ``GET /api/v1/jobs/<id>`` answers, only for the user who
-  started the job or a district admin.
+  started the job or a district admin; a job whose worker died reads ``failed`` with
+  a message (app/job_reaper.py).
 
-Workers: ``rq worker -w rq.worker.SimpleWorker`` (app/supervisor.py, Procfile). A
+Workers: ``rq worker -w app.worker.SentinelWorker`` (app/supervisor.py, Procfile), a
+simple worker that heartbeats while a job runs and recycles itself when big. A
 simple worker keeps the app built once; a forking worker would rebuild it per job.
 """
 from __future__ import annotations
@@ -138,7 +140,9 @@ def set_progress(pct: int) -> None:
 
 def job_status(job_id: str, user) -> Optional[dict[str, Any]]:
     """``{"status", "progress", "result"}`` of a job the user started (any job for a
-    district admin); None when it does not exist or belongs to someone else."""
+    district admin); None when it does not exist or belongs to someone else. An
+    unfinished job whose worker died is closed first (``failed``, ``result.error``
+    任务中断…, see app/job_reaper.py)."""
     from app.security import roles as R
 
     record = db.session.get(JobRecord, job_id) if len(job_id) <= 64 else None
@@ -147,22 +151,24 @@ def job_status(job_id: str, user) -> Optional[dict[str, Any]]:
     is_admin = R.DISTRICT_ADMIN in {r.name for r in (user.roles or [])}
     if record.user_id != user.id and not is_admin:
         return None
+    if record.status in (QUEUED, STARTED):
+        from app.job_reaper import reap_one
+
+        if reap_one(db.session, get_queue(), record):  # its worker is gone: now failed, with the message
+            db.session.refresh(record)
     status, progress, result = record.status, record.progress, record.result
     if status in (QUEUED, STARTED):
-        status, progress = _live_status(job_id, status, progress)
+        progress = _live_progress(job_id, progress)
     return {"status": status, "progress": progress, "result": result}
 
 
-def _live_status(job_id: str, status: str, progress: int) -> tuple[str, int]:
-    """Refine an unfinished record from RQ: live progress, or a job RQ gave up on."""
+def _live_progress(job_id: str, progress: int) -> int:
+    """An unfinished job's progress as it reports it (``job.meta``) while it runs."""
     try:
         job = Job.fetch(job_id, connection=get_redis())
     except NoSuchJobError:
-        return status, progress
-    rq_status = str(getattr(job.get_status(), "value", job.get_status()) or "")
-    if rq_status in ("failed", "stopped", "canceled"):
-        return FAILED, progress
-    return status, max(progress, int(job.meta.get("progress") or 0))
+        return progress
+    return max(progress, int(job.meta.get("progress") or 0))
 
 
 def _update_record(job_id: str, **values: Any) -> None:

@@ -5,15 +5,21 @@
 2. Start three children, each in its own session (so a terminal's Ctrl-C reaches
    only this process, which then stops everything in order):
    ``gunicorn -w $WEB_WORKERS -b $HOST:$PORT 'run:create_app()'``,
-   ``rq worker -w rq.worker.SimpleWorker $QUEUE_NAME`` (the app is built once per
+   ``rq worker -w app.worker.SentinelWorker $QUEUE_NAME`` (the app is built once per
    worker process, see app/queue.py) and ``rq cron jobs/cron_config.py``.
-3. On SIGINT/SIGTERM: SIGTERM to every child's process group, wait up to
+3. A child that exits on its own (crashed, killed, or a worker recycling itself after
+   a big job, see app/worker.py) is restarted, the others keep running: what is left
+   of its process group is killed first (e.g. a dead gunicorn's workers still holding
+   the port), then it starts again after 1, 2, 4 … seconds (at most 60) — the delay
+   grows while it keeps dying young and starts over once it has run ``HEALTHY_AFTER``
+   seconds or exited cleanly (code 0). Each exit and restart is logged.
+4. On SIGINT/SIGTERM: SIGTERM to every child's process group, wait up to
    ``STOP_TIMEOUT`` seconds (default 20), SIGKILL what is left (a second signal kills
-   at once). If a child dies on its own, the others are stopped and we exit 1.
-4. The embedded Redis stops last, after every child has gone.
+   at once).
+5. The embedded Redis stops last, after every child has gone.
 
 For PostgreSQL + Redis deployments run the three commands separately (Procfile,
-deploy/systemd/).
+deploy/systemd/), under a manager that restarts them the same way.
 """
 from __future__ import annotations
 
@@ -24,10 +30,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 POLL_SECONDS = 0.2
+FIRST_RESTART_DELAY = 1.0
+MAX_RESTART_DELAY = 60.0
+HEALTHY_AFTER = 60.0  # seconds a child must run before its restart delay starts over
 
 log = logging.getLogger("sentinel.supervisor")
 
@@ -42,10 +50,27 @@ def commands(redis_url: str, env: dict[str, str]) -> dict[str, list[str]]:
                 "--chdir", str(BASE_DIR), "--timeout", "120", "--graceful-timeout", "10", "--no-control-socket",
                 "run:create_app()"],
         "worker": [python, "-m", "rq.cli", "worker", "--url", redis_url, "--path", str(BASE_DIR),
-                   "-w", "rq.worker.SimpleWorker", queue],
+                   "-w", "app.worker.SentinelWorker", queue],
         "cron": [python, "-m", "rq.cli", "cron", "--url", redis_url, "--path", str(BASE_DIR),
                  "jobs/cron_config.py"],
     }
+
+
+def quick_deaths_now(before: int, ran_seconds: float, exit_code: int) -> int:
+    """Deaths in a row of a child that has just exited with ``exit_code`` after
+    ``ran_seconds``, ``before`` counted until then. A clean exit (0: a worker recycling
+    itself after a big job) is no death; a child that ran ``HEALTHY_AFTER`` seconds
+    starts over at 1."""
+    if exit_code == 0:
+        return 0
+    return 1 if ran_seconds >= HEALTHY_AFTER else before + 1
+
+
+def restart_delay(quick_deaths: int) -> float:
+    """Seconds before restarting a child that died ``quick_deaths`` times in a row
+    (counting this one) within ``HEALTHY_AFTER`` seconds of its start: 1, 2, 4 … 60
+    (1 after a clean exit, ``quick_deaths`` 0)."""
+    return min(MAX_RESTART_DELAY, FIRST_RESTART_DELAY * 2 ** min(max(0, quick_deaths - 1), 16))
 
 
 class Supervisor:
@@ -53,6 +78,11 @@ class Supervisor:
         self.children: dict[str, subprocess.Popen] = {}
         self.stop_timeout = stop_timeout
         self.stop_requested = 0  # number of SIGINT/SIGTERM received
+        self._cmds: dict[str, list[str]] = {}
+        self._env: dict[str, str] = {}
+        self._started_at: dict[str, float] = {}
+        self._quick_deaths: dict[str, int] = {}
+        self._restart_at: dict[str, float] = {}  # children waiting out their delay
 
     def _on_signal(self, signum, _frame) -> None:
         self.stop_requested += 1
@@ -61,33 +91,55 @@ class Supervisor:
             self._signal_all(signal.SIGKILL)
 
     def start(self, cmds: dict[str, list[str]], env: dict[str, str]) -> None:
-        for name, cmd in cmds.items():
-            child = subprocess.Popen(cmd, cwd=str(BASE_DIR), env=env, start_new_session=True)
-            self.children[name] = child
-            log.info("started %s (pid %s)", name, child.pid)
+        self._cmds, self._env = dict(cmds), env
+        for name in cmds:
+            self._spawn(name)
+
+    def _spawn(self, name: str) -> None:
+        child = subprocess.Popen(self._cmds[name], cwd=str(BASE_DIR), env=self._env, start_new_session=True)
+        self.children[name] = child
+        self._started_at[name] = time.monotonic()
+        log.info("started %s (pid %s)", name, child.pid)
 
     def wait(self) -> int:
-        """Block until a signal or a child's death; then stop everyone. Returns the exit code."""
+        """Block until SIGINT/SIGTERM, restarting children that die; then stop everyone.
+        Returns the exit code (0)."""
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
-        failed: Optional[str] = None
-        while not self.stop_requested and failed is None:
-            for name, child in self.children.items():
-                if child.poll() is not None:
-                    failed = name
-                    log.error("%s exited unexpectedly (code %s); stopping the others", name, child.returncode)
-                    break
-            else:
-                time.sleep(POLL_SECONDS)
+        while not self.stop_requested:
+            self._check_children(time.monotonic())
+            time.sleep(POLL_SECONDS)
         self.stop()
-        return 1 if failed else 0
+        return 0
+
+    def _check_children(self, now: float) -> None:
+        for name, child in list(self.children.items()):
+            if name in self._restart_at:
+                if now >= self._restart_at[name] and not self.stop_requested:
+                    del self._restart_at[name]
+                    self._spawn(name)
+                continue
+            if child.poll() is None:
+                continue
+            self._signal_group(child, signal.SIGKILL)  # what it left behind, e.g. web workers on the port
+            ran = now - self._started_at[name]
+            self._quick_deaths[name] = quick_deaths_now(self._quick_deaths.get(name, 0), ran, child.returncode)
+            delay = restart_delay(self._quick_deaths[name])
+            self._restart_at[name] = now + delay
+            report = log.info if child.returncode == 0 else log.error
+            report("%s (pid %s) exited with code %s after %.0f s; restarting it in %.0f s",
+                   name, child.pid, child.returncode, ran, delay)
+
+    @staticmethod
+    def _signal_group(child: subprocess.Popen, sig: int) -> None:
+        try:
+            os.killpg(child.pid, sig)  # the child and whatever it started
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def _signal_all(self, sig: int) -> None:
         for child in self.children.values():
-            try:
-                os.killpg(child.pid, sig)  # the child and whatever it started
-            except (ProcessLookupError, PermissionError):
-                pass
+            self._signal_group(child, sig)
 
     def stop(self) -> None:
         self._signal_all(signal.SIGTERM)

@@ -8,11 +8,16 @@ from app.queue import set_progress, with_app_context
 
 
 def purge_tests() -> dict:
-    """Daily: drop/delete test records older than TEST_RETENTION_DAYS (and their tallies)."""
+    """Daily: drop/delete test records older than TEST_RETENTION_DAYS (and their tallies);
+    one audit row ``purge`` / ``TestRecord`` with the records deleted."""
     from app.extensions import db
     from app.services.health.retention import purge
+    from jobs.maintenance import audited_purge
 
-    return purge(db.session)
+    result = purge(db.session)
+    detail = (f"cutoff={result['cutoff']}; partitions_dropped={len(result['partitions_dropped'])}; "
+              f"tallies={result['tallies']}; summaries={result['summaries']}")
+    return audited_purge("TestRecord", result, rows_key="records", detail=detail)
 
 
 def rebuild_summaries() -> dict:

@@ -1,10 +1,12 @@
-"""Housekeeping jobs."""
+"""Housekeeping jobs. Every purge leaves one audit row (action ``purge``, the entity, the
+rows or files deleted, no user)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from sqlalchemy import delete
 
+from app import audit
 from app.extensions import db
 from models.jobs import JobRecord
 from models.mixins import utcnow
@@ -15,19 +17,36 @@ def purge_finished_jobs(days: int = 30) -> dict:
     result = db.session.execute(
         delete(JobRecord).where(JobRecord.finished_at.is_not(None), JobRecord.finished_at < cutoff)
     )
+    deleted = result.rowcount or 0
+    audit.record("purge", "JobRecord", rows=deleted, detail=f"finished before {cutoff:%Y-%m-%d %H:%M} UTC")
     db.session.commit()
-    return {"deleted": result.rowcount or 0}
+    return {"deleted": deleted}
 
 
 def purge_import_files() -> dict:
     """Uploads kept for import jobs and failure workbooks older than IMPORT_FILE_HOURS."""
     from app.services.imports.files import purge_old
 
-    return purge_old()
+    return audited_purge("ImportFile", purge_old())
 
 
 def purge_attachments() -> dict:
     """Message attachments whose download links have expired (app.notify.attachments)."""
     from app.notify.attachments import purge_expired
 
-    return purge_expired()
+    return audited_purge("Attachment", purge_expired())
+
+
+def audited_purge(entity: str, result: dict, rows_key: str = "deleted", detail: str | None = None) -> dict:
+    """Write the audit row of a purge that returned ``result`` (``result[rows_key]`` rows)."""
+    audit.record("purge", entity, rows=int(result.get(rows_key) or 0), detail=detail, commit=True)
+    return result
+
+
+def reap_jobs() -> dict:
+    """Every minute: background jobs whose worker died become 失败 with a message
+    (app/job_reaper.py)."""
+    from app.job_reaper import reap
+    from app.queue import get_queue
+
+    return reap(db.session, get_queue())

@@ -35,6 +35,12 @@ def _purge_jobs():
     return purge_finished_jobs()
 
 
+def _reap_jobs():
+    from jobs.maintenance import reap_jobs
+
+    return reap_jobs()
+
+
 def _purge_import_files():
     from jobs.maintenance import purge_import_files
 
@@ -67,6 +73,7 @@ JOBS: dict[str, ScheduledJob] = {
     for job in (
         ScheduledJob("notify.dispatch", _dispatch_outbox, "* * * * *", "发送待发消息（含失败重试）"),
         ScheduledJob("notify.redact", _redact_messages, "* * * * *", "隐去已发送或已过期的登录验证码短信内容"),
+        ScheduledJob("maintenance.reap_jobs", _reap_jobs, "* * * * *", "将工作进程已中断的后台任务标记为失败"),
         ScheduledJob("maintenance.purge_jobs", _purge_jobs, "30 3 * * *", "清理30天前的后台任务记录"),
         ScheduledJob("maintenance.purge_import_files", _purge_import_files, "40 3 * * *",
                      "清理过期的导入文件和导入失败明细"),
