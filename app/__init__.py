@@ -25,7 +25,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     _init_database(app)
     _init_appbuilder(app)
 
-    from app import http
+    from app.platform import http
 
     http.init_app(app)
 
@@ -46,7 +46,7 @@ def _init_proxy(app: Flask) -> None:
 
 
 def _init_redis(app: Flask) -> None:
-    from app.redis_embedded import limiter_storage_uri, resolve_url
+    from app.platform.redis_embedded import limiter_storage_uri, resolve_url
 
     app.config["REDIS_URL"] = resolve_url(app.config["REDIS_URL"], Path(app.instance_path))
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
@@ -62,8 +62,8 @@ def _init_security_config(app: Flask) -> None:
 
 
 def _init_database(app: Flask) -> None:
-    from app.extensions import csrf, db, migrate
-    from app.database import install_sqlite_pragmas
+    from app.platform.extensions import csrf, db, migrate
+    from app.platform.database import install_sqlite_pragmas
 
     import models  # noqa: F401  (registers every table)
 
@@ -77,7 +77,7 @@ def _init_database(app: Flask) -> None:
 def _init_appbuilder(app: Flask) -> None:
     from flask_appbuilder import AppBuilder
 
-    from app.extensions import db
+    from app.platform.extensions import db
 
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():

@@ -88,7 +88,7 @@ def bulk_records(app, numbers: list[str], others: list[str], total: int) -> dict
     """Step 2: raw records up to ``total`` (direct load), then ``summary.rebuild``."""
     from sqlalchemy import text
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health import partitions, summary
     from app.services.health.keys import keyers
     from app.services.health.test_writer import COLS, TestChunks, _sqlite_time
@@ -168,7 +168,7 @@ def head_and_sample(app) -> int:
     """An enterprise head account for the first enterprise; a staff id of the town user."""
     from sqlalchemy import select
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.security import roles as R
     from models.enterprises import Enterprise
     from models.regions import Town
@@ -212,7 +212,7 @@ def measure(app, sample_id: int) -> list[dict]:
         add(f"cold, admin: {what}", admin, url, admin_headers if api else None)
     app.config["STATS_CACHE_SECONDS"] = 120
     with app.app_context():
-        from app.extensions import db
+        from app.platform.extensions import db
         from app.services.health import stats
 
         warmed = stats.warm(db.session)
@@ -231,7 +231,7 @@ def counts_both_ways(app, n: int = 5) -> list[dict]:
     import statistics
     from datetime import timedelta
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health import stats, stats_tests
 
     out = []
@@ -276,7 +276,7 @@ def run_backend(backend: str, args) -> dict:
         sample = head_and_sample(app)
         result["rows"] = measure(app, sample)
         with app.app_context():
-            from app.extensions import db
+            from app.platform.extensions import db
 
             db.session.remove()
             db.engine.dispose()

@@ -4,12 +4,12 @@ Each takes no personal data and is safe to run twice (see the services they call
 """
 from __future__ import annotations
 
-from app.queue import set_progress, with_app_context
+from app.platform.queue import set_progress, with_app_context
 
 
 def purge_tests() -> dict:
     """Daily: drop/delete test records older than TEST_RETENTION_DAYS (and their tallies)."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health.retention import purge
 
     return purge(db.session)
@@ -17,7 +17,7 @@ def purge_tests() -> dict:
 
 def rebuild_summaries() -> dict:
     """Recompute every staff key's summary and daily tallies from the records."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health.summary import rebuild
 
     return rebuild(db.session)
@@ -25,7 +25,7 @@ def rebuild_summaries() -> dict:
 
 def check_keys() -> dict:
     """Recompute staff ID keys if they were made with another ID_HASH_KEY (else nothing)."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health.keys import ensure_current, fingerprints
 
     return ensure_current(db.session) or {"stale": False, "fingerprint": fingerprints()["current"]}
@@ -35,7 +35,7 @@ def check_keys() -> dict:
 def rekey_job() -> dict:
     """RQ job: recompute every staff member's ID keys (after a secret change), then the
     summaries; progress 0–100."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health.keys import rekey
 
     return rekey(db.session, progress=set_progress)
@@ -45,7 +45,7 @@ def rekey_job() -> dict:
 def match_new_staff(enterprise_id: int, after_id: int) -> dict:
     """RQ job, queued by a large staff import: health summaries of the people it added
     (staff of ``enterprise_id`` above ``after_id`` that have records but no summary)."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health.summary import refresh_new_staff
 
     matched = refresh_new_staff(db.session, int(enterprise_id), int(after_id))
@@ -56,7 +56,7 @@ def match_new_staff(enterprise_id: int, after_id: int) -> dict:
 @with_app_context
 def rebuild_job() -> dict:
     """RQ job: ``rebuild_summaries`` with progress."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health.summary import rebuild
 
     return rebuild(db.session, progress=set_progress)

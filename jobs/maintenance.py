@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
-from app.extensions import db
+from app.platform.extensions import db
 from models.jobs import JobRecord
 from models.mixins import utcnow
 

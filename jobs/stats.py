@@ -5,7 +5,7 @@ from __future__ import annotations
 def warm() -> dict:
     """Every minute: recompute the counts behind 核酸检测统计 (last 7 days) and 疫苗接种统计
     (today) into the cache (app.services.health.stats.warm). Safe to run twice."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health import stats
 
     return stats.warm(db.session)

@@ -11,8 +11,8 @@ from flask_appbuilder import BaseView
 from flask_appbuilder.api import BaseApi
 from flask_babel import lazy_gettext as _
 
-from app.extensions import db
-from app.http import MESSAGES
+from app.platform.extensions import db
+from app.platform.http import MESSAGES
 from app.security.scope import current_scope
 from app.services.paging import clamp_page, clamp_size
 

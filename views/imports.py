@@ -164,7 +164,7 @@ class _ImportView(ScopedView):
     @has_access
     def job(self, job_id: str):
         """Progress of the caller's own import job, for the page's progress bar."""
-        from app.queue import job_status
+        from app.platform.queue import job_status
 
         status = job_status(job_id, g.user)
         if status is None:

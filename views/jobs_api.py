@@ -9,7 +9,7 @@ from flask import g
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import permission_name, protect
 
-from app.queue import job_status
+from app.platform.queue import job_status
 from app.security import roles as R
 from views.base import ScopedApi
 

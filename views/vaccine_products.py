@@ -18,10 +18,10 @@ from sqlalchemy import inspect
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from app import audit
+from app.platform import audit
 from app.domain import vaccines
 from app.domain.errors import RuleError
-from app.extensions import db
+from app.platform.extensions import db
 from app.security import roles as R
 from app.services.health import stats
 from app.services.health import vaccine_products as service

@@ -16,14 +16,14 @@ def init_app(app: Flask) -> None:
     @roles_cli.command("sync")
     def roles_sync():
         """Create the role rows (idempotent)."""
-        from app.bootstrap import sync_roles
+        from app.cli.bootstrap import sync_roles
 
         click.echo(", ".join(sync_roles()))
 
     @app.cli.command("bootstrap")
     def bootstrap_cmd():
         """Roles, towns and the shipped enterprise types (idempotent)."""
-        from app.bootstrap import bootstrap
+        from app.cli.bootstrap import bootstrap
 
         bootstrap()
         click.echo("ok")
@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
     @demo_cli.command("load")
     def demo_load():
         """Load the deterministic demo data (idempotent)."""
-        from app.demo import load_demo
+        from app.cli.demo import load_demo
 
         click.echo(json.dumps(load_demo(), ensure_ascii=False))
 
@@ -58,6 +58,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
 
-    from app import health_cli
+    from app.cli import health as health_cli
 
     health_cli.init_app(app)

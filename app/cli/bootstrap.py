@@ -8,13 +8,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.domain.enterprise_types import parse_declaration
-from app.extensions import db
+from app.platform.extensions import db
 from models.audit import AuditLog
 from models.enterprise_types import EnterpriseType
 from models.organisations import Bureau
 from models.regions import Town
 
-TYPES_FILE = Path(__file__).resolve().parent.parent / "data" / "enterprise_types.json"
+TYPES_FILE = Path(__file__).resolve().parents[2] / "data" / "enterprise_types.json"
 
 
 def sync_roles() -> list[str]:

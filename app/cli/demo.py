@@ -8,8 +8,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from stdnum.cn import ric
 
-from app.bootstrap import bootstrap
-from app.extensions import db
+from app.cli.bootstrap import bootstrap
+from app.platform.extensions import db
 from app.security import roles as R
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise

@@ -86,7 +86,7 @@ def purge_expired() -> dict:
 
     from sqlalchemy import or_, select
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from models.mixins import utcnow
     from models.notify import STATUS_FAILED, STATUS_SENT, Message
 

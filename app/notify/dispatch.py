@@ -20,7 +20,7 @@ from typing import Optional
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.notify import attachments
 from app.notify.channels import DeliveryError, get_channel
 from models.mixins import utcnow

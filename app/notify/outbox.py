@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.platform.extensions import db
 from models.notify import STATUS_QUEUED, Message
 from models.mixins import utcnow
 
@@ -62,7 +62,7 @@ def send_message(
 def _enqueue_delivery(message_id: int) -> None:
     from redis import RedisError
 
-    from app.queue import enqueue
+    from app.platform.queue import enqueue
 
     try:
         enqueue("jobs.notify.deliver_one", message_id, record=False, ttl=86400)

@@ -7,7 +7,7 @@ from typing import Any, Optional
 from flask import g, has_request_context, request
 from sqlalchemy import insert
 
-from app.extensions import db
+from app.platform.extensions import db
 from models.audit import AuditLog
 from models.mixins import utcnow
 

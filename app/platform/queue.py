@@ -11,7 +11,7 @@
 * :func:`job_status` — what ``GET /api/v1/jobs/<id>`` answers, only for the user who
   started the job or a district admin.
 
-Workers: ``rq worker -w rq.worker.SimpleWorker`` (app/supervisor.py, Procfile). A
+Workers: ``rq worker -w rq.worker.SimpleWorker`` (app/platform/supervisor.py, Procfile). A
 simple worker keeps the app built once; a forking worker would rebuild it per job.
 """
 from __future__ import annotations
@@ -29,8 +29,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import update
 
-from app.extensions import db
-from app.kv import get_redis
+from app.platform.extensions import db
+from app.platform.kv import get_redis
 from models.jobs import JobRecord
 from models.mixins import utcnow
 

@@ -6,7 +6,7 @@
    only this process, which then stops everything in order):
    ``gunicorn -w $WEB_WORKERS -b $HOST:$PORT 'run:create_app()'``,
    ``rq worker -w rq.worker.SimpleWorker $QUEUE_NAME`` (the app is built once per
-   worker process, see app/queue.py) and ``rq cron jobs/cron_config.py``.
+   worker process, see app/platform/queue.py) and ``rq cron jobs/cron_config.py``.
 3. On SIGINT/SIGTERM: SIGTERM to every child's process group, wait up to
    ``STOP_TIMEOUT`` seconds (default 20), SIGKILL what is left (a second signal kills
    at once). If a child dies on its own, the others are stopped and we exit 1.
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 0.2
 
 log = logging.getLogger("sentinel.supervisor")
@@ -105,7 +105,7 @@ class Supervisor:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
     from config import INSTANCE_DIR
-    from app.redis_embedded import resolve_url, stop_embedded
+    from app.platform.redis_embedded import resolve_url, stop_embedded
 
     redis_url = resolve_url(os.environ.get("REDIS_URL", ""), Path(INSTANCE_DIR))
     env = dict(os.environ, REDIS_URL=redis_url)

@@ -5,7 +5,7 @@ import hashlib
 
 from flask import current_app
 
-from app.kv import get_redis, key
+from app.platform.kv import get_redis, key
 
 
 def _key(username: str) -> str:

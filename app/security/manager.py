@@ -166,6 +166,6 @@ class SentinelSecurityManager(SecurityManager):
         return user
 
     def on_user_login(self, user) -> None:
-        from app.audit import record
+        from app.platform.audit import record
 
         record("login", "User", user.id, detail=user.username, user=user, commit=True)

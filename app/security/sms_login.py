@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import RuleError
 from app.domain.identity import normalize_phone
-from app.kv import get_redis, key
+from app.platform.kv import get_redis, key
 from app.security import roles as R
 from app.services.errors import ServiceError
 from models.enterprises import Enterprise

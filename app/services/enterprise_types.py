@@ -27,7 +27,7 @@ from typing import Any, Mapping, Optional
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
+from app.platform import audit
 from app.domain.enterprise_types import TypeDecl, parse_declaration
 from app.domain.errors import RuleError
 from app.domain.i18n import _

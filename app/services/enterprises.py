@@ -5,7 +5,7 @@ from typing import Any, Mapping, Optional
 
 from sqlalchemy import Select, delete, or_, select
 
-from app import audit
+from app.platform import audit
 from app.domain.errors import RuleError
 from app.domain.records import clean_enterprise
 from app.domain.identity import mask_phone

@@ -20,7 +20,7 @@ from flask import current_app, send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from app import audit
+from app.platform import audit
 from app.domain.i18n import _
 from app.security import scope as S
 from app.services import enterprises as enterprise_service

@@ -6,7 +6,7 @@ from typing import Any, Mapping, Optional
 
 from sqlalchemy import Select, delete, or_, select
 
-from app import audit
+from app.platform import audit
 from app.domain.i18n import _
 from app.domain.identity import fullwidth_to_halfwidth, mask_id, mask_phone
 from app.domain.records import clean_staff

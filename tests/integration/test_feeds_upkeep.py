@@ -190,7 +190,7 @@ def test_rebuild_runs_as_a_background_job(app, client, feed, enterprise):
     job_id = json.loads(out.output)["job_id"]
     run_worker(app)
     with app.app_context():
-        from app.extensions import db
+        from app.platform.extensions import db
         from models.jobs import JobRecord
 
         record = db.session.get(JobRecord, job_id)

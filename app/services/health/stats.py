@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from sqlalchemy import Select, func, or_, select
 
-from app import audit
+from app.platform import audit
 from app.domain import stats_rules
 from app.domain.health import percent
 from app.domain.i18n import _
@@ -124,7 +124,7 @@ def _cache_seconds() -> int:
 
 
 def _cache_key(*parts: Any) -> str:
-    from app.kv import get_redis, key
+    from app.platform.kv import get_redis, key
 
     generation = get_redis().get(key("stats", "generation")) or b"0"
     return key("stats", generation.decode(), *parts)
@@ -135,7 +135,7 @@ def bump_generation() -> None:
     if not _cache_seconds():
         return
     try:
-        from app.kv import get_redis, key
+        from app.platform.kv import get_redis, key
 
         get_redis().incr(key("stats", "generation"))
     except Exception:  # the cache is an optimisation: never fail a save for it
@@ -149,7 +149,7 @@ def _shared(parts: tuple, compute: Callable[[], list], force: bool = False) -> t
     cache_key = None
     if seconds:
         try:
-            from app.kv import get_redis
+            from app.platform.kv import get_redis
 
             cache_key = _cache_key(*parts)
             hit = None if force else get_redis().get(cache_key)

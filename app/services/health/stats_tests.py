@@ -172,7 +172,7 @@ def enterprise_counts(session, start: date, end: date, *, use_day_bits: Optional
 
 
 def _popcount(dialect_name: str, expression: str) -> str:
-    """SQL for the number of bits set (SQLite: ``bit_count``, ``app.database``)."""
+    """SQL for the number of bits set (SQLite: ``bit_count``, ``app.platform.database``)."""
     if dialect_name == "postgresql":
         return f"bit_count(CAST({expression} AS BIT(64)))"
     return f"bit_count({expression})"

@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from app import labels
+from app.platform import labels
 from app.domain import health as H
 from app.domain import vaccines as V
 from app.domain.feeds import RESULT_LABELS

@@ -15,7 +15,7 @@ from typing import Optional
 
 from flask import current_app
 
-from app import audit
+from app.platform import audit
 from app.domain import feed_batches, feeds
 from app.domain.i18n import _
 from app.services.errors import ServiceError

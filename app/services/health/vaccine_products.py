@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app import audit
+from app.platform import audit
 from app.domain import vaccines
 from app.domain.errors import RuleError
 from app.domain.i18n import _

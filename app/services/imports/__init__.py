@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 from flask import current_app
 
-from app import audit
+from app.platform import audit
 from app.services.errors import ServiceError
 from app.services.imports import files, store
 from app.services.imports.importers import IMPORTERS, MSG_EXISTS_ELSEWHERE, RowFailed

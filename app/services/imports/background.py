@@ -39,7 +39,7 @@ def launch(session, scope, user, kind: str, data: bytes, filename: str, *,
         rows = estimate_rows(session, scope, kind, data, filename,
                              enterprise_id=enterprise_id, enterprise_type=enterprise_type, stop=threshold)
     if threshold and rows > threshold:
-        from app.queue import enqueue
+        from app.platform.queue import enqueue
 
         token = files.save_upload(data).stem
         job_id = enqueue(JOB, kind, token, int(user.id), int(enterprise_id or 0),

@@ -164,7 +164,7 @@ class StaffImporter(BaseImporter):
     def after_commit(self) -> Optional[str]:
         if self.inserted <= INLINE_MATCH:
             return None
-        from app.queue import enqueue
+        from app.platform.queue import enqueue
 
         try:
             return enqueue("jobs.health.match_new_staff", self.enterprise.id, self.last_id,
