@@ -62,8 +62,8 @@ def _init_security_config(app: Flask) -> None:
 
 
 def _init_database(app: Flask) -> None:
-    from app.platform.extensions import csrf, db, migrate
     from app.platform.database import install_sqlite_pragmas
+    from app.platform.extensions import csrf, db, migrate
 
     import models  # noqa: F401  (registers every table)
 

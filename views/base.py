@@ -75,7 +75,7 @@ class ScopedApi(_Scoped, BaseApi):
         """The request's JSON, or a 400 with a clear message."""
         data = request.get_json(silent=True)
         if data is None:
-            from app.services.errors import ServiceError
+            from app.domain.errors import ServiceError
 
             raise ServiceError(_("请求内容应为 JSON"))
         return data

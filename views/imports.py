@@ -18,11 +18,10 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import lazy_gettext as _
 
+from app.domain.errors import OutOfScope, ServiceError
 from app.security import roles as R
-from app.security.scope import OutOfScope
 from app.services import enterprises as enterprise_service
 from app.services import lookups
-from app.services.errors import ServiceError
 from app.services.imports import files
 from app.services.imports.background import launch
 from app.services.imports.templates import MIMETYPE, template_for

@@ -98,7 +98,7 @@ class EnterpriseApi(ScopedApi):
             200: {description: deleted}
             404: {description: not found or out of scope}
         """
-        from app.security.scope import OutOfScope
+        from app.domain.errors import OutOfScope
 
         if not enterprise_service.delete_many(self.session, self.scope, [pk]):
             raise OutOfScope("Enterprise")
@@ -268,7 +268,7 @@ class StaffApi(ScopedApi):
             200: {description: deleted}
             404: {description: not found or out of scope}
         """
-        from app.security.scope import OutOfScope
+        from app.domain.errors import OutOfScope
 
         if not staff_service.delete_many(self.session, self.scope, [pk]):
             raise OutOfScope("Staff")

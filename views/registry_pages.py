@@ -6,16 +6,16 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import lazy_gettext as _
 
+from app.domain.enterprise_types import parse_declaration
+from app.domain.errors import ServiceError
 from app.domain.health import BUCKET_UNMATCHED, BUCKETS, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import ID_TYPES, mask_id, mask_phone
-from app.domain.enterprise_types import parse_declaration
 from app.security import roles as R
 from app.security.scope import get_or_404
 from app.services import enterprises as enterprise_service
 from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
-from app.services.errors import ServiceError
 from app.services.health import status as health_status
 from models.enterprises import Enterprise
 from views.base import ScopedView

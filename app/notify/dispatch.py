@@ -20,9 +20,9 @@ from typing import Optional
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from app.platform.extensions import db
 from app.notify import attachments
 from app.notify.channels import DeliveryError, get_channel
+from app.platform.extensions import db
 from models.mixins import utcnow
 from models.notify import STATUS_FAILED, STATUS_QUEUED, STATUS_SENT, Message
 

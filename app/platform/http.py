@@ -8,8 +8,7 @@ from flask_babel import lazy_gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.security.scope import OutOfScope
-from app.services.errors import ServiceError
+from app.domain.errors import OutOfScope, ServiceError
 
 log = logging.getLogger(__name__)
 

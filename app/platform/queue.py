@@ -181,7 +181,7 @@ def _error_text(err: Exception) -> str:
     """A message safe to show the user: a service's own message, else a generic one."""
     from flask_babel import gettext
 
-    from app.services.errors import ServiceError
+    from app.domain.errors import ServiceError
 
     if isinstance(err, ServiceError):
         return str(err.message)

@@ -104,8 +104,8 @@ class Supervisor:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
-    from config import INSTANCE_DIR
     from app.platform.redis_embedded import resolve_url, stop_embedded
+    from config import INSTANCE_DIR
 
     redis_url = resolve_url(os.environ.get("REDIS_URL", ""), Path(INSTANCE_DIR))
     env = dict(os.environ, REDIS_URL=redis_url)

@@ -22,15 +22,12 @@ from typing import Any, Callable, Optional
 from flask import g, has_request_context
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
+from app.domain.errors import OutOfScope
 from app.security import roles as R
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.regions import Town
 from models.staff import Staff
-
-
-class OutOfScope(LookupError):
-    """The row does not exist for this user (rendered as 404)."""
 
 
 @dataclass(frozen=True)

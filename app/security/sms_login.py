@@ -24,11 +24,10 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.errors import RuleError
+from app.domain.errors import RuleError, ServiceError, TooManyRequests
 from app.domain.identity import normalize_phone
 from app.platform.kv import get_redis, key
 from app.security import roles as R
-from app.services.errors import ServiceError
 from models.enterprises import Enterprise
 from models.notify import Message
 from models.users import SentinelUser
@@ -43,10 +42,6 @@ MSG_CODE_DEAD = _("验证码错误次数过多，请重新获取")
 MSG_PHONE_HOURLY = _("该手机号码获取验证码次数过多，请一小时后再试")
 MSG_IP_HOURLY = _("获取验证码过于频繁，请稍后再试")
 MSG_NOT_HEAD = _("该手机号码未登记为企业负责人，请联系所属委办局或镇街")
-
-
-class TooManyRequests(ServiceError):
-    status = 429
 
 
 # --- pure helpers -----------------------------------------------------------------

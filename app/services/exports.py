@@ -20,8 +20,8 @@ from flask import current_app, send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from app.platform import audit
 from app.domain.i18n import _
+from app.platform import audit
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import lookups

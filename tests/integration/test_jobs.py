@@ -8,8 +8,8 @@ import pytest
 from flask import current_app
 from rq import get_current_job
 
+from app.domain.errors import ServiceError
 from app.platform.queue import enqueue, job_status, set_progress, with_app_context
-from app.services.errors import ServiceError
 from models.jobs import JobRecord
 
 

@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import update
 
-from app.platform.extensions import db
 from app.notify import send_message
 from app.notify.dispatch import deliver, dispatch_due, next_delay
+from app.platform.extensions import db
 from models.mixins import utcnow
 from models.notify import Message
 

@@ -43,10 +43,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from sqlalchemy import Select, func, or_, select
 
-from app.platform import audit
 from app.domain import stats_rules
+from app.domain.errors import OutOfScope
 from app.domain.health import percent
 from app.domain.i18n import _
+from app.platform import audit
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import exports, lookups
@@ -322,7 +323,7 @@ def check_drill(session, scope: S.Scope, drill: Drill) -> None:
     if drill.kind not in (TESTS, VACCINES) or drill.measure not in measures:
         raise KeyError(drill.measure)
     if drill.town_id is not None and drill.town_id not in {t.id for t in lookups.towns_in_scope(session, scope)}:
-        raise S.OutOfScope("Town")
+        raise OutOfScope("Town")
 
 
 def people(session, scope: S.Scope, drill: Drill, now: Optional[datetime] = None) -> Select:

@@ -22,11 +22,11 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from app.platform import labels
 from app.domain import health as H
 from app.domain import vaccines as V
 from app.domain.feeds import RESULT_LABELS
 from app.domain.i18n import _
+from app.platform import labels
 from app.security import scope as S
 from app.services import staff as staff_service
 from app.services.paging import Page, paginate

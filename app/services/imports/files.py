@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.security.scope import OutOfScope
+from app.domain.errors import OutOfScope
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
