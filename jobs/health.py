@@ -4,7 +4,8 @@ Each takes no personal data and is safe to run twice (see the services they call
 """
 from __future__ import annotations
 
-from app.platform.queue import set_progress, with_app_context
+from app.platform.queue import set_progress
+from jobs.context import with_app_context
 
 
 def purge_tests() -> dict:

@@ -7,7 +7,8 @@ a worker killed mid-import leaves all of it or none of it.
 """
 from __future__ import annotations
 
-from app.platform.queue import set_progress, with_app_context
+from app.platform.queue import set_progress
+from jobs.context import with_app_context
 
 
 @with_app_context

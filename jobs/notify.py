@@ -2,7 +2,7 @@
 per-minute sweep that sends due retries and anything a job missed."""
 from __future__ import annotations
 
-from app.platform.queue import with_app_context
+from jobs.context import with_app_context
 
 
 @with_app_context

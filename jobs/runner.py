@@ -2,7 +2,7 @@
 name inside the worker's app context (jobs/cron_config.py registers it per job)."""
 from __future__ import annotations
 
-from app.platform.queue import with_app_context
+from jobs.context import with_app_context
 
 
 @with_app_context

@@ -163,9 +163,9 @@ class _ImportView(ScopedView):
     @has_access
     def job(self, job_id: str):
         """Progress of the caller's own import job, for the page's progress bar."""
-        from app.platform.queue import job_status
+        from app.security.ownership import readable_job_status
 
-        status = job_status(job_id, g.user)
+        status = readable_job_status(job_id, g.user)
         if status is None:
             raise OutOfScope("Job")
         return jsonify(status)

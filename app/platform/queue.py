@@ -3,27 +3,28 @@
 * :func:`enqueue` — ``enqueue("jobs.x.run", 12, job_kind="staff_import", user_id=7)``
   writes a ``JobRecord`` (who started it, params = the ids) keyed by the RQ job id,
   commits, then queues the job. Jobs carry ids, never personal data or ``g.user``.
-* :func:`with_app_context` — decorator for job functions: runs them inside an app
-  context (the worker builds the app once per process with ``create_app()``) and keeps
-  the ``JobRecord`` status/result up to date.
+* :func:`record_started` / :func:`record_finished` / :func:`record_failed` — keep the
+  ``JobRecord`` of the running job up to date (jobs/context.py calls them around
+  every job).
 * :func:`set_progress` — progress 0–100 from inside a job (``job.meta``; also the
   ``JobRecord`` on PostgreSQL, see there).
-* :func:`job_status` — what ``GET /api/v1/jobs/<id>`` answers, only for the user who
-  started the job or a district admin.
+* :func:`job_status` — the status of a job id, for anyone: whether the caller may read
+  it is decided in app/security/ownership.py.
 
-Workers: ``rq worker -w rq.worker.SimpleWorker`` (app/platform/supervisor.py, Procfile). A
-simple worker keeps the app built once; a forking worker would rebuild it per job.
+The worker's entry that builds the app and runs a job inside it is jobs/context.py
+(``with_app_context``): this module never builds the app.
+
+Workers: ``rq worker -w rq.worker.SimpleWorker`` (app/platform/supervisor.py, Procfile).
+A simple worker keeps the app built once; a forking worker would rebuild it per job.
 """
 from __future__ import annotations
 
-import functools
 import json
-import logging
-import os
 import uuid
-from typing import Any, Callable, Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
-from flask import Flask, current_app, has_app_context
+from flask import current_app
 from rq import Queue, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -34,13 +35,8 @@ from app.platform.kv import get_redis
 from models.jobs import JobRecord
 from models.mixins import utcnow
 
-log = logging.getLogger(__name__)
-
 QUEUED, STARTED, FINISHED, FAILED = "queued", "started", "finished", "failed"
 DEFAULT_JOB_TIMEOUT = 3600
-
-_worker_app: Optional[Flask] = None
-_worker_pid: Optional[int] = None
 
 
 def get_queue() -> Queue:
@@ -81,40 +77,18 @@ def enqueue(
     return job_id
 
 
-def worker_app() -> Flask:
-    """The current app if there is one (tests, ``flask jobs run``), else the worker's own."""
-    global _worker_app, _worker_pid
-    if has_app_context():
-        return current_app._get_current_object()
-    if _worker_app is None or _worker_pid != os.getpid():
-        from app import create_app
-
-        _worker_app, _worker_pid = create_app(), os.getpid()
-    return _worker_app
+def record_started(job_id: str) -> None:
+    _update_record(job_id, status=STARTED)
 
 
-def with_app_context(func: Callable) -> Callable:
-    """Run a job function in a fresh app context (own DB session) and track its JobRecord."""
+def record_finished(job_id: str, result: Any) -> None:
+    """The job returned ``result`` (stored as JSON: a dict, else ``{"value": result}``)."""
+    _update_record(job_id, status=FINISHED, progress=100, finished_at=utcnow(), result=_jsonable(result))
 
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with worker_app().app_context():
-            job = get_current_job()
-            tracked = job is not None and bool(job.meta.get("record"))
-            if tracked:
-                _update_record(job.id, status=STARTED)
-            try:
-                result = func(*args, **kwargs)
-            except Exception as err:
-                db.session.rollback()
-                if tracked:
-                    _update_record(job.id, status=FAILED, finished_at=utcnow(), result={"error": _error_text(err)})
-                raise
-            if tracked:
-                _update_record(job.id, status=FINISHED, progress=100, finished_at=utcnow(), result=_jsonable(result))
-            return result
 
-    return wrapper
+def record_failed(job_id: str, message: str) -> None:
+    """The job raised; ``message`` is what its owner reads."""
+    _update_record(job_id, status=FAILED, finished_at=utcnow(), result={"error": message})
 
 
 def set_progress(pct: int) -> None:
@@ -136,21 +110,29 @@ def set_progress(pct: int) -> None:
             conn.execute(update(JobRecord).where(JobRecord.id == job.id).values(progress=pct))
 
 
-def job_status(job_id: str, user) -> Optional[dict[str, Any]]:
-    """``{"status", "progress", "result"}`` of a job the user started (any job for a
-    district admin); None when it does not exist or belongs to someone else."""
-    from app.security import roles as R
+@dataclass(frozen=True)
+class JobStatus:
+    """A job's state: ``owner_id`` started it; :meth:`as_dict` is what its reader sees."""
 
-    record = db.session.get(JobRecord, job_id) if len(job_id) <= 64 else None
-    if record is None or user is None:
+    owner_id: Optional[int]
+    status: str
+    progress: int
+    result: Optional[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "progress": self.progress, "result": self.result}
+
+
+def job_status(job_id: str) -> Optional[JobStatus]:
+    """The status of job ``job_id`` (None when there is no such job), refined from RQ
+    while it is unfinished. Says nothing about who may read it."""
+    record = db.session.get(JobRecord, job_id) if isinstance(job_id, str) and len(job_id) <= 64 else None
+    if record is None:
         return None
-    is_admin = R.DISTRICT_ADMIN in {r.name for r in (user.roles or [])}
-    if record.user_id != user.id and not is_admin:
-        return None
-    status, progress, result = record.status, record.progress, record.result
+    status, progress = record.status, record.progress
     if status in (QUEUED, STARTED):
         status, progress = _live_status(job_id, status, progress)
-    return {"status": status, "progress": progress, "result": result}
+    return JobStatus(record.user_id, status, progress, record.result)
 
 
 def _live_status(job_id: str, status: str, progress: int) -> tuple[str, int]:
@@ -175,14 +157,3 @@ def _jsonable(value: Any) -> Optional[dict[str, Any]]:
         return None
     value = json.loads(json.dumps(value, default=str, ensure_ascii=False))
     return value if isinstance(value, dict) else {"value": value}
-
-
-def _error_text(err: Exception) -> str:
-    """A message safe to show the user: a service's own message, else a generic one."""
-    from flask_babel import gettext
-
-    from app.domain.errors import ServiceError
-
-    if isinstance(err, ServiceError):
-        return str(err.message)
-    return gettext("任务执行失败，请稍后重试或联系管理员")

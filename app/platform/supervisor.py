@@ -6,7 +6,7 @@
    only this process, which then stops everything in order):
    ``gunicorn -w $WEB_WORKERS -b $HOST:$PORT 'run:create_app()'``,
    ``rq worker -w rq.worker.SimpleWorker $QUEUE_NAME`` (the app is built once per
-   worker process, see app/platform/queue.py) and ``rq cron jobs/cron_config.py``.
+   worker process, see jobs/context.py) and ``rq cron jobs/cron_config.py``.
 3. On SIGINT/SIGTERM: SIGTERM to every child's process group, wait up to
    ``STOP_TIMEOUT`` seconds (default 20), SIGKILL what is left (a second signal kills
    at once). If a child dies on its own, the others are stopped and we exit 1.

@@ -9,7 +9,9 @@ from flask import current_app
 from rq import get_current_job
 
 from app.domain.errors import ServiceError
-from app.platform.queue import enqueue, job_status, set_progress, with_app_context
+from app.platform.queue import enqueue, set_progress
+from app.security.ownership import readable_job_status
+from jobs.context import with_app_context
 from models.jobs import JobRecord
 
 
@@ -21,7 +23,7 @@ def progress_job(user_id: int) -> dict:
     from models.users import SentinelUser
 
     set_progress(40)
-    seen = job_status(get_current_job().id, db.session.get(SentinelUser, user_id))
+    seen = readable_job_status(get_current_job().id, db.session.get(SentinelUser, user_id))
     return {"seen_status": seen["status"], "seen_progress": seen["progress"], "queue": current_app.config["QUEUE_NAME"]}
 
 
