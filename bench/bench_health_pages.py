@@ -88,6 +88,7 @@ def bulk_records(app, numbers: list[str], others: list[str], total: int) -> dict
     """Step 2: raw records up to ``total`` (direct load), then ``summary.rebuild``."""
     from sqlalchemy import text
 
+    from app.platform.clock import district_tz
     from app.platform.extensions import db
     from app.services.health import partitions, summary
     from app.services.health.keys import keyers
@@ -112,7 +113,7 @@ def bulk_records(app, numbers: list[str], others: list[str], total: int) -> dict
                 part = list(itertools.islice(rows, SLICE))
                 if not part:
                     break
-                chunks = TestChunks(enumerate(part, 1), summary.district_tz(), now, key)
+                chunks = TestChunks(enumerate(part, 1), district_tz(), now, key)
                 # A generated row may repeat one the API stored (same person, second and
                 # institution): such rows are skipped, as the feed would answer "duplicate".
                 if pg:
@@ -231,12 +232,13 @@ def counts_both_ways(app, n: int = 5) -> list[dict]:
     import statistics
     from datetime import timedelta
 
+    from app.platform.clock import local_today
     from app.platform.extensions import db
-    from app.services.health import stats, stats_tests
+    from app.services.health import stats_tests
 
     out = []
     with app.app_context():
-        end = stats.local_now().date()
+        end = local_today()
         start = end - timedelta(days=6)
         results = {}
         for label, day_bits in (("day bits", True), ("TestDaily", False)):

@@ -30,6 +30,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import update
 
+from app.platform.database import dialect
 from app.platform.extensions import db
 from app.platform.kv import get_redis
 from models.jobs import JobRecord
@@ -105,7 +106,7 @@ def set_progress(pct: int) -> None:
         return
     job.meta["progress"] = pct
     job.save_meta()
-    if job.meta.get("record") and db.engine.dialect.name != "sqlite":
+    if job.meta.get("record") and dialect(db.engine) != "sqlite":
         with db.engine.begin() as conn:
             conn.execute(update(JobRecord).where(JobRecord.id == job.id).values(progress=pct))
 

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import IO, Any, Iterator, Optional
-from zoneinfo import ZoneInfo
 
-from flask import current_app, send_file
+from flask import send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from app.domain.i18n import _
 from app.platform import audit
+from app.platform.clock import district_tz, local_now
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import lookups
@@ -62,12 +61,8 @@ class Export:
     rows: int
 
 
-def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-
-
 def _stamp() -> str:
-    return datetime.now(timezone.utc).astimezone(_tz()).strftime("%Y%m%d%H%M")
+    return local_now().strftime("%Y%m%d%H%M")
 
 
 def _safe(text: str) -> str:
@@ -84,7 +79,7 @@ def _write(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tup
     target = tempfile.TemporaryFile(prefix="sentinel-export-")
     try:
         with ExportWriter(target, [str(h) for h in headers], text_columns,
-                          sheet_title=sheet_title, tz=_tz()) as writer:
+                          sheet_title=sheet_title, tz=district_tz()) as writer:
             for values in rows:
                 writer.write_row(values)
     except BaseException:

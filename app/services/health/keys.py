@@ -44,6 +44,7 @@ from sqlalchemy.orm import attributes
 from app.domain import idkey
 from app.domain.errors import RuleError
 from app.domain.identity import normalize_id_number
+from app.platform import database
 from models.staff import Staff
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ def rekey(session, chunk: int = REKEY_CHUNK, progress: Optional[Callable[[int], 
     if changed:
         from app.services.health import summary
 
-        if summary.is_pg(session):  # every row was rewritten: reclaim, and tell the planner
+        if database.is_pg(session):  # every row was rewritten: reclaim, and tell the planner
             with session.get_bind().connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE staff"))
     result = {"staff": seen, "changed": changed, "fingerprint": fingerprints()["current"]}
@@ -196,7 +197,7 @@ def _bulk_update(session, updates: list[tuple]) -> None:
     """``(staff id, id_key, id_key_previous)`` rows written with one UPDATE … FROM."""
     from app.services.health import summary
 
-    summary.stage_rows(session, "rekey_new", "id INTEGER PRIMARY KEY, k VARCHAR(43), p VARCHAR(43)", updates)
+    database.stage_rows(session, "rekey_new", "id INTEGER PRIMARY KEY, k VARCHAR(43), p VARCHAR(43)", updates)
     session.execute(text("UPDATE staff SET id_key = n.k, id_key_previous = n.p FROM rekey_new n WHERE staff.id = n.id"))
 
 

@@ -36,9 +36,8 @@ import io
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Optional
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from sqlalchemy import Select, func, or_, select
@@ -48,6 +47,7 @@ from app.domain.errors import OutOfScope
 from app.domain.health import percent
 from app.domain.i18n import _
 from app.platform import audit
+from app.platform.clock import local_now, local_today
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import exports, lookups
@@ -93,17 +93,6 @@ class StatsTable:
         return out
 
 
-def tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-
-
-def local_now(now: Optional[datetime] = None) -> datetime:
-    now = now or datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return now.astimezone(tz()).replace(microsecond=0)
-
-
 def period(start_text: Optional[str], end_text: Optional[str], now: Optional[datetime] = None) -> tuple[date, date]:
     """The requested period; RuleError (Chinese, 400) for bad dates, or a range longer
     than, or starting before, the days whose test records are kept (TEST_RETENTION_DAYS)."""
@@ -114,7 +103,7 @@ def period(start_text: Optional[str], end_text: Optional[str], now: Optional[dat
 
 def period_bounds(now: Optional[datetime] = None) -> tuple[date, date]:
     """(first day whose test records are kept, today): what the date pickers allow."""
-    today = local_now(now).date()
+    today = local_today(now)
     return today - timedelta(days=int(current_app.config.get("TEST_RETENTION_DAYS") or 14) - 1), today
 
 
@@ -200,7 +189,7 @@ def _test_counts(session, start: date, end: date, force: bool = False) -> tuple[
 
 
 def _vaccine_counts(session, force: bool = False) -> tuple[str, list]:
-    return _shared((VACCINES, local_now().date().isoformat()), lambda: [
+    return _shared((VACCINES, local_today().isoformat()), lambda: [
         [enterprise_id, values]
         for enterprise_id, values in stats_vaccines.enterprise_counts(session, eligibility(session)).items()], force)
 
@@ -248,12 +237,12 @@ def _vaccine_rates(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def eligibility(session, now: Optional[datetime] = None) -> stats_vaccines.Eligibility:
-    return stats_vaccines.Eligibility(session, vaccine_products.products(session), local_now(now).date())
+    return stats_vaccines.Eligibility(session, vaccine_products.products(session), local_today(now))
 
 
 def vaccine_stats(session, scope: S.Scope) -> StatsTable:
     """疫苗接种统计 of the enterprises and staff in ``scope``, as of today (district time)."""
-    today = local_now().date()
+    today = local_today()
     computed_at, counted = _vaccine_counts(session)
     town_of = _town_of(session, scope)
     found: dict[int, dict[str, int]] = {}
