@@ -16,7 +16,7 @@ Staff without a key (no valid ID number yet) join nothing: they count as unteste
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Optional
 
 from sqlalchemy import ColumnElement, Date, and_, bindparam, case, exists, func, select, text
