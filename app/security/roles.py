@@ -102,10 +102,3 @@ def fab_roles() -> dict[str, list[list[str]]]:
                 pvms.append([f"^{menu}$", "^menu_access$"])
         roles[role] = pvms
     return roles
-
-
-def has_grant(role: str, resource: str, access: str) -> bool:
-    """Whether ``role`` holds ``access`` ('r' or 'w') on ``resource`` (pure lookup)."""
-    if role == DISTRICT_ADMIN:
-        return True
-    return access in ROLE_PERMISSIONS.get(role, {}).get(resource, "")

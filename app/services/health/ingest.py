@@ -51,7 +51,7 @@ from models.health import FeedBatch
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FeedResult", "ingest_payload", "ingest_rows", "BatchError", "TESTS", "VACCINATIONS"]
+__all__ = ["FeedResult", "ingest_rows", "BatchError", "TESTS", "VACCINATIONS"]
 
 ATTEMPTS = 3  # a deadlock between two concurrent requests is retried (the request is one transaction)
 
@@ -228,10 +228,3 @@ def _store(session, kind, rows, tz, now, utc_now, key, result: FeedResult, sourc
     except BaseException:
         session.rollback()
         raise
-
-
-def ingest_payload(session, kind: str, body: bytes | str, fmt: str, **options) -> FeedResult:
-    """Parse a request body ("json" or "csv") and ingest it.
-    :raise BatchError: refused as a whole (400/413), nothing stored."""
-    with bulk():
-        return ingest_rows(session, kind, parse(kind, body, fmt), **options)
