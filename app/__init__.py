@@ -1,4 +1,10 @@
-"""Application factory: wiring only, a flat list of init steps."""
+"""Application factory: wiring only, a flat list of init steps.
+
+Each step imports what it wires inside its function: importing any ``app.*`` module runs
+this file first, so it stays light (the pure ``app.domain`` is imported without Flask's
+whole stack), and the worker's entry (jobs/context.py) imports ``create_app`` from here
+while the CLI this factory wires imports the jobs.
+"""
 from __future__ import annotations
 
 from pathlib import Path

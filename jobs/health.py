@@ -4,31 +4,26 @@ Each takes no personal data and is safe to run twice (see the services they call
 """
 from __future__ import annotations
 
+from app.platform.extensions import db
 from app.platform.queue import set_progress
+from app.services.health.keys import ensure_current, fingerprints, rekey
+from app.services.health.retention import purge
+from app.services.health.summary import rebuild, refresh_new_staff
 from jobs.context import with_app_context
 
 
 def purge_tests() -> dict:
     """Daily: drop/delete test records older than TEST_RETENTION_DAYS (and their tallies)."""
-    from app.platform.extensions import db
-    from app.services.health.retention import purge
-
     return purge(db.session)
 
 
 def rebuild_summaries() -> dict:
     """Recompute every staff key's summary and daily tallies from the records."""
-    from app.platform.extensions import db
-    from app.services.health.summary import rebuild
-
     return rebuild(db.session)
 
 
 def check_keys() -> dict:
     """Recompute staff ID keys if they were made with another ID_HASH_KEY (else nothing)."""
-    from app.platform.extensions import db
-    from app.services.health.keys import ensure_current, fingerprints
-
     return ensure_current(db.session) or {"stale": False, "fingerprint": fingerprints()["current"]}
 
 
@@ -36,9 +31,6 @@ def check_keys() -> dict:
 def rekey_job() -> dict:
     """RQ job: recompute every staff member's ID keys (after a secret change), then the
     summaries; progress 0–100."""
-    from app.platform.extensions import db
-    from app.services.health.keys import rekey
-
     return rekey(db.session, progress=set_progress)
 
 
@@ -46,9 +38,6 @@ def rekey_job() -> dict:
 def match_new_staff(enterprise_id: int, after_id: int) -> dict:
     """RQ job, queued by a large staff import: health summaries of the people it added
     (staff of ``enterprise_id`` above ``after_id`` that have records but no summary)."""
-    from app.platform.extensions import db
-    from app.services.health.summary import refresh_new_staff
-
     matched = refresh_new_staff(db.session, int(enterprise_id), int(after_id))
     db.session.commit()
     return {"matched": matched}
@@ -57,7 +46,4 @@ def match_new_staff(enterprise_id: int, after_id: int) -> dict:
 @with_app_context
 def rebuild_job() -> dict:
     """RQ job: ``rebuild_summaries`` with progress."""
-    from app.platform.extensions import db
-    from app.services.health.summary import rebuild
-
     return rebuild(db.session, progress=set_progress)

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
+from app.notify.attachments import purge_expired
 from app.platform.extensions import db
+from app.services.imports.files import purge_old
 from models.jobs import JobRecord
 from models.mixins import utcnow
 
@@ -21,13 +23,9 @@ def purge_finished_jobs(days: int = 30) -> dict:
 
 def purge_import_files() -> dict:
     """Uploads kept for import jobs and failure workbooks older than IMPORT_FILE_HOURS."""
-    from app.services.imports.files import purge_old
-
     return purge_old()
 
 
 def purge_attachments() -> dict:
     """Message attachments whose download links have expired (app.notify.attachments)."""
-    from app.notify.attachments import purge_expired
-
     return purge_expired()

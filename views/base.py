@@ -11,6 +11,7 @@ from flask_appbuilder import BaseView
 from flask_appbuilder.api import BaseApi
 from flask_babel import lazy_gettext as _
 
+from app.domain.errors import ServiceError
 from app.platform.extensions import db
 from app.platform.http import MESSAGES
 from app.security.scope import current_scope
@@ -75,8 +76,6 @@ class ScopedApi(_Scoped, BaseApi):
         """The request's JSON, or a 400 with a clear message."""
         data = request.get_json(silent=True)
         if data is None:
-            from app.domain.errors import ServiceError
-
             raise ServiceError(_("请求内容应为 JSON"))
         return data
 

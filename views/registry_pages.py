@@ -18,6 +18,7 @@ from app.services import lookups
 from app.services import staff as staff_service
 from app.services.health import status as health_status
 from models.enterprises import Enterprise
+from models.staff import Staff
 from views.base import ScopedView
 
 
@@ -188,8 +189,6 @@ class StaffView(ScopedView):
     @expose("/<int:pk>/edit", methods=["GET", "POST"])
     @has_access
     def edit(self, pk: int):
-        from models.staff import Staff
-
         person = get_or_404(self.session, Staff, pk, self.scope)
         if request.method == "GET":
             return self._form(person)

@@ -5,10 +5,12 @@ import logging
 from typing import Optional
 
 from flask import current_app
+from redis import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.platform.extensions import db
+from app.platform.queue import enqueue
 from models.notify import STATUS_QUEUED, Message
 from models.mixins import utcnow
 
@@ -60,10 +62,6 @@ def send_message(
 
 
 def _enqueue_delivery(message_id: int) -> None:
-    from redis import RedisError
-
-    from app.platform.queue import enqueue
-
     try:
         enqueue("jobs.notify.deliver_one", message_id, record=False, ttl=86400)
     except RedisError:

@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -37,8 +38,6 @@ def error_response(status: int, message=None):
     # and ``g.user``, which FAB sets in a before_request hook that an early refusal
     # (CSRF, size limit) never reached.
     if not hasattr(g, "user"):
-        from flask_login import current_user
-
         g.user = current_user
     appbuilder = current_app.appbuilder
     return render_template(

@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from app.platform.redis_embedded import resolve_url, stop_embedded
+from config import INSTANCE_DIR
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 0.2
 
@@ -104,8 +107,6 @@ class Supervisor:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
-    from app.platform.redis_embedded import resolve_url, stop_embedded
-    from config import INSTANCE_DIR
 
     redis_url = resolve_url(os.environ.get("REDIS_URL", ""), Path(INSTANCE_DIR))
     env = dict(os.environ, REDIS_URL=redis_url)

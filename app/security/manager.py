@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import flash, g, redirect, request
+from flask import flash, g, jsonify, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.api import SecurityApi
@@ -14,6 +14,7 @@ from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
 from sqlalchemy.orm import joinedload
 
+from app.platform.audit import record
 from app.security import lockout, sessions
 from models.users import SentinelUser
 
@@ -136,8 +137,6 @@ class SentinelSecurityManager(SecurityManager):
 
     def create_jwt_manager(self, app):
         """FAB's JWT manager, answering every token problem with a Chinese {"message"}."""
-        from flask import jsonify
-
         manager = super().create_jwt_manager(app)
 
         def _unauthorized(*_args):
@@ -166,6 +165,4 @@ class SentinelSecurityManager(SecurityManager):
         return user
 
     def on_user_login(self, user) -> None:
-        from app.platform.audit import record
-
         record("login", "User", user.id, detail=user.username, user=user, commit=True)

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import RuleError, ServiceError, TooManyRequests
 from app.domain.identity import normalize_phone
+from app.notify import send_message
 from app.platform.kv import get_redis, key
 from app.security import roles as R
 from models.enterprises import Enterprise
@@ -165,8 +166,6 @@ def request_code(session, raw_phone: object, ip: str) -> None:
     :raise ServiceError: 400, the phone is malformed.
     :raise TooManyRequests: 429, a limit is reached (same for known and unknown phones).
     """
-    from app.notify import send_message
-
     phone = parse_phone(raw_phone)
     _check_limits(phone, ip)
     code = new_code()

@@ -25,6 +25,7 @@ from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import lookups
 from app.services import staff as staff_service
+from app.services.health import status as health_status
 from app.sheets.writer import ExportWriter
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
@@ -101,8 +102,6 @@ def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id
     ``base``: a scoped ``select(Staff)`` to export instead of the list filter (the
     statistics' drill-downs), with ``detail`` for the audit row and ``name`` for the file.
     """
-    from app.services.health import status as health_status
-
     extra_fields: tuple = ()
     enterprise = None
     if enterprise_id:

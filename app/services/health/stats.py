@@ -48,6 +48,7 @@ from app.domain.health import percent
 from app.domain.i18n import _
 from app.platform import audit
 from app.platform.clock import local_now, local_today
+from app.platform.kv import get_redis, key
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import exports, lookups
@@ -114,8 +115,6 @@ def _cache_seconds() -> int:
 
 
 def _cache_key(*parts: Any) -> str:
-    from app.platform.kv import get_redis, key
-
     generation = get_redis().get(key("stats", "generation")) or b"0"
     return key("stats", generation.decode(), *parts)
 
@@ -125,8 +124,6 @@ def bump_generation() -> None:
     if not _cache_seconds():
         return
     try:
-        from app.platform.kv import get_redis, key
-
         get_redis().incr(key("stats", "generation"))
     except Exception:  # the cache is an optimisation: never fail a save for it
         log.warning("could not reset the statistics cache", exc_info=True)
@@ -139,8 +136,6 @@ def _shared(parts: tuple, compute: Callable[[], list], force: bool = False) -> t
     cache_key = None
     if seconds:
         try:
-            from app.platform.kv import get_redis
-
             cache_key = _cache_key(*parts)
             hit = None if force else get_redis().get(cache_key)
             if hit:

@@ -19,6 +19,7 @@ from app.domain.enterprise_types import TypeDecl, parse_declaration
 from app.domain.errors import OutOfScope, RuleError, ServiceError, column_format_message
 from app.domain.i18n import _
 from app.domain.records import LABELS, clean_enterprise, clean_staff
+from app.platform.queue import enqueue
 from app.security import scope as S
 from app.services import lookups
 from app.services.health import keys as health_keys
@@ -163,7 +164,6 @@ class StaffImporter(BaseImporter):
     def after_commit(self) -> Optional[str]:
         if self.inserted <= INLINE_MATCH:
             return None
-        from app.platform.queue import enqueue
 
         try:
             return enqueue("jobs.health.match_new_staff", self.enterprise.id, self.last_id,
