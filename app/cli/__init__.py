@@ -1,4 +1,10 @@
-"""Commands: ``flask --app run roles sync | bootstrap | demo load | jobs list | jobs run NAME``."""
+"""Commands: ``flask --app run roles sync | bootstrap | demo load | jobs list | jobs run NAME``
+(and ``health …``, app/cli/health.py).
+
+The package holds what only the command line runs: the commands, the reference data
+every install needs (bootstrap.py) and the deterministic demo data (demo.py). The
+factory wires it (``init_app``); it may use every layer below it.
+"""
 from __future__ import annotations
 
 import json

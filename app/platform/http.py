@@ -1,4 +1,10 @@
-"""Cross-cutting HTTP behaviour: security headers, errors as JSON or pages."""
+"""Cross-cutting HTTP behaviour: security headers, errors as JSON or pages.
+
+The errors of app/domain/errors.py map to answers here: ``OutOfScope`` → 404 (exactly
+like a missing row), a ``ServiceError`` → its status with its message (and the fields'
+reasons in JSON), CSRF failures → 400, anything unexpected → 500, logged. An API path or
+a JSON client gets ``{"message": …}``, a browser the error page.
+"""
 from __future__ import annotations
 
 import logging
