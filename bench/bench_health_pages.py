@@ -88,7 +88,8 @@ def bulk_records(app, numbers: list[str], others: list[str], total: int) -> dict
     """Step 2: raw records up to ``total`` (direct load), then ``summary.rebuild``."""
     from sqlalchemy import text
 
-    from app.extensions import db
+    from app.platform.clock import district_tz
+    from app.platform.extensions import db
     from app.services.health import partitions, summary
     from app.services.health.keys import keyers
     from app.services.health.test_writer import COLS, TestChunks, _sqlite_time
@@ -112,7 +113,7 @@ def bulk_records(app, numbers: list[str], others: list[str], total: int) -> dict
                 part = list(itertools.islice(rows, SLICE))
                 if not part:
                     break
-                chunks = TestChunks(enumerate(part, 1), summary.district_tz(), now, key)
+                chunks = TestChunks(enumerate(part, 1), district_tz(), now, key)
                 # A generated row may repeat one the API stored (same person, second and
                 # institution): such rows are skipped, as the feed would answer "duplicate".
                 if pg:
@@ -168,7 +169,7 @@ def head_and_sample(app) -> int:
     """An enterprise head account for the first enterprise; a staff id of the town user."""
     from sqlalchemy import select
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.security import roles as R
     from models.enterprises import Enterprise
     from models.regions import Town
@@ -212,7 +213,7 @@ def measure(app, sample_id: int) -> list[dict]:
         add(f"cold, admin: {what}", admin, url, admin_headers if api else None)
     app.config["STATS_CACHE_SECONDS"] = 120
     with app.app_context():
-        from app.extensions import db
+        from app.platform.extensions import db
         from app.services.health import stats
 
         warmed = stats.warm(db.session)
@@ -231,12 +232,13 @@ def counts_both_ways(app, n: int = 5) -> list[dict]:
     import statistics
     from datetime import timedelta
 
-    from app.extensions import db
-    from app.services.health import stats, stats_tests
+    from app.platform.clock import local_today
+    from app.platform.extensions import db
+    from app.services.health import stats_tests
 
     out = []
     with app.app_context():
-        end = stats.local_now().date()
+        end = local_today()
         start = end - timedelta(days=6)
         results = {}
         for label, day_bits in (("day bits", True), ("TestDaily", False)):
@@ -276,7 +278,7 @@ def run_backend(backend: str, args) -> dict:
         sample = head_and_sample(app)
         result["rows"] = measure(app, sample)
         with app.app_context():
-            from app.extensions import db
+            from app.platform.extensions import db
 
             db.session.remove()
             db.engine.dispose()

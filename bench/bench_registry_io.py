@@ -295,8 +295,8 @@ def setup(url: str, instance: Path, env: dict) -> int:
     from sqlalchemy import select
 
     from app import create_app
-    from app.demo import load_demo
-    from app.extensions import db
+    from app.cli.demo import load_demo
+    from app.platform.extensions import db
     from models.enterprise_types import EnterpriseType
     from models.enterprises import Enterprise
     from models.regions import Town

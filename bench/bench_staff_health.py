@@ -36,7 +36,7 @@ def add_health(app) -> int:
     """ID keys for every staff row, a summary for 90 % of them, a head account."""
     from sqlalchemy import bindparam, insert, select, update
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.security import roles as R
     from app.services.health.keys import keyers
     from models.enterprises import Enterprise

@@ -53,7 +53,7 @@ def make_app(database_url: str, instance: Path):
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.demo import load_demo
+    from app.cli.demo import load_demo
 
     prefix = f"sentinel-bench-{RUN_ID}:"
     app = create_app({
@@ -103,7 +103,7 @@ def timed(client, url: str, headers=None) -> tuple[float, float, dict]:
 def phone_prefix(app) -> str:
     from sqlalchemy import select
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from models.enterprises import Enterprise
     from models.regions import Town
     from models.staff import Staff
@@ -138,7 +138,7 @@ def measure(app) -> list[dict]:
 def explain(app) -> None:
     from sqlalchemy import func, select, text
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.security.scope import scope_for_user
     from app.services import staff as staff_service
 
@@ -157,7 +157,7 @@ def run_sql(app, statements: list[str]) -> None:
     """Extra DDL after the load (to try an index before writing its migration)."""
     from sqlalchemy import text
 
-    from app.extensions import db
+    from app.platform.extensions import db
 
     with app.app_context():
         for sql in statements:
@@ -185,7 +185,7 @@ def scratch_app(backend: str):
         app = make_app(url, tmp / "instance")
         yield app
         with app.app_context():
-            from app.extensions import db
+            from app.platform.extensions import db
 
             db.session.remove()
             db.engine.dispose()

@@ -67,7 +67,7 @@ def add_health(app) -> dict:
     """Keys, categories, summaries and daily tallies (see the module docstring)."""
     from sqlalchemy import select, text
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health.keys import keyers
     from models.staff import Staff
 
@@ -176,7 +176,7 @@ def measure(app) -> list[dict]:
         rows.append({"what": f"admin: {what}", "median_ms": median, "max_ms": worst})
     app.config["STATS_CACHE_SECONDS"] = 120
     with app.app_context():
-        from app.extensions import db
+        from app.platform.extensions import db
         from app.services.health import stats
 
         warmed = stats.warm(db.session)
@@ -194,7 +194,7 @@ def measure(app) -> list[dict]:
 def explain(app) -> None:
     """EXPLAIN ANALYZE of the two shared count queries (PostgreSQL), with the session
     settings the app uses for them."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health import stats, stats_tests, stats_vaccines
 
     with app.test_request_context():

@@ -14,8 +14,8 @@ def generate(n_staff: int, n_enterprises: int = 1000):
     """Enterprises spread over the towns and ``n_staff`` staff spread over them (seeded)."""
     from sqlalchemy import select
 
-    from app.demo import GIVEN, SURNAMES, make_id_number
-    from app.extensions import db
+    from app.cli.demo import GIVEN, SURNAMES, make_id_number
+    from app.platform.extensions import db
     from models.enterprise_types import EnterpriseType
     from models.regions import Town
 
@@ -53,7 +53,7 @@ def generate(n_staff: int, n_enterprises: int = 1000):
 def bulk_load(app, n_staff: int) -> float:
     from sqlalchemy import insert, select, text
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from models.enterprises import Enterprise
 
     started = time.perf_counter()

@@ -4,16 +4,18 @@ Each takes no personal data and is safe to run twice (see the services they call
 """
 from __future__ import annotations
 
-from app.queue import set_progress, with_app_context
+from app.platform.extensions import db
+from app.platform.queue import set_progress
+from app.services.health.keys import ensure_current, fingerprints, rekey
+from app.services.health.retention import purge
+from app.services.health.summary import rebuild, refresh_new_staff
+from jobs.context import with_app_context
+from jobs.maintenance import audited_purge
 
 
 def purge_tests() -> dict:
     """Daily: drop/delete test records older than TEST_RETENTION_DAYS (and their tallies);
     one audit row ``purge`` / ``TestRecord`` with the records deleted."""
-    from app.extensions import db
-    from app.services.health.retention import purge
-    from jobs.maintenance import audited_purge
-
     result = purge(db.session)
     detail = (f"cutoff={result['cutoff']}; partitions_dropped={len(result['partitions_dropped'])}; "
               f"tallies={result['tallies']}; summaries={result['summaries']}")
@@ -22,17 +24,11 @@ def purge_tests() -> dict:
 
 def rebuild_summaries() -> dict:
     """Recompute every staff key's summary and daily tallies from the records."""
-    from app.extensions import db
-    from app.services.health.summary import rebuild
-
     return rebuild(db.session)
 
 
 def check_keys() -> dict:
     """Recompute staff ID keys if they were made with another ID_HASH_KEY (else nothing)."""
-    from app.extensions import db
-    from app.services.health.keys import ensure_current, fingerprints
-
     return ensure_current(db.session) or {"stale": False, "fingerprint": fingerprints()["current"]}
 
 
@@ -40,9 +36,6 @@ def check_keys() -> dict:
 def rekey_job() -> dict:
     """RQ job: recompute every staff member's ID keys (after a secret change), then the
     summaries; progress 0–100."""
-    from app.extensions import db
-    from app.services.health.keys import rekey
-
     return rekey(db.session, progress=set_progress)
 
 
@@ -50,9 +43,6 @@ def rekey_job() -> dict:
 def match_new_staff(enterprise_id: int, after_id: int) -> dict:
     """RQ job, queued by a large staff import: health summaries of the people it added
     (staff of ``enterprise_id`` above ``after_id`` that have records but no summary)."""
-    from app.extensions import db
-    from app.services.health.summary import refresh_new_staff
-
     matched = refresh_new_staff(db.session, int(enterprise_id), int(after_id))
     db.session.commit()
     return {"matched": matched}
@@ -61,7 +51,4 @@ def match_new_staff(enterprise_id: int, after_id: int) -> dict:
 @with_app_context
 def rebuild_job() -> dict:
     """RQ job: ``rebuild_summaries`` with progress."""
-    from app.extensions import db
-    from app.services.health.summary import rebuild
-
     return rebuild(db.session, progress=set_progress)

@@ -7,20 +7,20 @@ a worker killed mid-import leaves all of it or none of it.
 """
 from __future__ import annotations
 
-from app.queue import set_progress, with_app_context
+from app.platform.extensions import db
+from app.platform.queue import set_progress
+from app.security.scope import scope_for_user
+from app.services.imports import run_import
+from app.services.imports.background import errors_url
+from app.services.imports.files import upload_path
+from jobs.context import with_app_context
+from models.users import SentinelUser
 
 
 @with_app_context
 def import_job(kind: str, upload_token: str, user_id: int, enterprise_id: int = 0,
                enterprise_type: str = "", dry_run: int = 0) -> dict:
     """RQ job: run the stored upload ``upload_token`` as ``kind`` for ``user_id``."""
-    from app.extensions import db
-    from app.security.scope import scope_for_user
-    from app.services.imports import run_import
-    from app.services.imports.background import errors_url
-    from app.services.imports.files import upload_path
-    from models.users import SentinelUser
-
     user = db.session.get(SentinelUser, int(user_id))
     scope = scope_for_user(user)
     result = run_import(

@@ -6,8 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
-from app import audit
-from app.extensions import db
+from app.notify.attachments import purge_expired
+from app.platform import audit
+from app.platform.extensions import db
+from app.platform.job_reaper import reap
+from app.platform.queue import get_queue
+from app.services.imports.files import purge_old
 from models.jobs import JobRecord
 from models.mixins import utcnow
 
@@ -25,15 +29,11 @@ def purge_finished_jobs(days: int = 30) -> dict:
 
 def purge_import_files() -> dict:
     """Uploads kept for import jobs and failure workbooks older than IMPORT_FILE_HOURS."""
-    from app.services.imports.files import purge_old
-
     return audited_purge("ImportFile", purge_old())
 
 
 def purge_attachments() -> dict:
     """Message attachments whose download links have expired (app.notify.attachments)."""
-    from app.notify.attachments import purge_expired
-
     return audited_purge("Attachment", purge_expired())
 
 
@@ -45,8 +45,5 @@ def audited_purge(entity: str, result: dict, rows_key: str = "deleted", detail: 
 
 def reap_jobs() -> dict:
     """Every minute: background jobs whose worker died become 失败 with a message
-    (app/job_reaper.py)."""
-    from app.job_reaper import reap
-    from app.queue import get_queue
-
+    (app/platform/job_reaper.py)."""
     return reap(db.session, get_queue())

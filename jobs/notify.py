@@ -3,26 +3,23 @@ per-minute sweep that sends due retries and anything a job missed, and the
 per-minute redaction of login codes past their lifetime."""
 from __future__ import annotations
 
-from app.queue import with_app_context
+from app.notify.dispatch import deliver
+from app.notify.dispatch import dispatch_due as sweep
+from app.notify.retention import redact_due as redact
+from jobs.context import with_app_context
 
 
 @with_app_context
 def deliver_one(message_id: int) -> dict:
     """RQ job: deliver message ``message_id`` if it is still due (safe to run twice)."""
-    from app.notify.dispatch import deliver
-
     return {"message_id": message_id, "outcome": deliver(message_id)}
 
 
 def dispatch_due() -> dict:
     """Deliver every due message; runs inside an app context (cron runner or CLI)."""
-    from app.notify.dispatch import dispatch_due as sweep
-
     return sweep()
 
 
 def redact_due() -> dict:
     """Redact the stored text of sensitive messages whose ``redact_at`` has passed."""
-    from app.notify.retention import redact_due as redact
-
     return redact()

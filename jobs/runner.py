@@ -2,14 +2,13 @@
 name inside the worker's app context (jobs/cron_config.py registers it per job)."""
 from __future__ import annotations
 
-from app.queue import with_app_context
+from jobs.context import with_app_context
+from jobs.registry import JOBS
 
 
 @with_app_context
 def run_scheduled(name: str):
     """RQ job: run the scheduled job ``name`` from jobs/registry.py."""
-    from jobs.registry import JOBS
-
     job = JOBS.get(name)
     if job is None:
         raise LookupError(f"unknown scheduled job {name!r}")

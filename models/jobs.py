@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.mixins import JSONType, utcnow
 
 
+QUEUED, STARTED, FINISHED, FAILED = "queued", "started", "finished", "failed"
+
+
 class JobRecord(Model):
     __tablename__ = "job_record"
 

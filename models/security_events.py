@@ -4,7 +4,7 @@ codes, out-of-scope and permission refusals), kept apart from the data audit.
 A table of its own rather than rows of ``audit_log``: an event has fields of its own
 (the kind, the route and method, the account an attempt named), the audit log takes a
 row on every audited read and stays untouched, and neither list floods the other.
-Never a personal value: see ``app.security_events``.
+Never a personal value: see ``app.platform.security_events``.
 """
 from __future__ import annotations
 

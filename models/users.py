@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
-from flask_babel import lazy_gettext as _
 from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,16 +26,3 @@ class SentinelUser(User):
 
     bureau: Mapped[Optional[Bureau]] = relationship(foreign_keys=[bureau_id])
     town: Mapped[Optional[Town]] = relationship(foreign_keys=[town_id])
-
-    def role_labels(self) -> str:
-        """The account's roles by their human names (user admin, 用户信息)."""
-        from app.security.roles import role_label
-
-        return str(_("、")).join(role_label(r.name) for r in self.roles)
-
-    def logs_in_with_password(self) -> bool:
-        """Whether the account has a password (every role but the enterprise head's): the
-        navbar offers 修改密码 and 用户信息 only then."""
-        from app.security.accounts import has_password
-
-        return has_password(r.name for r in self.roles)

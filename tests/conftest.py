@@ -124,7 +124,7 @@ def app(app_overrides):
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.demo import load_demo
+    from app.cli.demo import load_demo
 
     application = create_app(app_overrides)
     with application.app_context():
@@ -132,7 +132,7 @@ def app(app_overrides):
         load_demo()
     yield application
     with application.app_context():
-        from app.extensions import db
+        from app.platform.extensions import db
 
         db.session.remove()
         db.engine.dispose()
@@ -142,7 +142,7 @@ def app(app_overrides):
 def ctx(app):
     """An app context with a clean session afterwards."""
     with app.app_context():
-        from app.extensions import db
+        from app.platform.extensions import db
 
         yield db.session
         db.session.rollback()

@@ -3,14 +3,23 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _
 
+from views.admin import register_admin_views
+from views.enterprise_types import EnterpriseTypeApi, EnterpriseTypeView
+from views.feeds_api import FeedsApi
+from views.feeds_upload import FeedUploadView
+from views.files import FilesView
+from views.head import HeadView
+from views.imports import register as register_imports
+from views.jobs_api import JobsApi
+from views.registry_api import EnterpriseApi, StaffApi
+from views.registry_pages import EnterpriseView, StaffView
+from views.stats import register as register_stats
+from views.vaccine_products import VaccineProductView
+
 
 def register_views(appbuilder) -> None:
-    from views.registry_api import EnterpriseApi, StaffApi
-
     appbuilder.add_api(EnterpriseApi)
     appbuilder.add_api(StaffApi)
-
-    from views.registry_pages import EnterpriseView, StaffView
 
     appbuilder.add_view(EnterpriseView, "Enterprises", label=_("企业管理"), category="Registry",
                         category_label=_("台账管理"), icon="fa-building")
@@ -19,46 +28,28 @@ def register_views(appbuilder) -> None:
     appbuilder.add_link("UnmatchedStaff", href="/staff/?bucket=unmatched", label=_("未匹配人员"),
                         category="Registry", icon="fa-question-circle")
 
-    from views.admin import register_admin_views
-
     register_admin_views(appbuilder)
 
     # Enterprise types (主体类型): declarative data edited by the district admin.
-    from views.enterprise_types import EnterpriseTypeApi, EnterpriseTypeView
-
     appbuilder.add_view(EnterpriseTypeView, "EnterpriseTypes", label=_("主体类型"), icon="fa-list",
                         category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
     appbuilder.add_api(EnterpriseTypeApi)
 
     # Health feeds (views/feeds_api.py): the 数据接口 role pushes test/vaccination records.
-    from views.feeds_api import FeedsApi
-
     appbuilder.add_api(FeedsApi)
-    from views.feeds_upload import FeedUploadView
-
     appbuilder.add_view(FeedUploadView, "FeedUpload", label=_("健康数据导入"), icon="fa-upload",
                         category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
-
-    from views.files import FilesView
-    from views.jobs_api import JobsApi
 
     appbuilder.add_view_no_menu(FilesView)
     appbuilder.add_api(JobsApi)
 
     # Templates and imports of the registry (views/imports.py).
-    from views.imports import register as register_imports
-
     register_imports(appbuilder)
 
     # Enterprise heads: SMS-code login, choice of enterprise, home (views/head.py).
-    from views.head import HeadView
-
     appbuilder.add_view_no_menu(HeadView)
 
     # 统计分析 (views/stats.py) and 系统管理 → 疫苗产品 (views/vaccine_products.py).
-    from views.stats import register as register_stats
-    from views.vaccine_products import VaccineProductView
-
     register_stats(appbuilder)
     appbuilder.add_view(VaccineProductView, "VaccineProducts", label=_("疫苗产品"), icon="fa-medkit",
                         category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")

@@ -13,8 +13,6 @@ from models.notify import Message
 from models.organisations import Bureau
 from models.regions import Grid, Town
 
-READ_ONLY = {"can_list": True}
-
 
 class TownView(ModelView):
     datamodel = SQLAInterface(Town)

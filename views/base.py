@@ -11,8 +11,9 @@ from flask_appbuilder import BaseView
 from flask_appbuilder.api import BaseApi
 from flask_babel import lazy_gettext as _
 
-from app.extensions import db
-from app.http import MESSAGES
+from app.domain.errors import ServiceError
+from app.platform.extensions import db
+from app.platform.http import MESSAGES
 from app.security.scope import current_scope
 from app.services.paging import clamp_page, clamp_size
 
@@ -75,8 +76,6 @@ class ScopedApi(_Scoped, BaseApi):
         """The request's JSON, or a 400 with a clear message."""
         data = request.get_json(silent=True)
         if data is None:
-            from app.services.errors import ServiceError
-
             raise ServiceError(_("请求内容应为 JSON"))
         return data
 

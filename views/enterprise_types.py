@@ -13,9 +13,9 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
+from app.domain.errors import ServiceError
 from app.security import roles as R
 from app.services import enterprise_types as service
-from app.services.errors import ServiceError
 from models.organisations import Bureau
 from views.base import ScopedApi, ScopedView, rw_map
 

@@ -13,8 +13,8 @@ from flask import g, request, send_file
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _
 
+from app.domain.errors import ServiceError
 from app.security import roles as R
-from app.services.errors import ServiceError
 from app.services.health import uploads
 from app.services.imports import files
 from views.base import ScopedView, rw_map

@@ -9,8 +9,8 @@ from flask import send_file
 from flask_appbuilder import BaseView, expose
 from flask_babel import lazy_gettext as _
 
-from app.http import error_response
 from app.notify.attachments import resolve
+from app.platform.http import error_response
 
 
 class FilesView(BaseView):

@@ -10,15 +10,15 @@ from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _
 from flask_login import login_user
 
+from app.domain.errors import OutOfScope, ServiceError
 from app.domain.health import BUCKET_UNMATCHED, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import mask_id
 from app.security import roles as R
 from app.security import sms_login
 from app.security.redirects import redirect_target
-from app.security.scope import OutOfScope, get_or_404
+from app.security.scope import get_or_404
 from app.services import enterprises as enterprise_service
 from app.services import staff as staff_service
-from app.services.errors import ServiceError
 from app.services.health import status as health_status
 from models.enterprises import Enterprise
 from views.base import ScopedView

@@ -13,16 +13,18 @@ registry APIs (different blueprints, non-overlapping routes).
 """
 from __future__ import annotations
 
+import io
+
 from flask import g, jsonify, request, send_file
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import lazy_gettext as _
 
+from app.domain.errors import OutOfScope, ServiceError
 from app.security import roles as R
-from app.security.scope import OutOfScope
+from app.security.ownership import readable_job_status
 from app.services import enterprises as enterprise_service
 from app.services import lookups
-from app.services.errors import ServiceError
 from app.services.imports import files
 from app.services.imports.background import launch
 from app.services.imports.templates import MIMETYPE, template_for
@@ -32,8 +34,6 @@ TRUE = {"1", "true", "on", "yes"}
 
 
 def _xlsx(content: bytes, name: str):
-    import io
-
     response = send_file(io.BytesIO(content), mimetype=MIMETYPE, as_attachment=True,
                          download_name=name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
@@ -164,9 +164,7 @@ class _ImportView(ScopedView):
     @has_access
     def job(self, job_id: str):
         """Progress of the caller's own import job, for the page's progress bar."""
-        from app.queue import job_status
-
-        status = job_status(job_id, g.user)
+        status = readable_job_status(job_id, g.user)
         if status is None:
             raise OutOfScope("Job")
         return jsonify(status)

@@ -9,8 +9,8 @@ from flask import g
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import permission_name, protect
 
-from app.queue import job_status
 from app.security import roles as R
+from app.security.ownership import readable_job_status
 from views.base import ScopedApi
 
 
@@ -32,7 +32,7 @@ class JobsApi(ScopedApi):
             401: {description: not logged in}
             404: {description: no such job, or started by someone else}
         """
-        status = job_status(job_id, g.user)
+        status = readable_job_status(job_id, g.user)
         if status is None:
             return self.response_404()
         return self.response(200, **status)

@@ -5,11 +5,15 @@ from flask import request
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import permission_name, protect
 
+from app.domain.errors import OutOfScope
 from app.security import roles as R
+from app.security.scope import get_or_404
 from app.services import enterprises as enterprise_service
 from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
+from app.services.health import status as health_status
+from models.enterprises import Enterprise
 from views.base import ScopedApi
 
 
@@ -51,9 +55,6 @@ class EnterpriseApi(ScopedApi):
             200: {description: "{id, result}"}
             404: {description: not found or out of scope}
         """
-        from app.security.scope import get_or_404
-        from models.enterprises import Enterprise
-
         enterprise = get_or_404(self.session, Enterprise, pk, self.scope)
         return self.response(200, id=pk, result=enterprise_service.to_dict(enterprise))
 
@@ -98,8 +99,6 @@ class EnterpriseApi(ScopedApi):
             200: {description: deleted}
             404: {description: not found or out of scope}
         """
-        from app.security.scope import OutOfScope
-
         if not enterprise_service.delete_many(self.session, self.scope, [pk]):
             raise OutOfScope("Enterprise", pk)
         return self.response(200, message="OK")
@@ -186,11 +185,9 @@ class StaffApi(ScopedApi):
             200: {description: the .xlsx (header X-Export-Rows holds the row count)}
             404: {description: enterprise outside the caller's scope}
         """
-        from app.services.health.status import parse_bucket
-
         return exports.download(exports.staff_export(
             self.session, self.scope, request.args.get("q"), request.args.get("enterprise_id", type=int),
-            parse_bucket(request.args.get("bucket"))))
+            health_status.parse_bucket(request.args.get("bucket"))))
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()
@@ -218,8 +215,6 @@ class StaffApi(ScopedApi):
             200: {description: "{id, result: {latest, bucket: {code, label}, history, vaccination}}"}
             404: {description: not found or out of scope}
         """
-        from app.services.health import status as health_status
-
         result = staff_service.read_detail(
             self.session, self.scope, pk, options=health_status.WITH_SUMMARY,
             reading=lambda person: health_status.person_health(self.session, person).to_dict(),
@@ -268,8 +263,6 @@ class StaffApi(ScopedApi):
             200: {description: deleted}
             404: {description: not found or out of scope}
         """
-        from app.security.scope import OutOfScope
-
         if not staff_service.delete_many(self.session, self.scope, [pk]):
             raise OutOfScope("Staff", pk)
         return self.response(200, message="OK")

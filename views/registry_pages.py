@@ -5,9 +5,10 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _
 
+from app.domain.enterprise_types import parse_declaration
+from app.domain.errors import ServiceError
 from app.domain.health import BUCKET_UNMATCHED, BUCKETS, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import ID_TYPES, mask_id, mask_phone
-from app.domain.enterprise_types import parse_declaration
 from app.security import roles as R
 from app.security.redirects import redirect_target
 from app.security.scope import get_or_404
@@ -15,9 +16,9 @@ from app.services import enterprises as enterprise_service
 from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
-from app.services.errors import ServiceError
 from app.services.health import status as health_status
 from models.enterprises import Enterprise
+from models.staff import Staff
 from views.base import ScopedView
 
 
@@ -188,8 +189,6 @@ class StaffView(ScopedView):
     @expose("/<int:pk>/edit", methods=["GET", "POST"])
     @has_access
     def edit(self, pk: int):
-        from models.staff import Staff
-
         person = get_or_404(self.session, Staff, pk, self.scope)
         if request.method == "GET":
             return self._form(person)

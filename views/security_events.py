@@ -1,4 +1,4 @@
-"""系统管理 → 安全事件: the district admin reads the security events (app/security_events.py)."""
+"""系统管理 → 安全事件: the district admin reads the security events (app/platform/security_events.py)."""
 from __future__ import annotations
 
 from flask import request
@@ -6,9 +6,10 @@ from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _
 
 from app.security import roles as R
-from app.security_events import KINDS
+from app.platform.security_events import KINDS
 from app.services import security_log
-from app.services.health.status import district_tz, local_text
+from app.platform.clock import district_tz
+from app.services.health.status import local_text
 from views.base import ScopedView
 
 

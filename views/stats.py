@@ -14,10 +14,9 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import lazy_gettext as _
 
-from app.domain.errors import RuleError
+from app.domain.errors import OutOfScope, RuleError
 from app.domain.identity import mask_id, mask_phone
 from app.security import roles as R
-from app.security.scope import OutOfScope
 from app.services import exports
 from app.services.health import stats, stats_tests, stats_vaccines
 from app.services.health import status as health_status

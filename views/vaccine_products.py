@@ -18,14 +18,13 @@ from sqlalchemy import inspect
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from app import audit
 from app.domain import vaccines
-from app.domain.errors import RuleError
-from app.extensions import db
+from app.domain.errors import RuleError, ServiceError
+from app.platform import audit
+from app.platform.extensions import db
 from app.security import roles as R
 from app.services.health import stats
 from app.services.health import vaccine_products as service
-from app.services.errors import ServiceError
 from models.vaccines import VaccineProduct
 
 FORM_KEYS = {"is_default": "default"}

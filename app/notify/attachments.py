@@ -11,11 +11,17 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Optional, Union
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import or_, select
+
+from app.platform.extensions import db
+from models.mixins import utcnow
+from models.notify import STATUS_FAILED, STATUS_SENT, Message
 
 SALT = "sentinel-attachment"
 _UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
@@ -82,14 +88,6 @@ def purge_expired() -> dict:
     ``ATTACHMENT_LINK_HOURS`` + 24 hours ago, and named by no message that is still
     waiting to be sent (its link is made when it is sent) or was sent less than
     ``ATTACHMENT_LINK_HOURS`` ago. Safe to run twice."""
-    from datetime import timedelta
-
-    from sqlalchemy import or_, select
-
-    from app.extensions import db
-    from models.mixins import utcnow
-    from models.notify import STATUS_FAILED, STATUS_SENT, Message
-
     root = attachments_dir()
     if not root.is_dir():
         return {"deleted": 0}

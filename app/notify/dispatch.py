@@ -25,9 +25,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
-from app.extensions import db
 from app.notify import attachments, retention
 from app.notify.channels import DeliveryError, get_channel
+from app.platform.extensions import db
 from models.mixins import utcnow
 from models.notify import STATUS_FAILED, STATUS_QUEUED, STATUS_SENT, Message
 

@@ -6,10 +6,12 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
+from redis import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.platform.extensions import db
+from app.platform.queue import enqueue
 from models.notify import STATUS_QUEUED, Message
 from models.mixins import utcnow
 
@@ -73,10 +75,6 @@ def send_message(
 
 
 def _enqueue_delivery(message_id: int) -> None:
-    from redis import RedisError
-
-    from app.queue import enqueue
-
     try:
         enqueue("jobs.notify.deliver_one", message_id, record=False, ttl=86400)
     except RedisError:

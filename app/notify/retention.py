@@ -20,7 +20,7 @@ import logging
 from sqlalchemy import select
 
 from app.domain.redaction import redact_secret
-from app.extensions import db
+from app.platform.extensions import db
 from models.mixins import utcnow
 from models.notify import Message
 

@@ -1,1 +1,2 @@
-"""Everything that decides who may do what: roles, scope, login, passwords."""
+"""Everything that decides who may do what: roles, scope (rows), ownership (jobs, files),
+login, passwords."""

@@ -32,10 +32,10 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
-from app import audit
+from app.platform import audit
 from app.domain.errors import RuleError
 from app.domain.identity import normalize_phone
-from app.extensions import db
+from app.platform.extensions import db
 from app.security import accounts
 from app.security import roles as R
 from app.security.passwords import policy_description
@@ -205,17 +205,17 @@ def _account_page(pk: int) -> str:
 class SentinelUserDBModelView(UserDBModelView):
     """用户管理: the district admin's accounts; 用户信息: anyone's own."""
 
-    list_columns = ["first_name", "username", "role_labels", "bureau", "town", "active"]
+    list_columns = ["first_name", "username", "roles", "bureau", "town", "active"]
     search_columns = ["first_name", "username", "roles", "bureau", "town", "active"]
     show_fieldsets = [
-        (_("用户信息"), {"fields": ["first_name", "username", "phone", "role_labels", "bureau", "town", "active",
+        (_("用户信息"), {"fields": ["first_name", "username", "phone", "roles", "bureau", "town", "active",
                                 "must_change_password"]}),
         (_("审计"), {"fields": ["last_login", "login_count", "fail_login_count", "created_on", "changed_on"],
                    "expanded": False}),
     ]
     # the own-profile page (用户信息): only fields that show_fieldsets has, or FAB fails
     user_show_fieldsets = [
-        (_("用户信息"), {"fields": ["first_name", "username", "role_labels", "bureau", "town", "phone"],
+        (_("用户信息"), {"fields": ["first_name", "username", "roles", "bureau", "town", "phone"],
                      "expanded": True}),
     ]
     add_columns = ["first_name", "username", "phone", "roles", "bureau", "town", "active", "password", "conf_password"]
@@ -223,9 +223,11 @@ class SentinelUserDBModelView(UserDBModelView):
     add_form_extra_fields = _account_fields(adding=True)
     edit_form_extra_fields = _account_fields(adding=False)
     validators_columns: dict = {}  # FAB's roles-or-groups check reads a groups field these forms lack
+    # roles by their Chinese names
+    formatters_columns = {"roles": lambda roles: str(_("、")).join(R.role_label(r.name) for r in roles or [])}
     label_columns = {
         "first_name": _("姓名"), "username": _("用户名"), "phone": _("手机号码"), "roles": _("角色"),
-        "role_labels": _("角色"), "bureau": _("委办局"), "town": _("镇街"), "active": _("启用"),
+        "roles": _("角色"), "bureau": _("委办局"), "town": _("镇街"), "active": _("启用"),
         "password": _("初始密码"), "conf_password": _("确认初始密码"), "must_change_password": _("须修改密码"),
         "last_login": _("最后登录时间"), "login_count": _("登录次数"), "fail_login_count": _("连续登录失败次数"),
         "created_on": _("创建时间"), "changed_on": _("修改时间"),

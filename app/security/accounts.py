@@ -30,6 +30,11 @@ def has_password(role_names: Iterable[str]) -> bool:
     return R.ENTERPRISE_HEAD not in set(role_names)
 
 
+def user_has_password(user) -> bool:
+    """``has_password`` of a user's roles (the navbar offers 修改密码 and 用户信息 only then)."""
+    return has_password(r.name for r in (getattr(user, "roles", None) or []))
+
+
 def role_problems(role_names: Iterable[str], *, adding: bool, has_bureau: bool, has_town: bool,
                   has_phone: bool) -> list:
     """What is wrong with an account's roles and links (empty: nothing).

@@ -22,8 +22,8 @@ from typing import Optional
 from flask import current_app
 from flask_babel import lazy_gettext as _
 
-from app.kv import get_redis, key
-from app.security_events import LOCKED_OUT, LOGIN_DELAYED
+from app.platform.kv import get_redis, key
+from app.platform.security_events import LOCKED_OUT, LOGIN_DELAYED
 
 LOCKED = _("登录失败次数过多，账号已暂时锁定，请稍后再试")
 
@@ -32,7 +32,7 @@ LOCKED = _("登录失败次数过多，账号已暂时锁定，请稍后再试")
 class Refusal:
     """Why an attempt is refused before its password is checked."""
 
-    kind: str  # the security event kind (app.security_events)
+    kind: str  # the security event kind (app.platform.security_events)
     message: str
     wait: Optional[int] = None  # seconds, for a delay
 

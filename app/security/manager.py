@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import current_app, flash, g, redirect, request
+from flask import current_app, flash, g, jsonify, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.api import SecurityApi
@@ -17,7 +17,8 @@ from flask_jwt_extended import decode_token
 from flask_login import login_user
 from sqlalchemy.orm import joinedload
 
-from app import security_events as events
+from app.platform import security_events as events
+from app.platform.audit import record
 from app.security import lockout, password_change, sessions
 from app.security.account_views import (
     SentinelResetMyPasswordView, SentinelResetPasswordView, SentinelUserDBModelView, SentinelUserInfoEditView,
@@ -196,8 +197,6 @@ class SentinelSecurityManager(SecurityManager):
 
     def create_jwt_manager(self, app):
         """FAB's JWT manager, answering every token problem with a Chinese {"message"}."""
-        from flask import jsonify
-
         manager = super().create_jwt_manager(app)
 
         def _unauthorized(*_args):
@@ -233,6 +232,4 @@ class SentinelSecurityManager(SecurityManager):
         return user
 
     def on_user_login(self, user) -> None:
-        from app.audit import record
-
         record("login", "User", user.id, detail=user.username, user=user, commit=True)

@@ -22,24 +22,13 @@ from typing import Any, Callable, Optional
 from flask import g, has_request_context
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
+from app.domain.errors import OutOfScope
 from app.security import roles as R
 from app.security.personal_data import sees_full_numbers
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.regions import Town
 from models.staff import Staff
-
-
-class OutOfScope(LookupError):
-    """The row does not exist for this user (rendered as 404, recorded as a security
-    event). ``model`` names what was asked for; ``target_id`` is the id tried, kept only
-    when it is a number (never other input)."""
-
-    def __init__(self, model: str = "", target_id: Any = None):
-        super().__init__(model)
-        self.model = model
-        text = str(target_id) if isinstance(target_id, (int, str)) else ""
-        self.target_id = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from flask import Flask, current_app, session
 from flask_login import user_logged_in, user_logged_out
 from redis import RedisError
 
-from app.kv import get_redis, key
+from app.platform.kv import get_redis, key
 
 log = logging.getLogger(__name__)
 

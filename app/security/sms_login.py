@@ -8,7 +8,7 @@ codes checked per address (whatever the phones). Everything is counted in Redis,
 process shares the counts; Redis holds only a keyed hash of the code, and keys carry
 a keyed hash of the phone, never the phone itself.
 
-Every refusal but a malformed phone or code is a security event (``app.security_events``)
+Every refusal but a malformed phone or code is a security event (``app.platform.security_events``)
 naming the phone masked. Any login by phone code (heads today, other phone identities
 later) goes through :func:`check_code`, and so through the same limits and events.
 
@@ -32,12 +32,12 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app import security_events as events
-from app.domain.errors import RuleError
+from app.domain.errors import RuleError, ServiceError, TooManyRequests
 from app.domain.identity import mask_phone, normalize_phone
-from app.kv import get_redis, key
+from app.notify import send_message
+from app.platform import security_events as events
+from app.platform.kv import get_redis, key
 from app.security import roles as R
-from app.services.errors import ServiceError
 from models.enterprises import Enterprise
 from models.notify import Message
 from models.users import SentinelUser
@@ -53,10 +53,6 @@ MSG_PHONE_HOURLY = _("该手机号码获取验证码次数过多，请一小时�
 MSG_IP_HOURLY = _("获取验证码过于频繁，请稍后再试")
 MSG_VERIFY_IP_HOURLY = _("验证码校验过于频繁，请稍后再试")
 MSG_NOT_HEAD = _("该手机号码未登记为企业负责人，请联系所属委办局或镇街")
-
-
-class TooManyRequests(ServiceError):
-    status = 429
 
 
 # --- pure helpers -----------------------------------------------------------------
@@ -203,8 +199,6 @@ def request_code(session, raw_phone: object, ip: str) -> None:
     :raise ServiceError: 400, the phone is malformed.
     :raise TooManyRequests: 429, a limit is reached (same for known and unknown phones).
     """
-    from app.notify import send_message
-
     phone = parse_phone(raw_phone)
     _check_limits(phone, ip)
     code = new_code()

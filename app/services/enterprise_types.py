@@ -27,12 +27,10 @@ from typing import Any, Mapping, Optional
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
 from app.domain.enterprise_types import TypeDecl, parse_declaration
-from app.domain.errors import RuleError
+from app.domain.errors import Conflict, OutOfScope, RuleError, ValidationFailed
 from app.domain.i18n import _
-from app.security.scope import OutOfScope
-from app.services.errors import Conflict, ValidationFailed
+from app.platform import audit
 from app.services.sheet_specs import enterprise_spec, extra_key, staff_spec
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise

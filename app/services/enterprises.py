@@ -5,14 +5,13 @@ from typing import Any, Mapping, Optional
 
 from sqlalchemy import Select, delete, or_, select
 
-from app import audit
-from app.domain.errors import RuleError
-from app.domain.records import clean_enterprise
+from app.domain.errors import RuleError, ValidationFailed
 from app.domain.identity import mask_phone
+from app.domain.records import clean_enterprise
+from app.platform import audit
 from app.security import scope as S
 from app.services import lookups
 from app.services.enterprise_types import keep_undeclared
-from app.services.errors import ValidationFailed
 from app.services.paging import Page, paginate
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise

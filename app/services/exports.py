@@ -17,22 +17,22 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import IO, Any, Iterator, Optional
-from zoneinfo import ZoneInfo
 
-from flask import current_app, send_file
+from flask import send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from app import audit
 from app.domain.i18n import _
 from app.domain.identity import mask_id, mask_phone
 from app.domain.redaction import mask_text
+from app.platform import audit
+from app.platform.clock import district_tz, local_now
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import lookups
 from app.services import staff as staff_service
+from app.services.health import status as health_status
 from app.sheets.writer import ExportWriter
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
@@ -74,12 +74,8 @@ class Export:
     rows: int
 
 
-def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-
-
 def _stamp() -> str:
-    return datetime.now(timezone.utc).astimezone(_tz()).strftime("%Y%m%d%H%M")
+    return local_now().strftime("%Y%m%d%H%M")
 
 
 def _safe(text: str) -> str:
@@ -120,7 +116,7 @@ def _write(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tup
     target = tempfile.TemporaryFile(prefix="sentinel-export-")
     try:
         with ExportWriter(target, [str(h) for h in headers], text_columns,
-                          sheet_title=sheet_title, tz=_tz()) as writer:
+                          sheet_title=sheet_title, tz=district_tz()) as writer:
             for values in rows:
                 writer.write_row(values)
     except BaseException:
@@ -142,8 +138,6 @@ def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id
     ``base``: a scoped ``select(Staff)`` to export instead of the list filter (the
     statistics' drill-downs), with ``detail`` for the audit row and ``name`` for the file.
     """
-    from app.services.health import status as health_status
-
     extra_fields: tuple = ()
     enterprise = None
     if enterprise_id:

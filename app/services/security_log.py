@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, or_, select
 
 from app.domain.health import local_midnight_utc
-from app.security_events import KINDS
+from app.platform.security_events import KINDS
 from app.services.paging import Page, paginate
 from models.security_events import SecurityEvent
 

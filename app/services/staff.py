@@ -6,15 +6,15 @@ from typing import Any, Mapping, Optional
 
 from sqlalchemy import Select, delete, or_, select
 
-from app import audit
+from app.domain.errors import Conflict, ValidationFailed
 from app.domain.i18n import _
 from app.domain.identity import fullwidth_to_halfwidth, mask_id, mask_phone
 from app.domain.records import clean_staff
+from app.platform import audit
 from app.security import scope as S
 from app.services import lookups
-from app.services.health import keys as health_keys  # also installs the Staff key events
 from app.services.enterprise_types import keep_undeclared
-from app.services.errors import Conflict, ValidationFailed
+from app.services.health import keys as health_keys  # also installs the Staff key events
 from app.services.paging import Page, paginate
 from models.enterprises import Enterprise
 from models.staff import Staff

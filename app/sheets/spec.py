@@ -73,11 +73,6 @@ class SheetSpec:
                 return c
         raise KeyError(key)
 
-    def by_label(self, text):
-        """The column a header text names (see ``match``), or None."""
-        key = self.match(text)
-        return None if key is None else self.column(key)
-
     def match(self, text):
         """Key of the column a header cell names, or None.
 

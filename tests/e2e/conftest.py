@@ -1,5 +1,5 @@
 """Browser tests against the real app: a fresh instance (SQLite, migrated, demo data),
-served by gunicorn (or ``python run.py`` once app/supervisor.py exists) on a free
+served by gunicorn (or ``python run.py`` once app/platform/supervisor.py exists) on a free
 port, with its Redis keys under a unique prefix on the real Redis, driven by Debian's
 headless Chromium through Playwright.
 

@@ -6,7 +6,7 @@ import sqlite3
 
 from playwright.sync_api import expect
 
-HEAD_PHONE = "13800138000"  # app/demo.py: heads two demo enterprises
+HEAD_PHONE = "13800138000"  # app/cli/demo.py: heads two demo enterprises
 
 
 def _latest_code(database) -> str:

@@ -11,7 +11,7 @@ from tests.e2e.conftest import CJK
 APP_NAME = "哨点人员健康监测平台"
 ENTERPRISE_LIST = ("/enterprises/", "企业管理")
 
-# the name each demo account shows in the navbar once logged in (app/demo.py)
+# the name each demo account shows in the navbar once logged in (app/cli/demo.py)
 NAMES = {
     "admin": "区管理员", "bureau_port": "口岸办", "bureau_transport": "住建局/交通局",
     "town_nansha": "南沙街", "town_huangge": "黄阁镇", "taskforce": "专班", "checkpoint": "卡口",

@@ -10,7 +10,7 @@ import openpyxl
 from playwright.sync_api import expect
 from stdnum.cn import ric
 
-HEAD_PHONE = "13900000001"  # app/demo.py: the head of one demo enterprise (珠江街)
+HEAD_PHONE = "13900000001"  # app/cli/demo.py: the head of one demo enterprise (珠江街)
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
 
 

@@ -56,7 +56,7 @@ def api_login(client, username: str, password: str = PASSWORD):
 
 def in_db(app, fn: Callable[[Any], Any]) -> Any:
     """Run ``fn(session)`` in a fresh app context and return its result."""
-    from app.extensions import db
+    from app.platform.extensions import db
 
     with app.app_context():
         try:
@@ -177,7 +177,7 @@ def read_xlsx(data: bytes) -> list[list]:
 @contextmanager
 def statements_run(app):
     """The SQL statements sent while the block runs."""
-    from app.extensions import db
+    from app.platform.extensions import db
 
     statements: list[str] = []
     with app.app_context():

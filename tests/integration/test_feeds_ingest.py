@@ -282,7 +282,7 @@ def test_many_imported_people_are_matched_by_a_job_right_after_the_import(app, c
     the job gives them their summaries and running it again changes nothing."""
     from rq import SimpleWorker
 
-    from app.queue import get_queue
+    from app.platform.queue import get_queue
     from app.services.imports import importers
 
     monkeypatch.setattr(importers, "INLINE_MATCH", 1)

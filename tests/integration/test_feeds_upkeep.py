@@ -29,8 +29,8 @@ def utcnow() -> datetime:
 
 
 def partitions(app) -> set[str]:
+    from app.platform.database import is_pg
     from app.services.health.partitions import existing
-    from app.services.health.summary import is_pg
 
     return F.in_db(app, lambda s: existing(s) if is_pg(s) else set())
 
@@ -68,7 +68,7 @@ def test_summary_of_a_person_whose_records_all_aged_out_is_cleared(app, client, 
 
 def test_postgresql_drops_whole_daily_partitions(app, client, feed):
     """On PostgreSQL a day's partition wholly before the cutoff is dropped, not emptied row by row."""
-    from app.services.health.summary import is_pg
+    from app.platform.database import is_pg
 
     if not F.in_db(app, is_pg):
         pytest.skip("partitions exist on PostgreSQL only; SQLite deletes rows (test above)")
@@ -76,7 +76,7 @@ def test_postgresql_drops_whole_daily_partitions(app, client, feed):
     post(client, feed, [trow(number, 12 * DAY)])
     sampled = records_of(app, number)[0][0]
     from app.domain.health import local_date
-    from app.services.health.summary import district_tz
+    from app.platform.clock import district_tz
 
     name = F.in_db(app, lambda s: f"test_record_p{local_date(sampled, district_tz()):%Y%m%d}")
     assert name in partitions(app)
@@ -88,7 +88,7 @@ def test_postgresql_drops_whole_daily_partitions(app, client, feed):
 def test_rows_older_than_the_window_are_accepted_then_purged(app, client, feed):
     """A feed row already older than the window is stored (no partition made for its day) and goes at the next purge."""
     from app.domain.health import local_date
-    from app.services.health.summary import district_tz
+    from app.platform.clock import district_tz
 
     number = F.id_number()
     answer = post(client, feed, [trow(number, 30 * DAY)])
@@ -190,7 +190,7 @@ def test_rebuild_runs_as_a_background_job(app, client, feed, enterprise):
     job_id = json.loads(out.output)["job_id"]
     run_worker(app)
     with app.app_context():
-        from app.extensions import db
+        from app.platform.extensions import db
         from models.jobs import JobRecord
 
         record = db.session.get(JobRecord, job_id)

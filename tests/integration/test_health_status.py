@@ -299,7 +299,7 @@ def test_demo_data_fills_every_bucket_through_the_feed(app):
     """`demo load` sends test records through the real ingest: a demo enterprise head sees most people within 24 hours and every bucket in use."""
     from sqlalchemy import select
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.security.scope import scope_for_user
     from app.services.health import status
     from models.enterprises import Enterprise

@@ -70,8 +70,8 @@ def test_memoised_labels_keep_parameters_and_work_outside_a_request(app):
     """``labels.text``: a message with parameters is formatted each time (never the first
     call's values), a msgid is translated like its lazy string, and outside an app the
     Chinese msgid itself is the text."""
-    from app import labels
     from app.domain.i18n import _
+    from app.platform import labels
 
     assert labels.text(_("阴性")) == "阴性"  # no app context
     with app.test_request_context("/?_l_=en"):

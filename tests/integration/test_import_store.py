@@ -18,7 +18,7 @@ def _rows(app, enterprise_id):
 
 
 def _upsert(app, inserts, updates):
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.imports import store
 
     with app.app_context():
@@ -71,7 +71,7 @@ def test_imported_people_carry_the_same_id_key_as_people_added_by_hand(app, clie
 def test_awkward_text_is_stored_exactly_by_both_write_paths(app):
     """Backslashes, tabs, line breaks, a literal \\N and JSON quotes survive the bulk
     insert (streamed, several batches), the one-shot insert and the update unchanged."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.imports import store
 
     eid = make_enterprise(app, "特殊字符" + tag())
@@ -110,7 +110,7 @@ def test_a_database_error_in_a_streamed_batch_reaches_the_caller_and_nothing_is_
     the batches, before or after it, is stored."""
     import pytest
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.imports import store
 
     eid = make_enterprise(app, "写入失败" + tag())

@@ -50,7 +50,7 @@ class Stored:
         self.app = app
 
     def _run(self, fn):
-        from app.extensions import db
+        from app.platform.extensions import db
 
         with self.app.app_context():
             try:
@@ -237,7 +237,7 @@ def test_crash_in_the_middle_leaves_nothing(client, admin, app, stored, monkeypa
 
     monkeypatch.setattr(store, "BATCH_SIZE", 1)
     monkeypatch.setattr(store, "_write_batch", failing)
-    from app.extensions import db
+    from app.platform.extensions import db
 
     with app.test_request_context():
         with pytest.raises(RuntimeError):
@@ -297,7 +297,7 @@ def test_large_file_runs_as_a_job_that_can_run_twice(client, admin, app, stored,
     """Above the threshold the import is a background job; running it again stores the same rows."""
     from rq import SimpleWorker
 
-    from app.queue import get_queue
+    from app.platform.queue import get_queue
     from jobs.imports import import_job
 
     monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 2)

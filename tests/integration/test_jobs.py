@@ -8,8 +8,10 @@ import pytest
 from flask import current_app
 from rq import get_current_job
 
-from app.queue import enqueue, job_status, set_progress, with_app_context
-from app.services.errors import ServiceError
+from app.domain.errors import ServiceError
+from app.platform.queue import enqueue, set_progress
+from app.security.ownership import readable_job_status
+from jobs.context import with_app_context
 from models.jobs import JobRecord
 
 
@@ -17,11 +19,11 @@ from models.jobs import JobRecord
 @with_app_context
 def progress_job(user_id: int) -> dict:
     """Reports 40 % and returns what its owner would have seen at that moment."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from models.users import SentinelUser
 
     set_progress(40)
-    seen = job_status(get_current_job().id, db.session.get(SentinelUser, user_id))
+    seen = readable_job_status(get_current_job().id, db.session.get(SentinelUser, user_id))
     return {"seen_status": seen["status"], "seen_progress": seen["progress"], "queue": current_app.config["QUEUE_NAME"]}
 
 
@@ -33,7 +35,7 @@ def failing_job(_enterprise_id: int) -> dict:
 def run_worker(app):
     from rq import SimpleWorker
 
-    from app.queue import get_queue
+    from app.platform.queue import get_queue
 
     with app.app_context():
         queue = get_queue()
@@ -99,7 +101,7 @@ def test_cron_config_registers_every_scheduled_job_in_utc(app, ctx, monkeypatch)
     from rq.cron import CronScheduler
     from rq.job import Job
 
-    from app.kv import get_redis
+    from app.platform.kv import get_redis
     from jobs.registry import JOBS
     from jobs.runner import run_scheduled
 

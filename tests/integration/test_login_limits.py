@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from app import security_events as E
+from app.platform import security_events as E
 from app.security import roles as R
 from models.security_events import SecurityEvent
 from models.users import SentinelUser
@@ -36,7 +36,7 @@ def fail_count(app, username: str) -> int:
 
 def let_the_wait_pass(app, username: str) -> None:
     """What time does to the name's wait (its Redis key expires)."""
-    from app.kv import get_redis
+    from app.platform.kv import get_redis
     from app.security.lockout import _wait_key
 
     with app.app_context():
@@ -44,7 +44,7 @@ def let_the_wait_pass(app, username: str) -> None:
 
 
 def wait_ttl(app, username: str) -> int:
-    from app.kv import get_redis
+    from app.platform.kv import get_redis
     from app.security.lockout import _wait_key
 
     with app.app_context():

@@ -37,7 +37,7 @@ def empty_database_url(tmp_path):
 def fresh_app(app_overrides, empty_database_url):
     """An app built on the empty database (nothing migrated yet)."""
     from app import create_app
-    from app.extensions import db
+    from app.platform.extensions import db
 
     overrides = dict(app_overrides, SQLALCHEMY_DATABASE_URI=empty_database_url)
     application = create_app(overrides)
@@ -48,14 +48,14 @@ def fresh_app(app_overrides, empty_database_url):
 
 
 def tables(application) -> set[str]:
-    from app.extensions import db
+    from app.platform.extensions import db
 
     with application.app_context():
         return set(inspect(db.engine).get_table_names()) - {"alembic_version"}
 
 
 def head_revision(application) -> str:
-    from app.extensions import migrate
+    from app.platform.extensions import migrate
 
     with application.app_context():
         config = migrate.get_config()
@@ -67,7 +67,7 @@ def head_revision(application) -> str:
 def current_revision(application):
     from alembic.migration import MigrationContext
 
-    from app.extensions import db
+    from app.platform.extensions import db
 
     with application.app_context(), db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -90,7 +90,7 @@ def test_models_and_migrations_agree(fresh_app):
     from alembic.migration import MigrationContext
     from flask_migrate import upgrade
 
-    from app.extensions import db
+    from app.platform.extensions import db
 
     with fresh_app.app_context():
         upgrade()

@@ -45,7 +45,7 @@ def is_local(url: str) -> bool:
 
 
 def _first_id(app, model) -> int:
-    from app.extensions import db
+    from app.platform.extensions import db
 
     with app.app_context():
         return db.session.execute(select(model.id).order_by(model.id)).scalars().first()

@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import update
 
-from app.extensions import db
 from app.notify import send_message
 from app.notify.dispatch import deliver, dispatch_due, next_delay
+from app.platform.extensions import db
 from models.mixins import utcnow
 from models.notify import Message
 
@@ -65,7 +65,7 @@ def run_worker(app):
     """A real RQ worker in burst mode (in this process: SimpleWorker) on the app's queue."""
     from rq import SimpleWorker
 
-    from app.queue import get_queue
+    from app.platform.queue import get_queue
 
     with app.app_context():
         queue = get_queue()
@@ -97,7 +97,7 @@ def test_outbox_channel_marks_sent_and_posts_nothing(app, ctx, gateway):
 
 def test_webhook_receives_the_message_once_even_if_queued_twice(app, ctx, gateway):
     """A messenger group gets the text exactly once even when its delivery job is queued twice."""
-    from app.queue import enqueue
+    from app.platform.queue import enqueue
 
     message_id = new_message("webhook", subject="超期提醒")
     enqueue("jobs.notify.deliver_one", message_id, record=False)  # a second job for the same message

@@ -319,7 +319,7 @@ def test_a_token_issued_before_the_admins_reset_stops_working(app, admin):
 
 def test_demo_accounts_are_not_flagged(app):
     """`demo load` creates accounts that work at once (demos and tests): none must change its password."""
-    from app.demo import ACCOUNTS
+    from app.cli.demo import ACCOUNTS
 
     names = [a[0] for a in ACCOUNTS]
     flagged = F.in_db(app, lambda s: s.execute(select(SentinelUser.username).where(

@@ -14,7 +14,7 @@ def _before(application, revision: str) -> str:
     """The revision just before ``revision`` (whatever the chain looks like after a merge)."""
     from alembic.script import ScriptDirectory
 
-    from app.extensions import migrate
+    from app.platform.extensions import migrate
 
     with application.app_context():
         return ScriptDirectory.from_config(migrate.get_config()).get_revision(revision).down_revision
@@ -24,7 +24,7 @@ def test_existing_audit_rows_are_masked(fresh_app):  # noqa: F811
     """Audit rows that held full numbers (snapshots, an export's q=) hold masked ones after the upgrade."""
     from flask_migrate import upgrade
 
-    from app.extensions import db
+    from app.platform.extensions import db
 
     audit_log = sa.table("audit_log", sa.column("id", sa.Integer()), sa.column("at", sa.DateTime()),
                          sa.column("action", sa.String()), sa.column("entity", sa.String()),
@@ -56,7 +56,7 @@ def test_login_codes_stored_before_are_hidden(fresh_app):  # noqa: F811
     """A login code the outbox held before the upgrade is shown redacted afterwards; other messages are untouched."""
     from flask_migrate import upgrade
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from models.notify import Message
 
     message = sa.table("message", *(sa.column(c) for c in (

@@ -54,7 +54,7 @@ def test_behind_proxy_the_audit_records_the_client_address(behind_proxy):
     """A login through the proxy is audited with the client's address, not the proxy's."""
     from sqlalchemy import select
 
-    from app.extensions import db
+    from app.platform.extensions import db
     from models.audit import AuditLog
 
     client = behind_proxy.test_client()

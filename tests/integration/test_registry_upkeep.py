@@ -30,7 +30,7 @@ def shipped_file(tmp_path, *types) -> str:
 
 
 def load_types(app, path) -> int:
-    from app.bootstrap import load_enterprise_types
+    from app.cli.bootstrap import load_enterprise_types
 
     with app.app_context():
         return load_enterprise_types(path)
@@ -70,7 +70,7 @@ def test_admin_edits_to_shipped_types_survive_a_restart(app, client, auth, tmp_p
 
 def test_demo_load_keeps_the_admins_edit_of_a_shipped_type(app, client, auth):
     """Running `demo load` again (as `make run` does) leaves an admin's new name of 口岸企业's categories in place."""
-    from app.demo import load_demo
+    from app.cli.demo import load_demo
 
     admin = auth.token("admin")
     port_id = in_db(app, lambda s: s.execute(select(EnterpriseType.id).where(EnterpriseType.code == "port")).scalar_one())
@@ -210,7 +210,7 @@ def test_big_upload_goes_to_a_job_at_once_and_a_bad_one_fails_there_with_the_mes
     """Above IMPORT_BACKGROUND_MB: a job without counting rows first; no header → the job fails in Chinese, nothing stored."""
     from rq import SimpleWorker
 
-    from app.queue import get_queue
+    from app.platform.queue import get_queue
     from models.staff import Staff
     from tests.integration.test_imports import filled_staff_template, new_enterprise, upload
 

@@ -180,7 +180,7 @@ def test_logout_ends_the_session_for_copies_of_the_cookie(app, client, auth):
 
 def test_server_side_session_ends_with_its_lifetime(app, client, auth):
     """The server-side record of a login lives no longer than PERMANENT_SESSION_LIFETIME; once gone, so is the login."""
-    from app.kv import get_redis
+    from app.platform.kv import get_redis
     from app.security.sessions import SID, _key
 
     auth.login("admin")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, text
 
-from app import security_events as E
+from app.platform import security_events as E
 from app.security import roles as R
 from models.regions import Town
 from models.security_events import SecurityEvent
@@ -142,7 +142,7 @@ def test_refused_sms_codes_are_recorded_with_the_phone_masked(app, monkeypatch):
 def test_throttled_sms_code_requests_are_recorded(app, monkeypatch):
     """Asking again within the pause, past the phone's hourly count and past the address's
     hourly count each leave their own event, the phone masked."""
-    from app.kv import get_redis, key
+    from app.platform.kv import get_redis, key
     from app.security.sms_login import phone_digest
 
     monkeypatch.setitem(app.config, "SMS_PER_PHONE_PER_HOUR", 1)
@@ -225,7 +225,7 @@ def test_permission_refusals_are_recorded(app, auth, client):
 def failing_app(app, app_overrides):
     """An app with one more route that writes, breaks its transaction, then meets a row out of scope."""
     from app import create_app
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.security.scope import OutOfScope
 
     application = create_app(app_overrides)

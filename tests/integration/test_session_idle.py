@@ -33,7 +33,7 @@ def signed_in_client(app):
 
 
 def redis(app):
-    from app.kv import get_redis
+    from app.platform.kv import get_redis
 
     with app.app_context():
         return get_redis()

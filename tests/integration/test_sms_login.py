@@ -11,7 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from app.demo import DEMO_HEAD_PHONE
+from app.cli.demo import DEMO_HEAD_PHONE
 from app.security import roles as R
 from app.security.sms_login import phone_digest
 from models.enterprises import Enterprise
@@ -65,7 +65,7 @@ def submit(client, phone: str, code: str):
 
 def open_pause(app, phone: str) -> None:
     """Let the 60-second resend pause pass (its Redis key is what expires)."""
-    from app.kv import get_redis, key
+    from app.platform.kv import get_redis, key
 
     with app.app_context():
         get_redis().delete(key("sms", "pause", phone_digest(app.config["SECRET_KEY"], phone)))
@@ -202,7 +202,7 @@ def test_per_address_verify_limit(app, phone_client, monkeypatch):
     """One address may check only SMS_VERIFY_PER_IP_PER_HOUR codes an hour, on the page and the
     JSON step together: past it even the right code is refused (429, in Chinese), and the
     refusal is a security event naming the phone masked."""
-    from app.security_events import SMS_VERIFY_LIMIT
+    from app.platform.security_events import SMS_VERIFY_LIMIT
     from models.security_events import SecurityEvent
 
     monkeypatch.setitem(app.config, "SMS_VERIFY_PER_IP_PER_HOUR", 3)
@@ -229,7 +229,7 @@ def test_per_address_verify_limit(app, phone_client, monkeypatch):
 
 def test_redis_holds_only_hashes_with_a_five_minute_life(app, phone_client):
     """Neither the code nor the phone can be read from Redis; the code lives at most 5 minutes."""
-    from app.kv import get_redis
+    from app.platform.kv import get_redis
 
     phone, _ids = head_phone(app)
     ask_code(phone_client, phone)

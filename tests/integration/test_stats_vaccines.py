@@ -200,7 +200,7 @@ def test_only_admin_edits_products(app):
 
 def test_bootstrap_inserts_missing_products_only(app, tmp_path):
     """Loading the shipped file adds missing products, keeps the admin's edits, and never revives a deleted one."""
-    from app import audit
+    from app.platform import audit
     from app.services.health import vaccine_products
     from models.vaccines import VaccineProduct
 
@@ -210,7 +210,7 @@ def test_bootstrap_inserts_missing_products_only(app, tmp_path):
     path = tmp_path / "products.json"
     path.write_text(json.dumps(shipped, ensure_ascii=False), encoding="utf-8")
     with app.app_context():
-        from app.extensions import db
+        from app.platform.extensions import db
 
         assert vaccine_products.load_file(db.session, path) == 1
         row = db.session.execute(select(VaccineProduct).where(VaccineProduct.code == code)).scalar_one()
@@ -268,7 +268,7 @@ def test_warm_job_precomputes_the_default_pages(app, client, auth):
 
 def test_admin_deletes_a_product_audited(app, client):
     """Deleting a product asks for a POST with the page's token, is audited with its values, and sticks."""
-    from app.extensions import db
+    from app.platform.extensions import db
     from app.services.health import vaccine_products
 
     login(client, "admin")

@@ -17,7 +17,8 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 
-from app.queue import enqueue, set_progress, with_app_context
+from app.platform.queue import enqueue, set_progress
+from jobs.context import with_app_context
 from models.jobs import JobRecord
 from models.staff import Staff
 from tests.integration.factories import in_db, tag
@@ -33,7 +34,7 @@ ROWS = 40_000
 @with_app_context
 def held_job(release_key: str) -> dict:
     """Runs (progress 10) until the test sets ``release_key`` in Redis, at most 5 minutes."""
-    from app.kv import get_redis
+    from app.platform.kv import get_redis
 
     set_progress(10)
     redis, deadline = get_redis(), time.monotonic() + 300
@@ -43,11 +44,11 @@ def held_job(release_key: str) -> dict:
 
 
 class RealWorker:
-    """``rq worker -w app.worker.SentinelWorker <queue>`` as app/supervisor.py starts it,
+    """``rq worker -w jobs.worker.SentinelWorker <queue>`` as app/platform/supervisor.py starts it,
     configured like the test app (same database, Redis, prefix, queue and keys)."""
 
     def __init__(self, app, log: Path):
-        from app.supervisor import commands
+        from app.platform.supervisor import commands
 
         env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                    REDIS_URL=app.config["REDIS_URL"], REDIS_PREFIX=app.config["REDIS_PREFIX"],
@@ -120,7 +121,7 @@ def staff_count(app, enterprise_id: int) -> int:
 
 
 def rq_progress(app, job_id: str) -> int:
-    from app.kv import get_redis
+    from app.platform.kv import get_redis
 
     with app.app_context():
         return int(Job.fetch(job_id, connection=get_redis()).get_meta(refresh=True).get("progress") or 0)
@@ -178,8 +179,8 @@ def test_the_scheduled_reaper_fails_the_dead_workers_job_and_leaves_a_live_long_
     marks the dead one's job 失败 任务中断，请重新运行 (RQ has it in its failed registry)
     in time for the two-minute bound; the other job, running longer than the heartbeat
     TTL, stays started and then finishes."""
-    from app.kv import get_redis
-    from app.queue import get_queue
+    from app.platform.kv import get_redis
+    from app.platform.queue import get_queue
     from jobs.registry import JOBS
     from jobs.runner import run_scheduled
 
@@ -208,7 +209,7 @@ def test_the_scheduled_reaper_fails_the_dead_workers_job_and_leaves_a_live_long_
     assert record_of(app, doomed) == ("failed", {"error": "任务中断，请重新运行"})
     with app.app_context():
         assert doomed in FailedJobRegistry(queue=get_queue()).get_job_ids()
-        from app.worker import HEARTBEAT_TTL
+        from jobs.worker import HEARTBEAT_TTL
 
         wait_for(lambda: time.monotonic() - alive_since > HEARTBEAT_TTL + 5, HEARTBEAT_TTL + 10,
                  "the live job to outlast the heartbeat TTL", second.log)

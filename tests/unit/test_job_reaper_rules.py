@@ -1,10 +1,10 @@
 """Unit tests for when an unfinished background job counts as interrupted, and what its
-user is told (app.job_reaper)."""
+user is told (app.platform.job_reaper)."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.job_reaper import GONE_GRACE_SECONDS, interrupted, message_for
+from app.platform.job_reaper import GONE_GRACE_SECONDS, interrupted, message_for
 
 
 def test_a_job_rq_failed_stopped_or_canceled_was_interrupted():

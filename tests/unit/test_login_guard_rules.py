@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.security.lockout import delay_seconds
-from app.security_events import KINDS, mask_account
+from app.platform.security_events import KINDS, mask_account
 
 
 @pytest.mark.parametrize("failures, wait", [(0, 0), (9, 0), (10, 2), (11, 4), (12, 8), (14, 32), (15, 60), (40, 60)])

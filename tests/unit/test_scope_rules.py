@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import false, true
 from sqlalchemy.dialects import sqlite
 
+from app.domain.errors import OutOfScope
 from app.security import roles as R
 from app.security import scope as S
 
@@ -111,7 +112,7 @@ def test_models_without_a_policy_are_refused():
 @pytest.mark.parametrize("scope", [S.NOTHING, S.Scope(head_phones=frozenset({"13800138000"}))])
 def test_enterprise_write_refused_without_town_or_bureau(scope):
     """Registering an enterprise without a town or bureau scope is refused (reported as missing)."""
-    with pytest.raises(S.OutOfScope):
+    with pytest.raises(OutOfScope):
         S.check_enterprise_write(None, 1, 1, scope)
 
 
@@ -123,5 +124,5 @@ def test_enterprise_write_allowed_everywhere_for_everything():
 @pytest.mark.parametrize("row_id", [None, "", "abc", "1; DROP TABLE staff"])
 def test_get_or_404_rejects_ids_that_are_not_numbers(row_id):
     """A malformed id is simply not found."""
-    with pytest.raises(S.OutOfScope):
+    with pytest.raises(OutOfScope):
         S.get_or_404(None, S.Staff, row_id, S.Scope(everything=True))

@@ -1,10 +1,10 @@
 """Unit tests for the delay before ``python run.py`` restarts a child that died
-(app.supervisor.restart_delay)."""
+(app.platform.supervisor.restart_delay)."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.supervisor import HEALTHY_AFTER, MAX_RESTART_DELAY, quick_deaths_now, restart_delay
+from app.platform.supervisor import HEALTHY_AFTER, MAX_RESTART_DELAY, quick_deaths_now, restart_delay
 
 
 def test_a_child_dying_young_again_and_again_waits_1_2_4_seconds():

@@ -18,6 +18,8 @@ from datetime import date
 
 from sqlalchemy import text
 
+from app.platform import database
+
 BIT_DAYS = 62  # bits 0..61 of a BIGINT: bit i is the day ``tally_day - i``
 PLANES = 3  # bit planes of a day's test count
 MANY_TESTS = 1 << PLANES  # from this many tests in one day the planes (count mod 8) need test_daily
@@ -113,7 +115,7 @@ SHIFT_ON_INGEST = (
 def refresh(session, keys_sql: str, **params) -> None:
     """``recompute_sql`` on the session (``keys_sql`` may use the transaction's temporary
     tables and bound ``params``)."""
-    session.execute(text(recompute_sql(session.get_bind().dialect.name, keys_sql)), params)
+    session.execute(text(recompute_sql(database.dialect(session), keys_sql)), params)
 
 
 def period_mask_sql(day_number: str) -> str:

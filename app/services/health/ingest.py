@@ -44,13 +44,14 @@ from sqlalchemy import DateTime, bindparam, text
 from app.domain import feeds
 from app.domain.errors import RuleError
 from app.domain.feeds import TESTS, VACCINATIONS, BatchError
+from app.platform import clock, database
 from app.services.health import keys as health_keys
 from app.services.health import partitions, summary, test_writer
 from models.health import FeedBatch
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FeedResult", "ingest_payload", "ingest_rows", "BatchError", "TESTS", "VACCINATIONS"]
+__all__ = ["FeedResult", "ingest_rows", "BatchError", "TESTS", "VACCINATIONS"]
 
 ATTEMPTS = 3  # a deadlock between two concurrent requests is retried (the request is one transaction)
 
@@ -140,15 +141,15 @@ def store_vaccinations(session, stage_rows: list[tuple], now: datetime) -> tuple
     """Write staged vaccination rows; returns ``(inserted, matched staff keys)``."""
     if not stage_rows:
         return 0, 0
-    summary.stage_rows(session, "feed_vstage", _STAGE_VACCINES, stage_rows,
+    database.stage_rows(session, "feed_vstage", _STAGE_VACCINES, stage_rows,
            lambda r: (r[0], r[1], r[2], r[3].isoformat(), r[4], r[5]))  # SQLite: dates as ISO text
     cols = "identity, id_key, dose, vaccinated_at, product, site"
-    if summary.is_pg(session):
+    if database.is_pg(session):
         keys = session.execute(text(
             f"INSERT INTO vaccination_record ({cols}, received_at) SELECT {cols}, :now FROM feed_vstage "
             "ON CONFLICT (identity) DO NOTHING RETURNING id_key").bindparams(_now_param(now))).scalars().all()
     else:
-        summary.temp_table(session, "feed_vnew", _STAGE_VACCINES)
+        database.temp_table(session, "feed_vnew", _STAGE_VACCINES)
         session.execute(text(
             "INSERT INTO feed_vnew SELECT s.* FROM feed_vstage s WHERE NOT EXISTS "
             "(SELECT 1 FROM vaccination_record v WHERE v.identity = s.identity)"))
@@ -168,7 +169,7 @@ def ingest_rows(session, kind: str, rows: list[tuple[int, Any]], *, source: str 
     feeds.check_batch_size(len(rows))
     now = now or datetime.now(timezone.utc)
     utc_now = now.astimezone(timezone.utc).replace(tzinfo=None) if now.tzinfo else now
-    tz = summary.district_tz()
+    tz = clock.district_tz()
     key = health_keys.keyers()[0]
     result = FeedResult(kind=kind, received=len(rows), timings=dict(timings or {}))
     if kind not in (TESTS, VACCINATIONS):
@@ -198,10 +199,10 @@ def _store(session, kind, rows, tz, now, utc_now, key, result: FeedResult, sourc
     """One attempt: every row of the request and its FeedBatch, committed together."""
     try:
         summary.lock(session, shared=True)
-        summary.tune(session)
+        database.tune(session)
         # received_at = utc_now marks this request's rows (PostgreSQL tells inserts from updates by it)
         if kind == TESTS:
-            if summary.is_pg(session):
+            if database.is_pg(session):
                 partitions.ensure_window(session, utc_now)
             chunks = test_writer.TestChunks(rows, tz, now, key)
             started = time.perf_counter()
@@ -227,10 +228,3 @@ def _store(session, kind, rows, tz, now, utc_now, key, result: FeedResult, sourc
     except BaseException:
         session.rollback()
         raise
-
-
-def ingest_payload(session, kind: str, body: bytes | str, fmt: str, **options) -> FeedResult:
-    """Parse a request body ("json" or "csv") and ingest it.
-    :raise BatchError: refused as a whole (400/413), nothing stored."""
-    with bulk():
-        return ingest_rows(session, kind, parse(kind, body, fmt), **options)

@@ -44,6 +44,8 @@ from sqlalchemy.orm import attributes
 from app.domain import idkey
 from app.domain.errors import RuleError
 from app.domain.identity import normalize_id_number
+from app.platform import database
+from app.services.health import summary
 from models.staff import Staff
 
 log = logging.getLogger(__name__)
@@ -124,8 +126,6 @@ def _keys_on_update(_mapper, _connection, target: Staff) -> None:
 def refresh_changed(session, keys: Iterable[Optional[str]]) -> int:
     """After staff rows got new keys: build the summaries and tallies of those keys
     from the stored records (``summary.refresh_keys``). Returns how many keys."""
-    from app.services.health import summary
-
     return summary.refresh_keys(session, keys)
 
 
@@ -177,15 +177,11 @@ def rekey(session, chunk: int = REKEY_CHUNK, progress: Optional[Callable[[int], 
         if progress:
             progress(min(50, 50 * seen // total))
     if changed:
-        from app.services.health import summary
-
-        if summary.is_pg(session):  # every row was rewritten: reclaim, and tell the planner
+        if database.is_pg(session):  # every row was rewritten: reclaim, and tell the planner
             with session.get_bind().connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE staff"))
     result = {"staff": seen, "changed": changed, "fingerprint": fingerprints()["current"]}
     if rebuild and changed:
-        from app.services.health import summary
-
         result["summary"] = summary.rebuild(session, progress=(
             (lambda pct: progress(50 + pct // 2)) if progress else None))
     log.info("staff ID keys recomputed: %s", result)
@@ -194,9 +190,7 @@ def rekey(session, chunk: int = REKEY_CHUNK, progress: Optional[Callable[[int], 
 
 def _bulk_update(session, updates: list[tuple]) -> None:
     """``(staff id, id_key, id_key_previous)`` rows written with one UPDATE … FROM."""
-    from app.services.health import summary
-
-    summary.stage_rows(session, "rekey_new", "id INTEGER PRIMARY KEY, k VARCHAR(43), p VARCHAR(43)", updates)
+    database.stage_rows(session, "rekey_new", "id INTEGER PRIMARY KEY, k VARCHAR(43), p VARCHAR(43)", updates)
     session.execute(text("UPDATE staff SET id_key = n.k, id_key_previous = n.p FROM rekey_new n WHERE staff.id = n.id"))
 
 

@@ -24,7 +24,8 @@ from typing import Iterable
 
 from sqlalchemy import text
 
-from app.domain.health import local_date, local_midnight_utc
+from app.domain.health import local_date
+from app.platform import clock
 from app.services.health import summary
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def day_of(name: str) -> date | None:
 def first_kept_day(now: datetime) -> date:
     """The district day holding the retention cutoff: partitions before it are purged,
     partitions from it on are created on demand."""
-    return local_date(summary.retention_cutoff(now), summary.district_tz())
+    return local_date(summary.retention_cutoff(now), clock.district_tz())
 
 
 def existing(conn) -> set[str]:
@@ -59,8 +60,7 @@ def existing(conn) -> set[str]:
 
 
 def _create(conn, day: date) -> None:
-    tz = summary.district_tz()
-    start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
+    start, end = clock.day_bounds_utc(day)
     conn.execute(text(
         f"CREATE TABLE IF NOT EXISTS {name_of(day)} PARTITION OF test_record "
         f"FOR VALUES FROM ('{start:%Y-%m-%d %H:%M:%S}') TO ('{end:%Y-%m-%d %H:%M:%S}')"))
@@ -98,7 +98,7 @@ def create(engine, days: Iterable[date]) -> list[str]:
 def ensure_for(session, sampled_ats: Iterable[datetime], now: datetime) -> list[str]:
     """Partitions for the district days of ``sampled_ats`` that lie within the
     retention window (older rows go to the default partition)."""
-    tz = summary.district_tz()
+    tz = clock.district_tz()
     first = first_kept_day(now)
     days = {local_date(s, tz) for s in sampled_ats}
     return create(session.get_bind(), (d for d in days if d >= first))
@@ -107,12 +107,12 @@ def ensure_for(session, sampled_ats: Iterable[datetime], now: datetime) -> list[
 def ensure_window(session, now: datetime) -> list[str]:
     """Every partition a test row sampled up to ``now`` (plus clock skew) may need:
     from the retention window's first day to today (usually all there already)."""
-    tz = summary.district_tz()
+    tz = clock.district_tz()
     first, last = first_kept_day(now), local_date(now + timedelta(minutes=10), tz)
     return create(session.get_bind(), (first + timedelta(days=n) for n in range((last - first).days + 1)))
 
 
 def ensure_ahead(session, now: datetime, ahead: int = AHEAD_DAYS) -> list[str]:
     """Today's and the next ``ahead`` days' partitions (the daily job)."""
-    today = local_date(now, summary.district_tz())
+    today = local_date(now, clock.district_tz())
     return create(session.get_bind(), (today + timedelta(days=n) for n in range(ahead + 1)))

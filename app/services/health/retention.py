@@ -23,6 +23,7 @@ from typing import Optional
 from sqlalchemy import DateTime, Date, bindparam, text
 
 from app.domain.health import utc_naive
+from app.platform import database
 from app.services.health import partitions, summary
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def purge(session, now: Optional[datetime] = None) -> dict:
     first_day = partitions.first_kept_day(now)
     records, dropped = 0, []
     cutoff_param = bindparam("cutoff", value=cutoff, type_=DateTime)
-    if summary.is_pg(session):
+    if database.is_pg(session):
         session.execute(text("SET LOCAL lock_timeout = '60s'"))
         for name in sorted(partitions.existing(session)):
             day = partitions.day_of(name)
@@ -56,7 +57,7 @@ def purge(session, now: Optional[datetime] = None) -> dict:
         "last_institution = NULL WHERE last_sampled_at < :cutoff").bindparams(cutoff_param)).rowcount or 0
     session.execute(text("DELETE FROM health_summary WHERE last_sampled_at IS NULL AND max_dose = 0"))
     session.commit()
-    if summary.is_pg(session):
+    if database.is_pg(session):
         partitions.ensure_ahead(session, now)
     result = {"cutoff": cutoff.isoformat(), "records": records, "partitions_dropped": dropped,
               "tallies": tallies, "summaries": summaries}

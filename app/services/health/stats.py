@@ -36,17 +36,19 @@ import io
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Optional
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from sqlalchemy import Select, func, or_, select
 
-from app import audit
 from app.domain import stats_rules
+from app.domain.errors import OutOfScope
 from app.domain.health import percent
 from app.domain.i18n import _
+from app.platform import audit
+from app.platform.clock import local_now, local_today
+from app.platform.kv import get_redis, key
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import exports, lookups
@@ -92,17 +94,6 @@ class StatsTable:
         return out
 
 
-def tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-
-
-def local_now(now: Optional[datetime] = None) -> datetime:
-    now = now or datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return now.astimezone(tz()).replace(microsecond=0)
-
-
 def period(start_text: Optional[str], end_text: Optional[str], now: Optional[datetime] = None) -> tuple[date, date]:
     """The requested period; RuleError (Chinese, 400) for bad dates, or a range longer
     than, or starting before, the days whose test records are kept (TEST_RETENTION_DAYS)."""
@@ -113,7 +104,7 @@ def period(start_text: Optional[str], end_text: Optional[str], now: Optional[dat
 
 def period_bounds(now: Optional[datetime] = None) -> tuple[date, date]:
     """(first day whose test records are kept, today): what the date pickers allow."""
-    today = local_now(now).date()
+    today = local_today(now)
     return today - timedelta(days=int(current_app.config.get("TEST_RETENTION_DAYS") or 14) - 1), today
 
 
@@ -124,8 +115,6 @@ def _cache_seconds() -> int:
 
 
 def _cache_key(*parts: Any) -> str:
-    from app.kv import get_redis, key
-
     generation = get_redis().get(key("stats", "generation")) or b"0"
     return key("stats", generation.decode(), *parts)
 
@@ -135,8 +124,6 @@ def bump_generation() -> None:
     if not _cache_seconds():
         return
     try:
-        from app.kv import get_redis, key
-
         get_redis().incr(key("stats", "generation"))
     except Exception:  # the cache is an optimisation: never fail a save for it
         log.warning("could not reset the statistics cache", exc_info=True)
@@ -149,8 +136,6 @@ def _shared(parts: tuple, compute: Callable[[], list], force: bool = False) -> t
     cache_key = None
     if seconds:
         try:
-            from app.kv import get_redis
-
             cache_key = _cache_key(*parts)
             hit = None if force else get_redis().get(cache_key)
             if hit:
@@ -199,7 +184,7 @@ def _test_counts(session, start: date, end: date, force: bool = False) -> tuple[
 
 
 def _vaccine_counts(session, force: bool = False) -> tuple[str, list]:
-    return _shared((VACCINES, local_now().date().isoformat()), lambda: [
+    return _shared((VACCINES, local_today().isoformat()), lambda: [
         [enterprise_id, values]
         for enterprise_id, values in stats_vaccines.enterprise_counts(session, eligibility(session)).items()], force)
 
@@ -247,12 +232,12 @@ def _vaccine_rates(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def eligibility(session, now: Optional[datetime] = None) -> stats_vaccines.Eligibility:
-    return stats_vaccines.Eligibility(session, vaccine_products.products(session), local_now(now).date())
+    return stats_vaccines.Eligibility(session, vaccine_products.products(session), local_today(now))
 
 
 def vaccine_stats(session, scope: S.Scope) -> StatsTable:
     """疫苗接种统计 of the enterprises and staff in ``scope``, as of today (district time)."""
-    today = local_now().date()
+    today = local_today()
     computed_at, counted = _vaccine_counts(session)
     town_of = _town_of(session, scope)
     found: dict[int, dict[str, int]] = {}
@@ -322,7 +307,7 @@ def check_drill(session, scope: S.Scope, drill: Drill) -> None:
     if drill.kind not in (TESTS, VACCINES) or drill.measure not in measures:
         raise KeyError(drill.measure)
     if drill.town_id is not None and drill.town_id not in {t.id for t in lookups.towns_in_scope(session, scope)}:
-        raise S.OutOfScope("Town", drill.town_id)
+        raise OutOfScope("Town", drill.town_id)
 
 
 def people(session, scope: S.Scope, drill: Drill, now: Optional[datetime] = None) -> Select:

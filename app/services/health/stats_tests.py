@@ -16,14 +16,15 @@ Staff without a key (no valid ID number yet) join nothing: they count as unteste
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Optional
 
 from sqlalchemy import ColumnElement, Date, and_, bindparam, case, exists, func, select, text
 
 from app.domain import stats_rules
 from app.domain.i18n import _
-from app.services.health import day_bits, summary
+from app.platform import clock, database
+from app.services.health import day_bits
 from models.health import TestDaily
 from models.staff import Staff
 
@@ -122,7 +123,7 @@ def _analytics(session):
     the query), room to hash 200,000 keys in memory, and no parallel workers — PG 15
     runs the per-key aggregate under a LEFT JOIN once per worker, which on two cores is
     twice as slow as a single process (bench/README.md). Reset afterwards."""
-    pg = session.get_bind().dialect.name == "postgresql"
+    pg = database.is_pg(session)
     settings = ("jit", "work_mem", "max_parallel_workers_per_gather")
     if pg:
         session.execute(text("SET LOCAL jit = off"))
@@ -139,7 +140,7 @@ def _analytics(session):
 def covered_by_day_bits(start: date, end: date, today: Optional[date] = None) -> bool:
     """Whether the summaries' day bits hold the period: it starts within the last
     ``BIT_DAYS`` - 2 days (a day of slack for a key's latest day after today)."""
-    today = today or datetime.now(summary.district_tz()).date()
+    today = today or clock.local_today()
     return start <= end and (today - start).days <= day_bits.BIT_DAYS - 2
 
 
@@ -154,7 +155,7 @@ def enterprise_counts(session, start: date, end: date, *, use_day_bits: Optional
     No scope here: the result is the same for every user and may be cached; callers keep
     the enterprises of the user's scope (``app.services.health.stats``)."""
     if use_day_bits is None:  # SQLite: its per-row expressions cost more than the aggregate saves
-        use_day_bits = summary.is_pg(session) and covered_by_day_bits(start, end)
+        use_day_bits = database.is_pg(session) and covered_by_day_bits(start, end)
     with _analytics(session):
         if use_day_bits:
             result = _counts_from_day_bits(session, start, end)
@@ -172,7 +173,7 @@ def enterprise_counts(session, start: date, end: date, *, use_day_bits: Optional
 
 
 def _popcount(dialect_name: str, expression: str) -> str:
-    """SQL for the number of bits set (SQLite: ``bit_count``, ``app.database``)."""
+    """SQL for the number of bits set (SQLite: ``bit_count``, ``app.platform.database``)."""
     if dialect_name == "postgresql":
         return f"bit_count(CAST({expression} AS BIT(64)))"
     return f"bit_count({expression})"
@@ -183,7 +184,7 @@ def _counts_from_day_bits(session, start: date, end: date) -> list[tuple]:
     its key's bits (bit i = ``tally_day`` - i days); tests = the bit planes of each
     day's count, plus the multiples of 8 of the rare days with 8 or more tests
     (``day_bits.MANY_TESTS``, from TestDaily). Same classes as the TestDaily path."""
-    name = summary.dialect(session)
+    name = database.dialect(session)
     mask = day_bits.period_mask_sql("h.t")
     tested = "((h.tests_b0 | h.tests_b1 | h.tests_b2) & h.m) <> 0"
     positive = "(h.positive_days & h.m) <> 0"

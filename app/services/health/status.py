@@ -16,17 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from app import labels
 from app.domain import health as H
 from app.domain import vaccines as V
 from app.domain.feeds import RESULT_LABELS
 from app.domain.i18n import _
+from app.platform import clock, labels
 from app.security import scope as S
 from app.services import staff as staff_service
 from app.services.paging import Page, paginate
@@ -47,24 +46,20 @@ def window() -> timedelta:
     return timedelta(days=int(current_app.config.get("TEST_RETENTION_DAYS") or H.WINDOW.days))
 
 
-def district_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-
-
 def local_text(moment: Optional[datetime | date]) -> str:
     """A stored time (naive UTC) as the district reads it; '' for None."""
     if moment is None:
         return ""
     if not isinstance(moment, datetime):
         return moment.isoformat()
-    return H.utc_naive(moment).replace(tzinfo=ZoneInfo("UTC")).astimezone(district_tz()).strftime(TIME_FORMAT)
+    return clock.to_local(moment).strftime(TIME_FORMAT)
 
 
 def local_iso(moment: Optional[datetime]) -> Optional[str]:
     """ISO 8601 with the district offset (2022-06-07T10:30:00+08:00), for the API."""
     if moment is None:
         return None
-    return H.utc_naive(moment).replace(tzinfo=ZoneInfo("UTC")).astimezone(district_tz()).isoformat()
+    return clock.to_local(moment).isoformat()
 
 
 def bucket_label(code: str) -> str:
@@ -334,7 +329,7 @@ def person_health(session, staff: Staff, now: Optional[datetime] = None) -> Pers
     lists: loaded with the person by a reader that passes :data:`WITH_SUMMARY`, else
     read by its primary key on first use."""
     now = H.utc_naive(now or utcnow())
-    tz = district_tz()
+    tz = clock.district_tz()
     status = status_row(summary_values(staff.health_summary), now, window())
     keys = [k for k in (staff.id_key, staff.id_key_previous) if k]
     history: list[HistoryEntry] = []

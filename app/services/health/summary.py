@@ -30,15 +30,14 @@ writers anyway.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Optional
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import DateTime, bindparam, func, select, text
 
 from app.domain.health import utc_naive
+from app.platform.database import ANALYZE_FROM, day_sql, is_pg, stage_rows, temp_table, tune
 from app.services.health import day_bits
 from models.staff import Staff
 
@@ -46,76 +45,13 @@ log = logging.getLogger(__name__)
 
 REBUILD_CHUNK = 5000
 _HK_KEYS = "skey VARCHAR(43) PRIMARY KEY"
-ANALYZE_FROM = 1000  # staged rows from which a temporary table gets planner statistics
 LOCK_ID = 727_401  # pg_advisory_xact_lock key shared by ingest (shared) and refresh (exclusive)
-_TZ_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
 
 
 # -- helpers shared with ingest -----------------------------------------------------
-def dialect(session) -> str:
-    return session.get_bind().dialect.name
-
-
-def is_pg(session) -> bool:
-    return dialect(session) == "postgresql"
-
-
-def district_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def day_sql(session, column: str) -> str:
-    """SQL for the district calendar day of a naive-UTC timestamp column.
-
-    PostgreSQL converts with the zone's rules; SQLite adds the zone's current offset
-    (exact for zones without daylight saving, such as Asia/Shanghai)."""
-    name = current_app.config["TIMEZONE"]
-    if is_pg(session):
-        if not _TZ_NAME.match(name):
-            raise ValueError(f"bad TIMEZONE {name!r}")
-        return f"CAST(({column} AT TIME ZONE 'UTC') AT TIME ZONE '{name}' AS DATE)"
-    offset = district_tz().utcoffset(datetime.utcnow())
-    return f"date({column}, '{int(offset.total_seconds() // 60):+d} minutes')"
-
-
-def temp_table(session, name: str, columns: str) -> None:
-    """A fresh temporary table for this transaction (dropped at commit on PostgreSQL)."""
-    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    suffix = " ON COMMIT DROP" if is_pg(session) else ""
-    session.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}){suffix}"))
-
-
-def stage_rows(session, table: str, columns: str, rows: list[tuple], sqlite_row=None) -> None:
-    """A fresh temporary ``table`` (``columns`` as in CREATE TABLE) filled with ``rows``:
-    COPY on PostgreSQL (then ANALYZE, so joins against it are planned for its real
-    size), one executemany on SQLite (``sqlite_row`` adapts a row first)."""
-    temp_table(session, table, columns)
-    if not rows:
-        return
-    names = [c.split()[0] for c in columns.split(", ")]
-    raw = session.connection().connection.driver_connection
-    if is_pg(session):
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            if len(rows) >= ANALYZE_FROM:
-                cursor.execute(f"ANALYZE {table}")
-    else:
-        marks = ", ".join("?" * len(names))
-        rows = rows if sqlite_row is None else [sqlite_row(r) for r in rows]
-        raw.cursor().executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
-
-
 def rotating(session) -> bool:
     """Whether any staff member carries a key under a previous secret (a rotation)."""
     return session.execute(text("SELECT 1 FROM staff WHERE id_key_previous IS NOT NULL LIMIT 1")).first() is not None
-
-
-def tune(session) -> None:
-    """Memory for the hash joins and sorts of a bulk step, this transaction only (PostgreSQL)."""
-    if is_pg(session):
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def lock(session, shared: bool) -> None:

@@ -35,6 +35,7 @@ from sqlalchemy import text
 from app.domain import feeds
 from app.domain.errors import RuleError
 from app.domain.feeds import PENDING
+from app.platform import database
 from app.services.health import summary
 
 CHUNK = 20_000
@@ -129,7 +130,7 @@ class PgWriter:
         self.now = now
         self.kept: list[str] = []  # staging tables whose rows were all inserted
         self.chunks = 0
-        summary.temp_table(session, "feed_new", STAGE_COLUMNS + ", inserted SMALLINT")
+        database.temp_table(session, "feed_new", STAGE_COLUMNS + ", inserted SMALLINT")
         self.conn = session.connection().connection.driver_connection
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: Optional[BaseException] = None
@@ -209,8 +210,8 @@ class SqliteWriter:
         self.session, self.now = session, now
         self.merging = False
         self.execute = summary.sqlalchemy_executor(session, now)
-        summary.temp_table(session, "feed_stage", STAGE_COLUMNS)
-        summary.temp_table(session, "feed_new", STAGE_COLUMNS + ", inserted SMALLINT")
+        database.temp_table(session, "feed_stage", STAGE_COLUMNS)
+        database.temp_table(session, "feed_new", STAGE_COLUMNS + ", inserted SMALLINT")
 
     def write(self, rows: list[tuple], late: bool = False) -> None:
         execute = self.execute
@@ -259,7 +260,7 @@ def write_tests(session, chunks: TestChunks, now: datetime, timings: Optional[di
     ``timings``: seconds the cleaning waited for the database at the end (db_wait)
     and of the summaries."""
     timings = timings if timings is not None else {}
-    writer = PgWriter(session, now) if summary.is_pg(session) else SqliteWriter(session, now)
+    writer = PgWriter(session, now) if database.is_pg(session) else SqliteWriter(session, now)
     handing = 0.0  # seconds spent handing chunks over (sorting, waiting for the writer)
     try:
         for rows in chunks:

@@ -15,10 +15,10 @@ from typing import Optional
 
 from flask import current_app
 
-from app import audit
 from app.domain import feed_batches, feeds
+from app.domain.errors import ServiceError
 from app.domain.i18n import _
-from app.services.errors import ServiceError
+from app.platform import audit
 from app.services.health import ingest
 from app.services.imports import files
 from app.sheets import Limits, SheetError, write_failures

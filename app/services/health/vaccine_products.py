@@ -23,11 +23,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app import audit
 from app.domain import vaccines
-from app.domain.errors import RuleError
+from app.domain.errors import RuleError, ValidationFailed
 from app.domain.i18n import _
-from app.services.errors import ValidationFailed
+from app.platform import audit
 from models.audit import AuditLog
 from models.vaccines import VaccineProduct
 

@@ -23,8 +23,8 @@ from typing import Callable, Optional
 
 from flask import current_app
 
-from app import audit
-from app.services.errors import ServiceError
+from app.domain.errors import ServiceError
+from app.platform import audit
 from app.services.imports import files, store
 from app.services.imports.importers import IMPORTERS, MSG_EXISTS_ELSEWHERE, RowFailed
 from app.sheets import Limits, SheetError, check_file, read_sheet, write_failures

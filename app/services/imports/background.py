@@ -15,6 +15,7 @@ from typing import Optional
 
 from flask import current_app
 
+from app.platform.queue import enqueue
 from app.services.imports import check_upload, estimate_rows, files, run_import
 
 JOB = "jobs.imports.import_job"
@@ -39,8 +40,6 @@ def launch(session, scope, user, kind: str, data: bytes, filename: str, *,
         rows = estimate_rows(session, scope, kind, data, filename,
                              enterprise_id=enterprise_id, enterprise_type=enterprise_type, stop=threshold)
     if threshold and rows > threshold:
-        from app.queue import enqueue
-
         token = files.save_upload(data).stem
         job_id = enqueue(JOB, kind, token, int(user.id), int(enterprise_id or 0),
                          str(enterprise_type or ""), int(bool(dry_run)),

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.security.scope import OutOfScope
+from app.domain.errors import OutOfScope
+from app.security.ownership import may_read_import_file
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -45,7 +46,8 @@ def save_failures(content: bytes, user_id, kind: str) -> tuple[str, Path]:
 
 
 def failures_path(token: str, user_id, kind: str | None = None) -> Path:
-    """The failure workbook ``token`` if ``user_id`` ran that import.
+    """The failure workbook ``token`` if ``user_id`` ran that import (the decision is
+    app/security/ownership.py's).
 
     :raise OutOfScope: unknown token, another user's file or another kind (404).
     """
@@ -57,9 +59,7 @@ def failures_path(token: str, user_id, kind: str | None = None) -> Path:
     except (OSError, ValueError):
         raise OutOfScope("ImportErrors") from None
     path = base / f"{token}.xlsx"
-    if user_id is None or meta.get("user_id") != user_id or not path.exists():
-        raise OutOfScope("ImportErrors")
-    if kind is not None and meta.get("kind") != kind:
+    if not may_read_import_file(meta, user_id, kind) or not path.exists():
         raise OutOfScope("ImportErrors")
     return path
 

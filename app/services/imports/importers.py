@@ -16,12 +16,12 @@ from typing import Any, Optional
 from sqlalchemy import func, select
 
 from app.domain.enterprise_types import TypeDecl, parse_declaration
-from app.domain.errors import RuleError, column_format_message
+from app.domain.errors import OutOfScope, RuleError, ServiceError, column_format_message
 from app.domain.i18n import _
 from app.domain.records import LABELS, clean_enterprise, clean_staff
+from app.platform.queue import enqueue
 from app.security import scope as S
 from app.services import lookups
-from app.services.errors import ServiceError
 from app.services.health import keys as health_keys
 from app.services.health import summary
 from app.services.imports.staff_rows import FastStaffRows
@@ -164,7 +164,6 @@ class StaffImporter(BaseImporter):
     def after_commit(self) -> Optional[str]:
         if self.inserted <= INLINE_MATCH:
             return None
-        from app.queue import enqueue
 
         try:
             return enqueue("jobs.health.match_new_staff", self.enterprise.id, self.last_id,
@@ -234,7 +233,7 @@ class EnterpriseImporter(BaseImporter):
             try:
                 S.check_enterprise_write(self.session, town_id, type_id, self.scope)
                 self._allowed[key] = True
-            except S.OutOfScope:
+            except OutOfScope:
                 self._allowed[key] = False
         return self._allowed[key]
 

@@ -26,7 +26,8 @@ import threading
 from operator import itemgetter
 from typing import Callable, Iterable, Optional
 
-from sqlalchemy import JSON
+from psycopg import sql
+from sqlalchemy import JSON, bindparam, insert, update
 
 BATCH_SIZE = 10000
 _temp_names = itertools.count(1)
@@ -79,17 +80,15 @@ class _Write:
         if self.update:
             sets = ", ".join(f"{quote(n)} = ?" for n in self.names)
             changed = " OR ".join(f"{quote(n)} IS NOT ?" for n in self.columns)
-            sql = f"UPDATE {table} SET {sets} WHERE {quote('id')} = ? AND ({changed})"
+            statement = f"UPDATE {table} SET {sets} WHERE {quote('id')} = ? AND ({changed})"
             width = len(self.columns)
             params = [p + p[:width] for p in params]
         else:
             marks = ", ".join("?" for _n in self.names)
-            sql = f"INSERT INTO {table} ({', '.join(quote(n) for n in self.names)}) VALUES ({marks})"
-        self.connection.exec_driver_sql(sql, params)
+            statement = f"INSERT INTO {table} ({', '.join(quote(n) for n in self.names)}) VALUES ({marks})"
+        self.connection.exec_driver_sql(statement, params)
 
     def _run_core(self, params: list[tuple]) -> None:  # pragma: no cover - other drivers
-        from sqlalchemy import bindparam, insert, update
-
         names = self.names + (["row_id"] if self.update else [])
         dicts = [dict(zip(names, p)) for p in params]
         if self.update:
@@ -103,16 +102,12 @@ class _Write:
         return self.connection.connection.driver_connection.cursor()
 
     def _copy(self, cursor, table_sql: str, names: list[str], params: list[tuple]) -> None:
-        from psycopg import sql
-
         columns = sql.SQL(", ").join(sql.Identifier(n) for n in names)
         with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.SQL(table_sql), columns)) as copy:
             for row in params:
                 copy.write_row(row)
 
     def _run_postgresql(self, params: list[tuple]) -> None:
-        from psycopg import sql
-
         table_sql = sql.Identifier(self.table.name).as_string(None)
         with self._cursor() as cursor:
             if not self.update:
@@ -183,8 +178,6 @@ class InsertStream:
         self._queue.put(params)
 
     def _send(self) -> None:
-        from psycopg import sql
-
         names = sql.SQL(", ").join(sql.Identifier(n) for n in self.statement.names)
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(self.table.name), names)
         with self.statement._cursor() as cursor:

@@ -1,11 +1,10 @@
 """The import template a user downloads (下载模板), per enterprise type."""
 from __future__ import annotations
 
-from app.domain.errors import RuleError
+from app.domain.errors import RuleError, ServiceError
 from app.domain.i18n import _
 from app.security import scope as S
 from app.services import lookups
-from app.services.errors import ServiceError
 from app.services.sheet_specs import enterprise_template, staff_template
 from models.enterprises import Enterprise
 

@@ -5,10 +5,10 @@
 2. Start three children, each in its own session (so a terminal's Ctrl-C reaches
    only this process, which then stops everything in order):
    ``gunicorn -w $WEB_WORKERS -b $HOST:$PORT 'run:create_app()'``,
-   ``rq worker -w app.worker.SentinelWorker $QUEUE_NAME`` (the app is built once per
-   worker process, see app/queue.py) and ``rq cron jobs/cron_config.py``.
+   ``rq worker -w jobs.worker.SentinelWorker $QUEUE_NAME`` (the app is built once per
+   worker process, see jobs/context.py) and ``rq cron jobs/cron_config.py``.
 3. A child that exits on its own (crashed, killed, or a worker recycling itself after
-   a big job, see app/worker.py) is restarted, the others keep running: what is left
+   a big job, see jobs/worker.py) is restarted, the others keep running: what is left
    of its process group is killed first (e.g. a dead gunicorn's workers still holding
    the port), then it starts again after 1, 2, 4 … seconds (at most 60) — the delay
    grows while it keeps dying young and starts over once it has run ``HEALTHY_AFTER``
@@ -31,7 +31,10 @@ import sys
 import time
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from app.platform.redis_embedded import resolve_url, stop_embedded
+from config import INSTANCE_DIR
+
+BASE_DIR = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 0.2
 FIRST_RESTART_DELAY = 1.0
 MAX_RESTART_DELAY = 60.0
@@ -50,7 +53,7 @@ def commands(redis_url: str, env: dict[str, str]) -> dict[str, list[str]]:
                 "--chdir", str(BASE_DIR), "--timeout", "120", "--graceful-timeout", "10", "--no-control-socket",
                 "run:create_app()"],
         "worker": [python, "-m", "rq.cli", "worker", "--url", redis_url, "--path", str(BASE_DIR),
-                   "-w", "app.worker.SentinelWorker", queue],
+                   "-w", "jobs.worker.SentinelWorker", queue],
         "cron": [python, "-m", "rq.cli", "cron", "--url", redis_url, "--path", str(BASE_DIR),
                  "jobs/cron_config.py"],
     }
@@ -156,8 +159,6 @@ class Supervisor:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
-    from config import INSTANCE_DIR
-    from app.redis_embedded import resolve_url, stop_embedded
 
     redis_url = resolve_url(os.environ.get("REDIS_URL", ""), Path(INSTANCE_DIR))
     env = dict(os.environ, REDIS_URL=redis_url)

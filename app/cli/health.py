@@ -8,6 +8,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.platform.extensions import db
+from app.platform.queue import enqueue
+from app.services.health.keys import fingerprints, rekey, stale
+from app.services.health.retention import purge
+from app.services.health.summary import rebuild
+
 
 def _echo(value) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, default=str))
@@ -19,9 +25,6 @@ def init_app(app: Flask) -> None:
     @health_cli.command("keys")
     def keys_cmd():
         """Fingerprints of the configured ID hash secrets and whether staff keys are stale."""
-        from app.extensions import db
-        from app.services.health.keys import fingerprints, stale
-
         _echo({**fingerprints(), "stale": stale(db.session)})
 
     @health_cli.command("rekey")
@@ -29,13 +32,8 @@ def init_app(app: Flask) -> None:
     def rekey_cmd(background: bool):
         """Recompute every staff member's ID keys (after ID_HASH_KEY changed), then the summaries."""
         if background:
-            from app.queue import enqueue
-
             _echo({"job_id": enqueue("jobs.health.rekey_job", job_kind="health_rekey")})
             return
-        from app.extensions import db
-        from app.services.health.keys import rekey
-
         _echo(rekey(db.session))
 
     @health_cli.command("rebuild")
@@ -43,21 +41,13 @@ def init_app(app: Flask) -> None:
     def rebuild_cmd(background: bool):
         """Recompute every staff key's summary and daily tallies from the records."""
         if background:
-            from app.queue import enqueue
-
             _echo({"job_id": enqueue("jobs.health.rebuild_job", job_kind="health_rebuild")})
             return
-        from app.extensions import db
-        from app.services.health.summary import rebuild
-
         _echo(rebuild(db.session))
 
     @health_cli.command("purge")
     def purge_cmd():
         """Purge test records older than TEST_RETENTION_DAYS now."""
-        from app.extensions import db
-        from app.services.health.retention import purge
-
         _echo(purge(db.session))
 
     app.cli.add_command(health_cli)

@@ -8,13 +8,15 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.domain.enterprise_types import parse_declaration
-from app.extensions import db
+from app.platform.extensions import db
+from app.services.health.keys import ensure_current
+from app.services.health.vaccine_products import load_file
 from models.audit import AuditLog
 from models.enterprise_types import EnterpriseType
 from models.organisations import Bureau
 from models.regions import Town
 
-TYPES_FILE = Path(__file__).resolve().parent.parent / "data" / "enterprise_types.json"
+TYPES_FILE = Path(__file__).resolve().parents[2] / "data" / "enterprise_types.json"
 
 
 def sync_roles() -> list[str]:
@@ -75,8 +77,6 @@ def load_enterprise_types(path: Path = TYPES_FILE) -> int:
 def load_vaccine_products() -> int:
     """Shipped vaccine products (data/vaccine_products.json) missing from the table;
     never overwrites the admin's edits (app/services/health/vaccine_products.py)."""
-    from app.services.health.vaccine_products import load_file
-
     return load_file(db.session)
 
 
@@ -91,6 +91,4 @@ def bootstrap() -> None:
 def ensure_staff_keys() -> None:
     """Staff ID keys made with another ID_HASH_KEY (or none yet) are recomputed, with a
     warning in the log (app/services/health/keys.py)."""
-    from app.services.health.keys import ensure_current
-
     ensure_current(db.session)

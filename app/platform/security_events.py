@@ -27,7 +27,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain.identity import mask_phone
-from app.extensions import db
+from app.platform.extensions import db
 from models.mixins import utcnow
 from models.security_events import SecurityEvent
 

@@ -1,16 +1,22 @@
-"""Cross-cutting HTTP behaviour: security headers, errors as JSON or pages."""
+"""Cross-cutting HTTP behaviour: security headers, errors as JSON or pages.
+
+The errors of app/domain/errors.py map to answers here: ``OutOfScope`` → 404 (exactly
+like a missing row), a ``ServiceError`` → its status with its message (and the fields'
+reasons in JSON), CSRF failures → 400, anything unexpected → 500, logged. An API path or
+a JSON client gets ``{"message": …}``, a browser the error page.
+"""
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app import csp, security_events
-from app.security.scope import OutOfScope
-from app.services.errors import ServiceError
+from app.domain.errors import OutOfScope, ServiceError
+from app.platform import csp, security_events
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +45,6 @@ def error_response(status: int, message=None):
     # and ``g.user``, which FAB sets in a before_request hook that an early refusal
     # (CSRF, size limit) never reached.
     if not hasattr(g, "user"):
-        from flask_login import current_user
-
         g.user = current_user
     appbuilder = current_app.appbuilder
     return render_template(

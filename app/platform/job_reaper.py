@@ -2,7 +2,7 @@
 message the user can act on.
 
 A running job's entry in RQ's ``StartedJobRegistry`` is renewed by its worker's
-heartbeat (app/worker.py: every 10 s, for 30 s). When the worker is killed the entry
+heartbeat (jobs/worker.py: every 10 s, for 30 s). When the worker is killed the entry
 expires and RQ's ``StartedJobRegistry.cleanup()`` moves the job to the
 ``FailedJobRegistry`` (``AbandonedJobError``). A job's own code writes its outcome into
 its ``JobRecord`` before RQ hears of it (app/queue.with_app_context), so a record still
@@ -27,8 +27,7 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import select, update
 
 from app.domain.i18n import _
-from app.queue import FAILED, QUEUED, STARTED
-from models.jobs import JobRecord
+from models.jobs import FAILED, QUEUED, STARTED, JobRecord
 from models.mixins import utcnow
 
 log = logging.getLogger(__name__)

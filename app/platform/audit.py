@@ -13,7 +13,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import insert
 
 from app.domain.redaction import mask_record, mask_text
-from app.extensions import db
+from app.platform.extensions import db
 from models.audit import AuditLog
 from models.mixins import utcnow
 

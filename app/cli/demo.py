@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import func, select
 from stdnum.cn import ric
 
-from app.bootstrap import bootstrap
-from app.extensions import db
+from app.cli.bootstrap import bootstrap
+from app.platform.extensions import db
 from app.security import roles as R
+from app.services.health import ingest
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.organisations import Bureau
@@ -115,10 +116,6 @@ def load_demo_health(rng: random.Random) -> dict:
     """Test and vaccination records for the demo staff, sent through the real feed ingest
     (so summaries and tallies are built as in production). Times are relative to the load:
     most people tested within 24 hours, some 48/72/over 72 hours ago, the rest unmatched."""
-    from datetime import datetime, timedelta, timezone
-
-    from app.services.health import ingest
-
     now = datetime.now(timezone.utc)
     numbers = list(db.session.execute(select(Staff.id_number).order_by(Staff.id)).scalars())
     tests, vaccinations = [], []

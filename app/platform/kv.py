@@ -4,7 +4,7 @@ from __future__ import annotations
 import redis
 from flask import current_app
 
-from app.redis_embedded import connect
+from app.platform.redis_embedded import connect
 
 
 def get_redis() -> redis.Redis:

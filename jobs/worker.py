@@ -1,8 +1,8 @@
-"""The RQ worker class: ``rq worker -w app.worker.SentinelWorker`` (app/supervisor.py,
+"""The RQ worker class: ``rq worker -w jobs.worker.SentinelWorker`` (app/platform/supervisor.py,
 Procfile, deploy/systemd).
 
 An RQ ``SimpleWorker`` (jobs run in the worker process, so the app is built once per
-process, see app/queue.py) with two additions:
+process, see app/platform/queue.py) with two additions:
 
 * **Heartbeats while a job runs.** A simple worker has no work horse to watch, so RQ
   renews nothing during a job: its entry in the ``StartedJobRegistry`` was good for the
@@ -10,7 +10,7 @@ process, see app/queue.py) with two additions:
   every ``HEARTBEAT_SECONDS`` for ``HEARTBEAT_TTL`` seconds (RQ's own
   ``maintain_heartbeats``). A worker that dies (``kill -9``, out of memory, power)
   stops renewing: ``HEARTBEAT_TTL`` seconds later RQ's ``StartedJobRegistry.cleanup()``
-  takes its job for abandoned, and app/job_reaper.py marks the job failed.
+  takes its job for abandoned, and app/platform/job_reaper.py marks the job failed.
 * **Recycling above a memory threshold.** After a job, when the process's resident
   memory is above ``WORKER_MAX_RSS_MB`` (0: never), the worker stops cleanly (exit 0)
   instead of taking the next job; its supervisor (``python run.py``, systemd's
@@ -31,6 +31,8 @@ from typing import Optional
 from rq.job import Job
 from rq.queue import Queue
 from rq.worker import SimpleWorker, WorkerStatus
+
+from jobs.context import worker_app
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,6 @@ def current_rss_mb() -> float:
 
 def max_rss_mb() -> float:
     """``WORKER_MAX_RSS_MB`` of the worker's app (0: never recycle)."""
-    from app.queue import worker_app
-
     return float(worker_app().config.get("WORKER_MAX_RSS_MB") or 0)
 
 

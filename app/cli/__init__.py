@@ -1,4 +1,10 @@
-"""Commands: ``flask --app run roles sync | bootstrap | demo load | jobs list | jobs run NAME``."""
+"""Commands: ``flask --app run roles sync | bootstrap | demo load | jobs list | jobs run NAME``
+(and ``health …``, app/cli/health.py).
+
+The package holds what only the command line runs: the commands, the reference data
+every install needs (bootstrap.py) and the deterministic demo data (demo.py). The
+factory wires it (``init_app``); it may use every layer below it.
+"""
 from __future__ import annotations
 
 import json
@@ -6,6 +12,11 @@ import json
 import click
 from flask import Flask
 from flask.cli import AppGroup
+
+from app.cli import health as health_cli
+from app.cli.bootstrap import bootstrap, sync_roles
+from app.cli.demo import load_demo
+from jobs.registry import JOBS
 
 
 def init_app(app: Flask) -> None:
@@ -16,30 +27,22 @@ def init_app(app: Flask) -> None:
     @roles_cli.command("sync")
     def roles_sync():
         """Create the role rows (idempotent)."""
-        from app.bootstrap import sync_roles
-
         click.echo(", ".join(sync_roles()))
 
     @app.cli.command("bootstrap")
     def bootstrap_cmd():
         """Roles, towns and the shipped enterprise types (idempotent)."""
-        from app.bootstrap import bootstrap
-
         bootstrap()
         click.echo("ok")
 
     @demo_cli.command("load")
     def demo_load():
         """Load the deterministic demo data (idempotent)."""
-        from app.demo import load_demo
-
         click.echo(json.dumps(load_demo(), ensure_ascii=False))
 
     @jobs_cli.command("list")
     def jobs_list():
         """Name every scheduled job with its schedule."""
-        from jobs.registry import JOBS
-
         for job in JOBS.values():
             click.echo(f"{job.name}\t{job.cron or '-'}\t{job.description}")
 
@@ -47,8 +50,6 @@ def init_app(app: Flask) -> None:
     @click.argument("name")
     def jobs_run(name: str):
         """Run one scheduled job now, in this process."""
-        from jobs.registry import JOBS
-
         job = JOBS.get(name)
         if job is None:
             raise click.ClickException(f"unknown job {name!r}; see `jobs list`")
@@ -57,7 +58,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(roles_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
-
-    from app import health_cli
 
     health_cli.init_app(app)

@@ -1,0 +1,105 @@
+"""The database backends (PostgreSQL in production and CI, SQLite as the embedded
+default) and the SQL that differs between them.
+
+* :func:`install_sqlite_pragmas` — SQLite's engine tweaks (WAL, foreign keys, …);
+* :func:`dialect`, :func:`is_pg` — which backend a session (or engine) talks to;
+* :func:`temp_table`, :func:`stage_rows` — a transaction's temporary table, filled by
+  COPY on PostgreSQL and one executemany on SQLite;
+* :func:`tune` — more memory for the sorts and hash joins of one bulk transaction;
+* :func:`day_sql` — the district calendar day of a stored (naive UTC) timestamp.
+
+Nothing here knows what the tables mean: the health package's set-based SQL builds
+on these.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from app.platform.clock import district_tz, tz_name
+
+ANALYZE_FROM = 1000  # staged rows from which a temporary table gets planner statistics
+_TZ_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
+
+
+def install_sqlite_pragmas(engine: Engine) -> None:
+    """SQLite: WAL (readers don't block the writer), foreign keys, a busy timeout, ``bit_count``."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - trivial
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+        # PostgreSQL's bit_count, for the day bits of the test statistics (stats_tests)
+        dbapi_connection.create_function("bit_count", 1, _bit_count, deterministic=True)
+
+
+def _bit_count(value) -> int:
+    return int(value or 0).bit_count()
+
+
+def dialect(bind) -> str:
+    """``"postgresql"`` or ``"sqlite"``: the backend of a session, connection or engine."""
+    get_bind = getattr(bind, "get_bind", None)
+    return (get_bind() if get_bind is not None else bind).dialect.name
+
+
+def is_pg(bind) -> bool:
+    return dialect(bind) == "postgresql"
+
+
+def day_sql(session, column: str) -> str:
+    """SQL for the district calendar day of a naive-UTC timestamp column.
+
+    PostgreSQL converts with the zone's rules; SQLite adds the zone's current offset
+    (exact for zones without daylight saving, such as Asia/Shanghai)."""
+    name = tz_name()
+    if is_pg(session):
+        if not _TZ_NAME.match(name):
+            raise ValueError(f"bad TIMEZONE {name!r}")
+        return f"CAST(({column} AT TIME ZONE 'UTC') AT TIME ZONE '{name}' AS DATE)"
+    offset = district_tz().utcoffset(datetime.utcnow())
+    return f"date({column}, '{int(offset.total_seconds() // 60):+d} minutes')"
+
+
+def temp_table(session, name: str, columns: str) -> None:
+    """A fresh temporary table for this transaction (dropped at commit on PostgreSQL)."""
+    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    suffix = " ON COMMIT DROP" if is_pg(session) else ""
+    session.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}){suffix}"))
+
+
+def stage_rows(session, table: str, columns: str, rows: list[tuple], sqlite_row=None) -> None:
+    """A fresh temporary ``table`` (``columns`` as in CREATE TABLE) filled with ``rows``:
+    COPY on PostgreSQL (then ANALYZE, so joins against it are planned for its real
+    size), one executemany on SQLite (``sqlite_row`` adapts a row first)."""
+    temp_table(session, table, columns)
+    if not rows:
+        return
+    names = [c.split()[0] for c in columns.split(", ")]
+    raw = session.connection().connection.driver_connection
+    if is_pg(session):
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            if len(rows) >= ANALYZE_FROM:
+                cursor.execute(f"ANALYZE {table}")
+    else:
+        marks = ", ".join("?" * len(names))
+        rows = rows if sqlite_row is None else [sqlite_row(r) for r in rows]
+        raw.cursor().executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
+
+
+def tune(session) -> None:
+    """Memory for the hash joins and sorts of a bulk step, this transaction only (PostgreSQL)."""
+    if is_pg(session):
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
