@@ -26,8 +26,10 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     _init_appbuilder(app)
 
     from app import http
+    from app.platform import templating
 
     http.init_app(app)
+    templating.init_app(app)
 
     from app import cli
 
@@ -56,6 +58,7 @@ def _init_redis(app: Flask) -> None:
 
 
 def _init_security_config(app: Flask) -> None:
+    from app.security import policies  # noqa: F401  (registers every model's scope policy)
     from app.security.roles import fab_roles
 
     app.config["FAB_ROLES"] = fab_roles()

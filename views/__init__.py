@@ -20,7 +20,11 @@ def register_views(appbuilder) -> None:
                         category="Registry", icon="fa-question-circle")
 
     from views.admin import register_admin_views
+    from views.regions import BUREAUS, GRIDS, TOWNS
+    from views.resources import register_resource
 
+    for resource in (TOWNS, GRIDS, BUREAUS):
+        register_resource(appbuilder, resource)
     register_admin_views(appbuilder)
 
     # Enterprise types (主体类型): declarative data edited by the district admin.
@@ -57,8 +61,7 @@ def register_views(appbuilder) -> None:
 
     # 统计分析 (views/stats.py) and 系统管理 → 疫苗产品 (views/vaccine_products.py).
     from views.stats import register as register_stats
-    from views.vaccine_products import VaccineProductView
+    from views.vaccine_products import VACCINE_PRODUCTS
 
     register_stats(appbuilder)
-    appbuilder.add_view(VaccineProductView, "VaccineProducts", label=_("疫苗产品"), icon="fa-medkit",
-                        category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
+    register_resource(appbuilder, VACCINE_PRODUCTS)

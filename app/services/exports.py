@@ -66,7 +66,7 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
 
 
-def _stamp() -> str:
+def stamp() -> str:
     return datetime.now(timezone.utc).astimezone(_tz()).strftime("%Y%m%d%H%M")
 
 
@@ -74,13 +74,13 @@ def _safe(text: str) -> str:
     return "".join("_" if ch in '/\\:*?"<>|' else ch for ch in text).strip()
 
 
-def _describe(**filters: Any) -> str:
+def describe(**filters: Any) -> str:
     """The filter as the audit log shows it: 'q=张; enterprise_id=3' (or 全部)."""
     parts = [f"{k}={v}" for k, v in filters.items() if v not in (None, "")]
     return "; ".join(parts) or str(_("全部"))
 
 
-def _write(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tuple[IO[bytes], int]:
+def write_sheet(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tuple[IO[bytes], int]:
     target = tempfile.TemporaryFile(prefix="sentinel-export-")
     try:
         with ExportWriter(target, [str(h) for h in headers], text_columns,
@@ -145,12 +145,12 @@ def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id
 
     headers = STAFF_HEADERS + HEALTH_HEADERS + tuple(f.label for f in extra_fields)
     title = name or (_("未匹配人员") if bucket == "unmatched" else _("人员信息"))
-    file, count = _write(headers, STAFF_TEXT_COLUMNS, rows(), str(title))
+    file, count = write_sheet(headers, STAFF_TEXT_COLUMNS, rows(), str(title))
     audit.record("export", "Staff", enterprise.id if enterprise else None, rows=count,
-                 detail=detail or _describe(q=q, enterprise_id=enterprise.id if enterprise else None, bucket=bucket),
+                 detail=detail or describe(q=q, enterprise_id=enterprise.id if enterprise else None, bucket=bucket),
                  commit=True)
     middle = f"_{_safe(enterprise.name)}" if enterprise else ""
-    return Export(file, f"{title}{middle}_{_stamp()}.xlsx", count)
+    return Export(file, f"{title}{middle}_{stamp()}.xlsx", count)
 
 
 def enterprise_export(session, scope: S.Scope, q: Optional[str] = None, town_id: Any = None,
@@ -177,10 +177,10 @@ def enterprise_export(session, scope: S.Scope, q: Optional[str] = None, town_id:
             ] + [extras.get(f.key) for f in extra_fields]
 
     headers = ENTERPRISE_HEADERS + tuple(f.label for f in extra_fields)
-    file, count = _write(headers, ENTERPRISE_TEXT_COLUMNS, rows(), str(_("企业信息")))
+    file, count = write_sheet(headers, ENTERPRISE_TEXT_COLUMNS, rows(), str(_("企业信息")))
     audit.record("export", "Enterprise", rows=count,
-                 detail=_describe(q=q, town_id=town_id, type_id=type_id), commit=True)
-    return Export(file, f"{_('企业信息')}_{_stamp()}.xlsx", count)
+                 detail=describe(q=q, town_id=town_id, type_id=type_id), commit=True)
+    return Export(file, f"{_('企业信息')}_{stamp()}.xlsx", count)
 
 
 def download(export: Export):
