@@ -36,7 +36,7 @@ def export_rows(session, scope: S.Scope, resource: Any, query: ListQuery, *, ful
     text_columns = [i for i, f in enumerate(fields) if f.mask or f.extra.get("text")]
 
     def rows():
-        for row in session.execute(stmt).unique().scalars():
+        for row in session.execute(stmt).scalars():
             yield [_cell(f, read_attr(row, f.source), full) for f in fields]
 
     title = str(resource.export_title or resource.title)
