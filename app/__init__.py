@@ -31,10 +31,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     _init_database(app)
     _init_appbuilder(app)
 
-    from app.platform import http, security_events
+    from app.platform import http, security_events, templating
 
     http.init_app(app)
     security_events.init_app(app)
+    templating.init_app(app)
 
     from app import cli
 
@@ -63,6 +64,7 @@ def _init_redis(app: Flask) -> None:
 
 
 def _init_security_config(app: Flask) -> None:
+    from app.security import policies  # noqa: F401  (registers every model's scope policy)
     from app.security.accounts import user_has_password
     from app.security.roles import fab_roles
 

@@ -11,3 +11,4 @@ from models.notify import Message  # noqa: F401
 from models.jobs import JobRecord  # noqa: F401
 from models.health import FeedBatch, HealthSummary, TestDaily, TestRecord, VaccinationRecord  # noqa: F401
 from models.vaccines import VaccineProduct  # noqa: F401
+from models.review import ReviewStep  # noqa: F401

@@ -14,7 +14,9 @@ from views.jobs_api import JobsApi
 from views.registry_api import EnterpriseApi, StaffApi
 from views.registry_pages import EnterpriseView, StaffView
 from views.stats import register as register_stats
-from views.vaccine_products import VaccineProductView
+from views.regions import BUREAUS, GRIDS, TOWNS
+from views.resources import register_resource
+from views.vaccine_products import VACCINE_PRODUCTS
 
 
 def register_views(appbuilder) -> None:
@@ -28,6 +30,8 @@ def register_views(appbuilder) -> None:
     appbuilder.add_link("UnmatchedStaff", href="/staff/?bucket=unmatched", label=_("未匹配人员"),
                         category="Registry", icon="fa-question-circle")
 
+    for resource in (TOWNS, GRIDS, BUREAUS):
+        register_resource(appbuilder, resource)
     register_admin_views(appbuilder)
 
     # Enterprise types (主体类型): declarative data edited by the district admin.
@@ -51,5 +55,4 @@ def register_views(appbuilder) -> None:
 
     # 统计分析 (views/stats.py) and 系统管理 → 疫苗产品 (views/vaccine_products.py).
     register_stats(appbuilder)
-    appbuilder.add_view(VaccineProductView, "VaccineProducts", label=_("疫苗产品"), icon="fa-medkit",
-                        category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
+    register_resource(appbuilder, VACCINE_PRODUCTS)

@@ -1,4 +1,4 @@
-"""District-admin screens on FAB ModelViews: regions, bureaus, audit, outbox.
+"""District-admin screens on FAB ModelViews: audit, outbox (regions: views/regions.py).
 
 Enterprise types have their own editor: views/enterprise_types.py."""
 from __future__ import annotations
@@ -10,32 +10,6 @@ from flask_babel import lazy_gettext as _
 from app.security import roles as R
 from models.audit import AuditLog
 from models.notify import Message
-from models.organisations import Bureau
-from models.regions import Grid, Town
-
-
-class TownView(ModelView):
-    datamodel = SQLAInterface(Town)
-    class_permission_name = R.REGION
-    list_columns = ["name", "sort_order"]
-    add_columns = edit_columns = ["name", "sort_order"]
-    label_columns = {"name": _("镇街"), "sort_order": _("排序")}
-
-
-class GridView(ModelView):
-    datamodel = SQLAInterface(Grid)
-    class_permission_name = R.REGION
-    list_columns = ["town", "name"]
-    add_columns = edit_columns = ["town", "name"]
-    label_columns = {"town": _("镇街"), "name": _("网格")}
-
-
-class BureauView(ModelView):
-    datamodel = SQLAInterface(Bureau)
-    class_permission_name = R.REGION
-    list_columns = ["code", "name"]
-    add_columns = edit_columns = ["code", "name"]
-    label_columns = {"code": _("编码"), "name": _("委办局")}
 
 
 class AuditLogView(ModelView):
@@ -77,9 +51,6 @@ class OutboxView(ModelView):
 
 def register_admin_views(appbuilder) -> None:
     category = dict(category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
-    appbuilder.add_view(TownView, "Towns", label=_("镇街"), icon="fa-map", **category)
-    appbuilder.add_view(GridView, "Grids", label=_("网格"), icon="fa-th", **category)
-    appbuilder.add_view(BureauView, "Bureaus", label=_("委办局"), icon="fa-landmark", **category)
     appbuilder.add_view(AuditLogView, "AuditLog", label=_("审计日志"), icon="fa-history", **category)
     from views.security_events import SecurityEventView
 

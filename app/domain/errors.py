@@ -78,3 +78,4 @@ class OutOfScope(LookupError):
 def column_format_message(label):
     """The manual's per-column import error, e.g. 列为“身份证号码”，数据格式不正确！"""
     return _("列为“%(label)s”，数据格式不正确！", label=label)
+

@@ -35,6 +35,21 @@ VACCINE_PRODUCT = "VaccineProduct"  # district admin only
 ACCOUNT = "Account"  # own profile, password change (every role with a password)
 PERSONAL_DATA = "PersonalData"  # full ID numbers and phones in exports (app/security/personal_data.py)
 
+# Scope dimensions (app/security/scope.py; each module declares its own in
+# app/security/policies/). A role sees EVERYTHING, rows along one dimension, or none.
+EVERYTHING = "*"
+DIM_TOWN = "town"
+DIM_BUREAU = "bureau"
+DIM_HEAD_PHONE = "head_phone"
+
+ROLE_DIMENSIONS: dict[str, str] = {
+    DISTRICT_ADMIN: EVERYTHING,
+    TASKFORCE: EVERYTHING,
+    BUREAU: DIM_BUREAU,
+    TOWN: DIM_TOWN,
+    ENTERPRISE_HEAD: DIM_HEAD_PHONE,
+}
+
 ROLE_PERMISSIONS: dict[str, dict[str, str]] = {
     BUREAU: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r"},
     TOWN: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r"},

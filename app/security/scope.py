@@ -1,72 +1,151 @@
-"""Row-level scope: the one place that decides which rows a user may touch.
+"""Row-level scope: the one place that decides which rows a principal may touch.
 
-A user's ``Scope`` comes from their roles and what their account is linked to:
+The core knows no module. It knows three things, all declared as data by the modules:
 
-* district admin, task force: every row;
-* bureau user: enterprises of the types their bureau supervises (all towns);
-* town user: enterprises located in their town;
-* enterprise head: enterprises whose head phone is theirs;
-* anyone else: no row.
+* **Dimensions** (:class:`Dimension`): the ways a principal can be scoped — a town, a
+  bureau, an enterprise head's phone today; a testing unit, a checkpoint, a driver's or
+  an employee's phone tomorrow. A dimension says which values a signed-in user holds on
+  it and, inversely, who holds given values (users and phone numbers).
+* **Role → dimension** (``app.security.roles.ROLE_DIMENSIONS``): a role either sees
+  everything (:data:`EVERYTHING`), is scoped along one dimension, or sees no row.
+* **Policies** (:func:`register`): per model, for each dimension, where the row's value
+  on that dimension lives (:class:`Column`, :class:`Via` a referenced table, or
+  :data:`ALL` rows); or :class:`Parent`: the model is scoped like the row it belongs to
+  (staff like their enterprise). A dimension a policy does not name sees none of its rows.
 
-Several roles add up (their clauses are OR-ed). Every read path — lists, details,
-edits, deletes, search, exports, the REST API, statistics and job outputs — builds
-its statement through :func:`apply` (or :func:`get_or_404`); every write passes
-:func:`check_enterprise_write` / :func:`check_staff_write`. A row outside the scope
-is reported as missing (404), never as forbidden, so ids cannot be probed.
+From these the core answers, for every module alike:
+
+* :func:`scope_for_user` / :func:`current_scope` — the principal's :class:`Scope`;
+* :func:`clause` / :func:`apply` / :func:`get_or_404` — reads (lists, details, edits,
+  deletes, search, exports, the API, statistics, job outputs); a row outside the scope
+  is reported missing (:class:`OutOfScope`, rendered 404), never forbidden;
+* :func:`check_write` — may a row with these values be created (or moved) here;
+* :func:`audience` — the inverse: which users and phone numbers may see a given row
+  (alert recipients, review hand-offs), from the same declarations.
+
+Several roles add up: their clauses are OR-ed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
 from flask import g, has_request_context
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.domain.errors import OutOfScope
 from app.security import roles as R
 from app.security.personal_data import sees_full_numbers
-from models.enterprise_types import EnterpriseType
-from models.enterprises import Enterprise
-from models.regions import Town
-from models.staff import Staff
 
+__all__ = [
+    "ALL", "EVERYTHING", "NOTHING", "Audience", "Column", "Dimension", "OutOfScope", "Parent", "Scope", "Via",
+    "apply", "audience", "check_write", "clause", "current_scope", "define_dimension", "get_or_404", "register",
+    "register_unscoped", "row_values", "scope_for_user",
+]
+
+EVERYTHING = R.EVERYTHING
+
+
+# --- principals --------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Scope:
+    """What one principal may see: everything, or values per dimension. ``full_numbers``:
+    whether exports show full ID numbers and phones (app/security/personal_data.py);
+    False unless the principal's roles grant it."""
+
     everything: bool = False
-    bureau_ids: frozenset[int] = field(default_factory=frozenset)
-    town_ids: frozenset[int] = field(default_factory=frozenset)
-    head_phones: frozenset[str] = field(default_factory=frozenset)
+    values: Mapping[str, frozenset] = field(default_factory=lambda: MappingProxyType({}))
     user_id: Optional[int] = None
-    # Not a row scope: whether exports show full ID numbers and phones (else masked),
-    # decided by app/security/personal_data.py from the user's roles.
     full_numbers: bool = False
+
+    def of(self, dimension: str) -> frozenset:
+        """The principal's values on ``dimension`` (empty when not scoped along it)."""
+        return self.values.get(dimension, frozenset())
 
     @property
     def is_empty(self) -> bool:
-        return not (self.everything or self.bureau_ids or self.town_ids or self.head_phones)
+        return not self.everything and not any(self.values.values())
+
+    @classmethod
+    def of_values(cls, user_id: Optional[int] = None, full_numbers: bool = False, **values: Iterable) -> "Scope":
+        """A scope from ``dimension=values`` keywords (empty value sets are dropped)."""
+        kept = {name: frozenset(v) for name, v in values.items() if v}
+        return cls(False, MappingProxyType(kept), user_id, full_numbers)
 
 
 NOTHING = Scope()
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who may see a row: platform users (ids) and phone numbers without an account."""
+
+    user_ids: frozenset[int] = frozenset()
+    phones: frozenset[str] = frozenset()
+
+    def __or__(self, other: "Audience") -> "Audience":
+        return Audience(self.user_ids | other.user_ids, self.phones | other.phones)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A way principals are scoped.
+
+    ``user_values(user)`` gives the values a signed-in user of a role scoped along this
+    dimension holds (e.g. ``{user.town_id}``). ``holders(session, values)`` is the
+    inverse: the :class:`Audience` holding any of ``values`` (e.g. the town users of
+    those towns, or the phone numbers themselves for a dimension of phones)."""
+
+    name: str
+    user_values: Callable[[Any], Iterable]
+    holders: Callable[[Any, frozenset], Audience]
+
+
+_DIMENSIONS: dict[str, Dimension] = {}
+
+
+def define_dimension(dimension: Dimension) -> Dimension:
+    """Declare a dimension (once per name; a module declares its own)."""
+    existing = _DIMENSIONS.get(dimension.name)
+    if existing is not None and existing is not dimension:
+        raise ValueError(f"scope dimension {dimension.name!r} declared twice")
+    _DIMENSIONS[dimension.name] = dimension
+    return dimension
+
+
+def dimension(name: str) -> Dimension:
+    return _DIMENSIONS[name]
+
+
 def scope_for_user(user: Any) -> Scope:
-    """Build the scope of ``user`` (a SentinelUser or None). Used by requests and jobs."""
+    """The scope of ``user`` (a SentinelUser or None), from ``ROLE_DIMENSIONS``.
+    Used by requests and by jobs (which rebuild it from a user id)."""
     if user is None or not getattr(user, "is_authenticated", True) or not getattr(user, "id", None):
         return NOTHING
     role_names = {r.name for r in (user.roles or [])}
-    everything = bool(role_names & {R.DISTRICT_ADMIN, R.TASKFORCE})
-    bureau_ids = {user.bureau_id} if R.BUREAU in role_names and user.bureau_id else set()
-    town_ids = {user.town_id} if R.TOWN in role_names and user.town_id else set()
-    phones = {user.phone} if R.ENTERPRISE_HEAD in role_names and user.phone else set()
-    return Scope(everything, frozenset(bureau_ids), frozenset(town_ids), frozenset(phones), user.id,
-                 full_numbers=sees_full_numbers(role_names))
+    full_numbers = sees_full_numbers(role_names)
+    values: dict[str, set] = {}
+    for role in user.roles or []:
+        target = R.ROLE_DIMENSIONS.get(role.name)
+        if target == EVERYTHING:
+            return Scope(everything=True, user_id=user.id, full_numbers=full_numbers)
+        if target is None or target not in _DIMENSIONS:
+            continue
+        held = {v for v in _DIMENSIONS[target].user_values(user) if v is not None and v != ""}
+        values.setdefault(target, set()).update(held)
+    return Scope.of_values(user.id, full_numbers, **values)
 
 
 def current_scope() -> Scope:
-    """The scope of the user of this request (cached on ``g``)."""
+    """The scope of the principal of this request (cached on ``g`` per user)."""
     if not has_request_context():
         return NOTHING
+    explicit = getattr(g, "sentinel_scope", None)  # a phone-identity principal (API tokens)
+    if explicit is not None:
+        return explicit
     user = getattr(g, "user", None)
     user_id = getattr(user, "id", None)
     cached = getattr(g, "_sentinel_scope", None)
@@ -76,60 +155,109 @@ def current_scope() -> Scope:
     return cached[1]
 
 
-# --- one clause per model ---------------------------------------------------------
+# --- policies ----------------------------------------------------------------------
 
-def enterprise_clause(scope: Scope) -> ColumnElement[bool]:
-    if scope.everything:
-        return true()
-    parts = []
-    if scope.bureau_ids:
-        supervised = select(EnterpriseType.id).where(EnterpriseType.bureau_id.in_(scope.bureau_ids))
-        parts.append(Enterprise.type_id.in_(supervised))
-    if scope.town_ids:
-        parts.append(Enterprise.town_id.in_(scope.town_ids))
-    if scope.head_phones:
-        parts.append(Enterprise.head_phone.in_(scope.head_phones))
-    return or_(*parts) if parts else false()
+class _All:
+    """Every row, for principals scoped along this dimension (e.g. a bureau sees every town)."""
+
+    def __repr__(self) -> str:
+        return "ALL"
 
 
-def staff_clause(scope: Scope) -> ColumnElement[bool]:
-    if scope.everything:
-        return true()
-    if scope.is_empty:
-        return false()
-    return Staff.enterprise_id.in_(select(Enterprise.id).where(enterprise_clause(scope)))
+ALL = _All()
 
 
-def town_clause(scope: Scope) -> ColumnElement[bool]:
-    """Towns a user may pick for an enterprise (and see in statistics)."""
-    if scope.everything or scope.bureau_ids:
-        return true()
-    if scope.town_ids:
-        return Town.id.in_(scope.town_ids)
-    return false()
+@dataclass(frozen=True)
+class Column:
+    """The row's value on the dimension is this column of the model."""
+
+    column: InstrumentedAttribute
 
 
-def enterprise_type_clause(scope: Scope) -> ColumnElement[bool]:
-    """Enterprise types a user may pick when registering an enterprise."""
-    if scope.everything or scope.town_ids:
-        return true()
-    if scope.bureau_ids:
-        return EnterpriseType.bureau_id.in_(scope.bureau_ids)
-    return false()
+@dataclass(frozen=True)
+class Via:
+    """The value lives in a referenced table: ``local`` holds ``key`` of a row whose
+    ``value`` is the dimension's (an enterprise's bureau is its type's bureau)."""
+
+    local: InstrumentedAttribute
+    key: InstrumentedAttribute
+    value: InstrumentedAttribute
 
 
-POLICIES: dict[type, Callable[[Scope], ColumnElement[bool]]] = {
-    Enterprise: enterprise_clause,
-    Staff: staff_clause,
-    Town: town_clause,
-    EnterpriseType: enterprise_type_clause,
-}
+@dataclass(frozen=True)
+class Parent:
+    """The model is scoped exactly like the row ``fk`` points to (a ``parent`` model)."""
+
+    fk: InstrumentedAttribute
+    parent: type
+
+
+Path = Union[Column, Via, _All]
+
+
+@dataclass(frozen=True)
+class Policy:
+    model: type
+    paths: Mapping[str, Path] = field(default_factory=dict)
+    parent: Optional[Parent] = None
+    unscoped: bool = False  # rows are guarded by the permission alone (admin-only tables)
+
+
+_POLICIES: dict[type, Policy] = {}
+
+
+def register(model: type, *, parent: Optional[Parent] = None, **paths: Path) -> Policy:
+    """Declare the scope of ``model``: ``dimension=Column(...)|Via(...)|ALL`` per
+    dimension, or ``parent=Parent(fk, Model)``. Modules register their own models."""
+    if parent is not None and paths:
+        raise ValueError("a policy is either a parent's or its own dimensions")
+    unknown = set(paths) - set(_DIMENSIONS)
+    if unknown:
+        raise ValueError(f"undeclared scope dimensions: {sorted(unknown)}")
+    policy = Policy(model, MappingProxyType(dict(paths)), parent)
+    _POLICIES[model] = policy
+    return policy
+
+
+def register_unscoped(*models: type) -> None:
+    """Models whose rows every holder of the resource's permission may see (reference
+    tables edited by the district admin: vaccine products, bureaus, the outbox …)."""
+    for model in models:
+        _POLICIES[model] = Policy(model, unscoped=True)
+
+
+def policy_of(model: type) -> Policy:
+    """The model's policy; a model without one is refused loudly (KeyError)."""
+    return _POLICIES[model]
+
+
+def registered_models() -> list[type]:
+    return list(_POLICIES)
 
 
 def clause(model: type, scope: Optional[Scope] = None) -> ColumnElement[bool]:
-    """The scope clause of ``model``; a model without a policy is refused loudly."""
-    policy = POLICIES[model]
-    return policy(scope if scope is not None else current_scope())
+    """The scope clause of ``model`` for ``scope`` (default: this request's)."""
+    scope = scope if scope is not None else current_scope()
+    policy = policy_of(model)
+    if policy.unscoped or scope.everything:
+        return true()
+    if policy.parent is not None:
+        parent = policy.parent
+        if scope.is_empty:
+            return false()
+        return parent.fk.in_(select(parent.parent.id).where(clause(parent.parent, scope)))
+    parts = []
+    for name, path in policy.paths.items():
+        held = scope.of(name)
+        if not held:
+            continue
+        if path is ALL:
+            return true()
+        if isinstance(path, Column):
+            parts.append(path.column.in_(held))
+        else:
+            parts.append(path.local.in_(select(path.key).where(path.value.in_(held))))
+    return or_(*parts) if parts else false()
 
 
 def apply(stmt: Select, model: type, scope: Optional[Scope] = None) -> Select:
@@ -143,7 +271,7 @@ def get_or_404(session, model: type, row_id: Any, scope: Optional[Scope] = None,
     try:
         row_id = int(row_id)
     except (TypeError, ValueError):
-        raise OutOfScope(model.__name__)
+        raise OutOfScope(model.__name__, row_id)
     stmt = apply(select(model).where(model.id == row_id), model, scope).options(*options)
     row = session.execute(stmt).unique().scalar_one_or_none()
     if row is None:
@@ -151,36 +279,62 @@ def get_or_404(session, model: type, row_id: Any, scope: Optional[Scope] = None,
     return row
 
 
-# --- writes -----------------------------------------------------------------------
+# --- values of a row (writes and the inverse) ---------------------------------------
 
-def check_enterprise_write(session, town_id: Any, type_id: Any, scope: Optional[Scope] = None) -> None:
-    """An enterprise may only be created or moved where the user's scope reaches.
+def row_values(session, model: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The dimension values of a row with these attribute ``values`` (existing or about
+    to be written): ``{dimension: value}``, or :data:`ALL` for a dimension that sees every
+    row. Dimensions the policy does not name are absent."""
+    policy = policy_of(model)
+    if policy.parent is not None:
+        parent_id = values.get(policy.parent.fk.key)
+        parent_row = session.get(policy.parent.parent, parent_id) if parent_id is not None else None
+        if parent_row is None:
+            return {}
+        return row_values(session, policy.parent.parent, _attributes(parent_row))
+    out: dict[str, Any] = {}
+    for name, path in policy.paths.items():
+        if path is ALL:
+            out[name] = ALL
+        elif isinstance(path, Column):
+            out[name] = values.get(path.column.key)
+        else:
+            local = values.get(path.local.key)
+            out[name] = None if local is None else session.execute(
+                select(path.value).where(path.key == local)).scalar()
+    return out
 
-    :raise OutOfScope: the town or type is outside the scope (or the user may not
-        register enterprises at all, as an enterprise head).
+
+def _attributes(row: Any) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def check_write(session, model: type, values: Mapping[str, Any], scope: Optional[Scope] = None) -> None:
+    """A row with ``values`` may be written only where the writer's scope reaches.
+
+    :raise OutOfScope: the row would be outside the scope (reported as 404, like a read).
     """
     scope = scope if scope is not None else current_scope()
-    if scope.everything:
+    policy = policy_of(model)
+    if policy.unscoped or scope.everything:
         return
-    if not (scope.town_ids or scope.bureau_ids):
-        raise OutOfScope("Enterprise")
-    town_ok = session.execute(select(Town.id).where(Town.id == town_id, town_clause(scope))).first()
-    type_ok = session.execute(
-        select(EnterpriseType.id).where(EnterpriseType.id == type_id, enterprise_type_clause(scope))
-    ).first()
-    if not (town_ok and type_ok):
-        raise OutOfScope("Enterprise")
-    # A town user's town must match and a bureau user's type must be supervised.
-    allowed = False
-    if scope.town_ids and int(town_id) in scope.town_ids:
-        allowed = True
-    if scope.bureau_ids:
-        bureau = session.execute(select(EnterpriseType.bureau_id).where(EnterpriseType.id == type_id)).scalar()
-        allowed = allowed or bureau in scope.bureau_ids
-    if not allowed:
-        raise OutOfScope("Enterprise")
+    for name, value in row_values(session, model, values).items():
+        if value is ALL:
+            continue
+        if value is not None and value in scope.of(name):
+            return
+    raise OutOfScope(model.__name__, values.get("id"))
 
 
-def check_staff_write(session, enterprise_id: Any, scope: Optional[Scope] = None) -> Enterprise:
-    """Staff may only be written into an enterprise in scope; returns that enterprise."""
-    return get_or_404(session, Enterprise, enterprise_id, scope)
+def audience(session, model: type, row: Any, dimensions: Optional[Iterable[str]] = None) -> Audience:
+    """Who may see ``row`` through a scoped role: the union, over the policy's
+    dimensions (or only ``dimensions``), of the holders of the row's value.
+    Principals that see everything (district admin, task force) are not listed: they
+    are addressed by role, not by row."""
+    wanted = set(dimensions) if dimensions is not None else None
+    found = Audience()
+    for name, value in row_values(session, model, _attributes(row)).items():
+        if value is ALL or value is None or (wanted is not None and name not in wanted):
+            continue
+        found = found | _DIMENSIONS[name].holders(session, frozenset({value}))
+    return found

@@ -86,7 +86,7 @@ def _resolve(session, raw: Mapping[str, Any], current: Optional[Enterprise] = No
 def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Enterprise:
     """:raise ValidationFailed: bad values. :raise OutOfScope: town/type not the user's."""
     values = _resolve(session, raw)
-    S.check_enterprise_write(session, values["town_id"], values["type_id"], scope)
+    S.check_write(session, Enterprise, values, scope)
     enterprise = Enterprise(**values)
     session.add(enterprise)
     session.flush()
@@ -100,7 +100,7 @@ def update(session, scope: S.Scope, enterprise_id: Any, raw: Mapping[str, Any]) 
     before = audit.snapshot(enterprise, AUDIT_FIELDS)
     merged = {**to_dict(enterprise), **{k: v for k, v in raw.items() if k != "id"}}
     values = _resolve(session, merged, current=enterprise)
-    S.check_enterprise_write(session, values["town_id"], values["type_id"], scope)
+    S.check_write(session, Enterprise, values, scope)
     declared = lookups.declaration(session.get(EnterpriseType, values["type_id"])).enterprise_fields
     values["extras"] = keep_undeclared(enterprise.extras, values["extras"], declared)
     for key, value in values.items():

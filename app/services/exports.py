@@ -74,7 +74,7 @@ class Export:
     rows: int
 
 
-def _stamp() -> str:
+def stamp() -> str:
     return local_now().strftime("%Y%m%d%H%M")
 
 
@@ -82,7 +82,7 @@ def _safe(text: str) -> str:
     return "".join("_" if ch in '/\\:*?"<>|' else ch for ch in text).strip()
 
 
-def _describe(**filters: Any) -> str:
+def describe(**filters: Any) -> str:
     """The filter as the audit log shows it: 'q=张; enterprise_id=3' (or 全部)."""
     parts = [f"{k}={v}" for k, v in filters.items() if v not in (None, "")]
     return "; ".join(parts) or str(_("全部"))
@@ -105,14 +105,14 @@ def _masking(full: bool, masks: dict[int, Any], base_width: int):
     return mask
 
 
-def _audit(entity: str, entity_id: Any, count: int, detail: str, full: bool) -> None:
+def audit_export(entity: str, entity_id: Any, count: int, detail: str, full: bool) -> None:
     """The export's audit row: rows, filter, and whether the numbers were full."""
     audit.record("export", entity, entity_id, rows=count,
                  detail=f"{detail}; {NUMBERS_FULL if full else NUMBERS_MASKED}",
                  after={"rows": count, "numbers": "full" if full else "masked"}, commit=True)
 
 
-def _write(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tuple[IO[bytes], int]:
+def write_sheet(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tuple[IO[bytes], int]:
     target = tempfile.TemporaryFile(prefix="sentinel-export-")
     try:
         with ExportWriter(target, [str(h) for h in headers], text_columns,
@@ -176,12 +176,12 @@ def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id
 
     headers = STAFF_HEADERS + HEALTH_HEADERS + tuple(f.label for f in extra_fields)
     title = name or (_("未匹配人员") if bucket == "unmatched" else _("人员信息"))
-    file, count = _write(headers, STAFF_TEXT_COLUMNS, rows(), str(title))
-    _audit("Staff", enterprise.id if enterprise else None, count,
-           detail or _describe(q=q, enterprise_id=enterprise.id if enterprise else None, bucket=bucket),
+    file, count = write_sheet(headers, STAFF_TEXT_COLUMNS, rows(), str(title))
+    audit_export("Staff", enterprise.id if enterprise else None, count,
+           detail or describe(q=q, enterprise_id=enterprise.id if enterprise else None, bucket=bucket),
            scope.full_numbers)
     middle = f"_{_safe(enterprise.name)}" if enterprise else ""
-    return Export(file, f"{title}{middle}_{_stamp()}.xlsx", count)
+    return Export(file, f"{title}{middle}_{stamp()}.xlsx", count)
 
 
 def enterprise_export(session, scope: S.Scope, q: Optional[str] = None, town_id: Any = None,
@@ -209,9 +209,9 @@ def enterprise_export(session, scope: S.Scope, q: Optional[str] = None, town_id:
             ] + [extras.get(f.key) for f in extra_fields])
 
     headers = ENTERPRISE_HEADERS + tuple(f.label for f in extra_fields)
-    file, count = _write(headers, ENTERPRISE_TEXT_COLUMNS, rows(), str(_("企业信息")))
-    _audit("Enterprise", None, count, _describe(q=q, town_id=town_id, type_id=type_id), scope.full_numbers)
-    return Export(file, f"{_('企业信息')}_{_stamp()}.xlsx", count)
+    file, count = write_sheet(headers, ENTERPRISE_TEXT_COLUMNS, rows(), str(_("企业信息")))
+    audit_export("Enterprise", None, count, describe(q=q, town_id=town_id, type_id=type_id), scope.full_numbers)
+    return Export(file, f"{_('企业信息')}_{stamp()}.xlsx", count)
 
 
 def download(export: Export):

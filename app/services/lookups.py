@@ -14,14 +14,14 @@ from models.regions import Grid, Town
 
 
 def towns_in_scope(session, scope: S.Scope) -> list[Town]:
-    stmt = select(Town).where(S.town_clause(scope)).order_by(Town.sort_order, Town.id)
+    stmt = select(Town).where(S.clause(Town, scope)).order_by(Town.sort_order, Town.id)
     return list(session.execute(stmt).scalars())
 
 
 def types_in_scope(session, scope: S.Scope) -> list[EnterpriseType]:
     stmt = (
         select(EnterpriseType)
-        .where(EnterpriseType.active.is_(True), S.enterprise_type_clause(scope))
+        .where(EnterpriseType.active.is_(True), S.clause(EnterpriseType, scope))
         .order_by(EnterpriseType.id)
     )
     return list(session.execute(stmt).scalars())

@@ -80,7 +80,7 @@ def _duplicate(session, enterprise_id: int, id_number: str, exclude_id: Optional
 
 def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
     """:raise OutOfScope: enterprise not visible. :raise ValidationFailed, Conflict."""
-    enterprise = S.check_staff_write(session, raw.get("enterprise_id"), scope)
+    enterprise = S.get_or_404(session, Enterprise, raw.get("enterprise_id"), scope)
     values = _clean(session, enterprise, raw)
     if _duplicate(session, enterprise.id, values["id_number"]):
         raise Conflict(DUPLICATE)
@@ -97,7 +97,7 @@ def update(session, scope: S.Scope, staff_id: Any, raw: Mapping[str, Any]) -> St
     person = S.get_or_404(session, Staff, staff_id, scope)
     before = audit.snapshot(person, AUDIT_FIELDS)
     target_id = raw.get("enterprise_id") or person.enterprise_id
-    enterprise = S.check_staff_write(session, target_id, scope)
+    enterprise = S.get_or_404(session, Enterprise, target_id, scope)
     merged = {**{k: getattr(person, k) for k in FIELDS}, **{k: v for k, v in raw.items() if k in FIELDS}}
     values = _clean(session, enterprise, merged)
     values["extras"] = keep_undeclared(person.extras, values["extras"], lookups.declaration(enterprise.type).staff_fields)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_from, login
+from tests.conftest import api_token, csrf_from, login
 from tests.integration.factories import audits, in_db, last_audit_id, read_xlsx
 from tests.integration.stats_factories import keyed_staff, make_enterprise, make_town, make_user, set_summary, tag
 
@@ -164,12 +164,12 @@ def test_admin_product_edit_changes_the_statistics(app, client, auth):
     login(client, "admin")
     since = last_audit_id(app)
     code = "t" + marker[1:]
-    page = _post_product(client, "/vaccineproductview/add", code=code, name=f"测试疫苗{marker}",
+    page = _post_product(client, "/vaccine_products/add", code=code, name=f"测试疫苗{marker}",
                          primary_interval_days="30")
     assert page.status_code == 200 and _product_id(app, code)
     assert _row(_body(client, auth, "admin"), town)["dose2_eligible"] == 0
     pk = _product_id(app, code)
-    _post_product(client, f"/vaccineproductview/edit/{pk}", code=code, name=f"测试疫苗{marker}",
+    _post_product(client, f"/vaccine_products/{pk}/edit", code=code, name=f"测试疫苗{marker}",
                   primary_interval_days="20")
     assert _row(_body(client, auth, "admin"), town)["dose2_eligible"] == 1
     changes = audits(app, "update", "VaccineProduct", since)
@@ -179,14 +179,14 @@ def test_admin_product_edit_changes_the_statistics(app, client, auth):
 
 @pytest.mark.parametrize("fields, message", [
     ({"primary_doses": "3", "booster_doses": "1"}, "疫苗总剂次不能超过3针"),
-    ({"primary_doses": "0"}, "primary_doses"),
-    ({"name": ""}, "必填"),
+    ({"primary_doses": "0"}, "“基础免疫针次”不能小于1"),
+    ({"name": ""}, "“疫苗名称”不能为空"),
 ])
 def test_bad_product_is_refused_with_a_message(app, client, fields, message):
     """A product the rules cannot read is not saved, and the form says why."""
     login(client, "admin")
     code = "bad" + tag()[1:]
-    page = _post_product(client, "/vaccineproductview/add", **{"code": code, "name": "坏疫苗" + code, **fields})
+    page = _post_product(client, "/vaccine_products/add", **{"code": code, "name": "坏疫苗" + code, **fields})
     assert message in page.get_data(as_text=True)
     assert _product_id(app, code) is None
 
@@ -195,7 +195,8 @@ def test_only_admin_edits_products(app):
     """A town user cannot open the vaccine product admin."""
     client = app.test_client()
     login(client, "town_nansha")
-    assert client.get("/vaccineproductview/list/").status_code != 200
+    assert client.get("/vaccine_products/").status_code != 200
+    assert client.get("/api/v1/vaccine_product/", headers=api_token(client, "town_nansha")).status_code == 403
 
 
 def test_bootstrap_inserts_missing_products_only(app, tmp_path):
@@ -273,12 +274,12 @@ def test_admin_deletes_a_product_audited(app, client):
 
     login(client, "admin")
     code = "del" + tag()[1:]
-    _post_product(client, "/vaccineproductview/add", code=code, name="待删疫苗" + code)
+    _post_product(client, "/vaccine_products/add", code=code, name="待删疫苗" + code)
     pk = _product_id(app, code)
     since = last_audit_id(app)
-    assert client.get(f"/vaccineproductview/delete/{pk}").status_code == 302 and _product_id(app, code)
-    token = csrf_from(client.get("/vaccineproductview/list/").data)
-    client.post(f"/vaccineproductview/delete/{pk}", data={"csrf_token": token})
+    assert client.get(f"/vaccine_products/delete?ids={pk}").status_code == 405 and _product_id(app, code)
+    token = csrf_from(client.get(f"/vaccine_products/{pk}").data)
+    client.post("/vaccine_products/delete", data={"csrf_token": token, "ids": str(pk)})
     assert _product_id(app, code) is None
     assert audits(app, "delete", "VaccineProduct", since)[-1]["before"]["code"] == code
     with app.app_context():

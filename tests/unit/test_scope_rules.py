@@ -1,5 +1,5 @@
-"""The pure rules of app/security/scope.py: who gets which scope, which clause it
-becomes, and the write refusals that need no database."""
+"""The pure rules of app/security/scope.py: who gets which scope (roles → declared
+dimensions), which clause a policy becomes, and the refusals that need no database."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -8,9 +8,13 @@ import pytest
 from sqlalchemy import false, true
 from sqlalchemy.dialects import sqlite
 
-from app.domain.errors import OutOfScope
+from app.security import policies  # noqa: F401  (registers the modules' dimensions and policies)
 from app.security import roles as R
 from app.security import scope as S
+from models.enterprise_types import EnterpriseType
+from models.enterprises import Enterprise
+from models.regions import Grid, Town
+from models.staff import Staff
 
 
 def user(*roles, id=7, bureau_id=None, town_id=None, phone=None, authenticated=True):
@@ -26,7 +30,7 @@ def sql(clause) -> str:
     None,
     user(R.DISTRICT_ADMIN, authenticated=False),
     user(R.DISTRICT_ADMIN, id=None),
-    user(R.CHECKPOINT, R.FEED, R.UNIT_ADMIN, town_id=3, bureau_id=2, phone="13800138000"),
+    user(R.CHECKPOINT, R.FEED, town_id=3, bureau_id=2, phone="13800138000"),
 ])
 def test_anonymous_or_unscoped_users_see_nothing(who):
     """Nobody logged in, and roles without registry rights, get an empty scope."""
@@ -43,13 +47,13 @@ def test_admin_and_taskforce_see_everything(role):
 def test_bureau_user_is_scoped_to_their_bureau_only():
     """A bureau user's scope is their bureau; the town on their account is ignored."""
     scope = S.scope_for_user(user(R.BUREAU, bureau_id=2, town_id=3))
-    assert scope.bureau_ids == {2} and not scope.town_ids and not scope.everything
+    assert scope.of(R.DIM_BUREAU) == {2} and not scope.of(R.DIM_TOWN) and not scope.everything
 
 
 def test_town_user_is_scoped_to_their_town_only():
     """A town user's scope is their town; a bureau on their account is ignored."""
     scope = S.scope_for_user(user(R.TOWN, bureau_id=2, town_id=3))
-    assert scope.town_ids == {3} and not scope.bureau_ids
+    assert scope.of(R.DIM_TOWN) == {3} and not scope.of(R.DIM_BUREAU)
 
 
 def test_role_without_its_link_gives_nothing():
@@ -62,45 +66,45 @@ def test_role_without_its_link_gives_nothing():
 def test_enterprise_head_is_scoped_to_their_phone():
     """An enterprise head sees the enterprises whose head phone is theirs."""
     scope = S.scope_for_user(user(R.ENTERPRISE_HEAD, phone="13800138000", id=11))
-    assert scope.head_phones == {"13800138000"} and scope.user_id == 11
+    assert scope.of(R.DIM_HEAD_PHONE) == {"13800138000"} and scope.user_id == 11
 
 
 def test_several_roles_add_up():
     """A user holding a town role and a head role sees both."""
     scope = S.scope_for_user(user(R.TOWN, R.ENTERPRISE_HEAD, town_id=3, phone="13800138000"))
-    assert scope.town_ids == {3} and scope.head_phones == {"13800138000"}
-    text = sql(S.enterprise_clause(scope))
+    assert scope.of(R.DIM_TOWN) == {3} and scope.of(R.DIM_HEAD_PHONE) == {"13800138000"}
+    text = sql(S.clause(Enterprise, scope))
     assert "town_id IN (3)" in text and "head_phone IN ('13800138000')" in text and " OR " in text
 
 
-def test_clauses_of_everything_and_nothing():
+@pytest.mark.parametrize("model", [Enterprise, Staff, Town, Grid, EnterpriseType])
+def test_clauses_of_everything_and_nothing(model):
     """Everything is an always-true filter, an empty scope an always-false one, on every model."""
-    for policy in (S.enterprise_clause, S.staff_clause, S.town_clause, S.enterprise_type_clause):
-        assert policy(S.Scope(everything=True)).compare(true())
-        assert policy(S.NOTHING).compare(false())
+    assert S.clause(model, S.Scope(everything=True)).compare(true())
+    assert S.clause(model, S.NOTHING).compare(false())
 
 
 def test_bureau_clause_filters_by_supervised_types():
     """A bureau's enterprises are those whose type its bureau supervises, in any town."""
-    scope = S.Scope(bureau_ids=frozenset({2}))
-    text = sql(S.enterprise_clause(scope))
+    scope = S.Scope.of_values(bureau={2})
+    text = sql(S.clause(Enterprise, scope))
     assert "enterprise.type_id IN (SELECT enterprise_type.id" in text and "bureau_id IN (2)" in text
     assert "town_id" not in text
-    assert S.town_clause(scope).compare(true())  # a bureau registers enterprises in any town
-    assert "bureau_id IN (2)" in sql(S.enterprise_type_clause(scope))
+    assert S.clause(Town, scope).compare(true())  # a bureau registers enterprises in any town
+    assert "bureau_id IN (2)" in sql(S.clause(EnterpriseType, scope))
 
 
 def test_staff_clause_follows_the_enterprise_clause():
     """A person is in scope when their enterprise is."""
-    text = sql(S.staff_clause(S.Scope(town_ids=frozenset({3}))))
+    text = sql(S.clause(Staff, S.Scope.of_values(town={3})))
     assert text.startswith("staff.enterprise_id IN (SELECT enterprise.id") and "town_id IN (3)" in text
 
 
 def test_head_may_pick_no_town_or_type():
     """An enterprise head may not register enterprises: no town or type is offered."""
-    scope = S.Scope(head_phones=frozenset({"13800138000"}))
-    assert S.town_clause(scope).compare(false())
-    assert S.enterprise_type_clause(scope).compare(false())
+    scope = S.Scope.of_values(head_phone={"13800138000"})
+    assert S.clause(Town, scope).compare(false())
+    assert S.clause(EnterpriseType, scope).compare(false())
 
 
 def test_models_without_a_policy_are_refused():
@@ -109,20 +113,40 @@ def test_models_without_a_policy_are_refused():
         S.clause(SimpleNamespace, S.Scope(everything=True))
 
 
-@pytest.mark.parametrize("scope", [S.NOTHING, S.Scope(head_phones=frozenset({"13800138000"}))])
+def test_policies_name_only_declared_dimensions():
+    """A module cannot scope a model along a dimension nobody declared (a typo fails at import)."""
+    with pytest.raises(ValueError, match="undeclared"):
+        S.register(SimpleNamespace, tonw=S.ALL)
+
+
+def test_a_dimension_is_declared_once():
+    """Two modules cannot declare different rules under one dimension name."""
+    with pytest.raises(ValueError, match="twice"):
+        S.define_dimension(S.Dimension(R.DIM_TOWN, lambda u: set(), lambda s, v: S.Audience()))
+
+
+@pytest.mark.parametrize("scope", [S.NOTHING, S.Scope.of_values(head_phone={"13800138000"})])
 def test_enterprise_write_refused_without_town_or_bureau(scope):
     """Registering an enterprise without a town or bureau scope is refused (reported as missing)."""
-    with pytest.raises(OutOfScope):
-        S.check_enterprise_write(None, 1, 1, scope)
+    with pytest.raises(S.OutOfScope):
+        S.check_write(None, Enterprise, {"town_id": 1, "type_id": None}, scope)
+
+
+def test_town_write_is_checked_against_the_town():
+    """A town user writes only into their own town."""
+    scope = S.Scope.of_values(town={3})
+    assert S.check_write(None, Enterprise, {"town_id": 3, "type_id": None}, scope) is None
+    with pytest.raises(S.OutOfScope):
+        S.check_write(None, Enterprise, {"town_id": 4, "type_id": None}, scope)
 
 
 def test_enterprise_write_allowed_everywhere_for_everything():
     """The district admin may register an enterprise in any town and type."""
-    assert S.check_enterprise_write(None, 1, 1, S.Scope(everything=True)) is None
+    assert S.check_write(None, Enterprise, {"town_id": 1, "type_id": 1}, S.Scope(everything=True)) is None
 
 
 @pytest.mark.parametrize("row_id", [None, "", "abc", "1; DROP TABLE staff"])
 def test_get_or_404_rejects_ids_that_are_not_numbers(row_id):
     """A malformed id is simply not found."""
-    with pytest.raises(OutOfScope):
-        S.get_or_404(None, S.Staff, row_id, S.Scope(everything=True))
+    with pytest.raises(S.OutOfScope):
+        S.get_or_404(None, Staff, row_id, S.Scope(everything=True))

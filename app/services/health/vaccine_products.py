@@ -142,3 +142,4 @@ def audit_change(action: str, row: VaccineProduct, before: dict | None = None) -
     """Audit an add / edit / delete (before and after values, SPEC §8)."""
     after = None if action == "delete" else audit.snapshot(row, AUDIT_FIELDS)
     audit.record(action, ENTITY, row.id, before=before, after=after, detail=row.name, commit=True)
+

@@ -130,7 +130,7 @@ class StaffImporter(BaseImporter):
 
     def __init__(self, session, scope, *, enterprise_id=None, **_ignored):
         super().__init__(session, scope)
-        self.enterprise = S.check_staff_write(session, enterprise_id, scope)  # OutOfScope → 404
+        self.enterprise = S.get_or_404(session, Enterprise, enterprise_id, scope)  # OutOfScope → 404
         self.entity_id = self.enterprise.id
         self.decl = lookups.declaration(self.enterprise.type)
         self.spec = staff_spec(self.decl)
@@ -231,7 +231,7 @@ class EnterpriseImporter(BaseImporter):
         key = (town_id, type_id)
         if key not in self._allowed:
             try:
-                S.check_enterprise_write(self.session, town_id, type_id, self.scope)
+                S.check_write(self.session, Enterprise, {"town_id": town_id, "type_id": type_id}, self.scope)
                 self._allowed[key] = True
             except OutOfScope:
                 self._allowed[key] = False

@@ -1,0 +1,81 @@
+"""Operations own the transaction (like Superset's commands).
+
+A service's operation — create, update, delete, decide, import, ingest — is one
+transaction: it validates, writes, audits, and is committed once by this wrapper, or
+rolled back as a whole when anything raises. Services never call ``commit()`` or
+``rollback()`` themselves and views never do either; a test greps for it.
+
+* :func:`operation` — decorator for a service function.
+* :func:`transaction` — the same as a context manager, for a block.
+* :class:`Command` — ``validate()`` then ``run()`` in one transaction, for operations
+  with enough state to deserve a class.
+
+Operations nest: an operation called from another joins the outer transaction, and only
+the outermost commits or rolls back. The depth is per thread/context (``contextvars``),
+so concurrent requests never share it.
+"""
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator, TypeVar
+
+from app.platform.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_depth: ContextVar[int] = ContextVar("sentinel_operation_depth", default=0)
+
+
+def in_operation() -> bool:
+    """Whether the caller runs inside an operation's transaction."""
+    return _depth.get() > 0
+
+
+@contextmanager
+def transaction(session=None) -> Iterator[Any]:
+    """One transaction on ``session`` (default ``db.session``): committed when the
+    outermost block ends normally, rolled back (and the error re-raised) otherwise."""
+    session = session if session is not None else db.session
+    depth = _depth.get()
+    token = _depth.set(depth + 1)
+    try:
+        yield session
+    except BaseException:
+        if depth == 0:
+            session.rollback()
+        raise
+    else:
+        if depth == 0:
+            session.commit()
+    finally:
+        _depth.reset(token)
+
+
+def operation(func: F) -> F:
+    """Run ``func`` as one transaction (see module docstring)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with transaction():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Command:
+    """An operation as a class: ``validate()`` checks and prepares (raising a
+    ServiceError refuses the whole), ``run()`` writes and returns the result; calling
+    the command runs both in one transaction."""
+
+    def validate(self) -> None:  # pragma: no cover - default: nothing to check
+        return None
+
+    def run(self) -> Any:
+        raise NotImplementedError
+
+    def __call__(self) -> Any:
+        with transaction():
+            self.validate()
+            return self.run()

@@ -1,0 +1,15 @@
+"""Menu categories (their names are permission targets: ``menu_access`` on the name)."""
+from __future__ import annotations
+
+from app.domain.i18n import _
+
+REGISTRY = "Registry"
+STATISTICS = "Statistics"
+ADMIN = "Admin"
+
+CATEGORY_LABELS = {
+    REGISTRY: _("台账管理"),
+    STATISTICS: _("统计分析"),
+    ADMIN: _("系统管理"),
+}
+CATEGORY_ICONS = {REGISTRY: "fa-building", STATISTICS: "fa-bar-chart", ADMIN: "fa-cogs"}
