@@ -162,6 +162,12 @@ class Config:
         # During a rotation: the secret before ID_HASH_KEY, kept for one retention window
         # so records keyed with it still match (app/services/health/keys.py). Empty: none.
         self.ID_HASH_KEY_PREVIOUS = os.environ.get("ID_HASH_KEY_PREVIOUS", "")
+        # Key that staff ID numbers and phones are sealed with (AES-GCM, app/domain/sealing.py);
+        # losing it loses those values: back it up with the database (README, Security).
+        self.DATA_KEY = _persistent_secret("DATA_KEY")
+        # During a rotation: the previous DATA_KEY, until `security reencrypt` has moved every
+        # value to the current one. Empty: none.
+        self.DATA_KEY_PREVIOUS = os.environ.get("DATA_KEY_PREVIOUS", "")
         # Test records are kept this many days by sampling time (daily purge).
         self.TEST_RETENTION_DAYS = int(os.environ.get("TEST_RETENTION_DAYS", "14"))
         # Largest feed request body (POST /api/v1/feeds/*): 100,000 JSON rows are ~25 MB.

@@ -19,6 +19,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     app.config.from_object(Config())
     app.config.update(overrides or {})
 
+    _init_data_keys(app)
     _init_proxy(app)
     _init_redis(app)
     _init_security_config(app)
@@ -33,6 +34,12 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _init_data_keys(app: Flask) -> None:
+    from app import data_keys
+
+    data_keys.init_app(app)
 
 
 def _init_proxy(app: Flask) -> None:

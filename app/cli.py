@@ -1,4 +1,5 @@
-"""Commands: ``flask --app run roles sync | bootstrap | demo load | jobs list | jobs run NAME``."""
+"""Commands: ``flask --app run roles sync | bootstrap | demo load | jobs list | jobs run NAME``
+(and ``health …``, ``security …``: app/health_cli.py, app/security_cli.py)."""
 from __future__ import annotations
 
 import json
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
 
-    from app import health_cli
+    from app import health_cli, security_cli
 
     health_cli.init_app(app)
+    security_cli.init_app(app)
