@@ -10,6 +10,9 @@ from config import INSTANCE_DIR, Config
 
 
 def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
+    from app.file_modes import private_umask
+
+    private_umask()  # before anything is created under instance/ (secrets, SQLite, Redis)
     app = Flask(
         __name__,
         instance_path=str(INSTANCE_DIR),
@@ -19,6 +22,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     app.config.from_object(Config())
     app.config.update(overrides or {})
 
+    _init_private_files(app)
     _init_data_keys(app)
     _init_proxy(app)
     _init_redis(app)
@@ -34,6 +38,16 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _init_private_files(app: Flask) -> None:
+    """What earlier runs left under instance/ (and the SQLite files) is made the owner's
+    alone: 0600 files, 0700 folders (app/file_modes.py)."""
+    from app.file_modes import sqlite_files, tighten
+
+    import_dir = app.config.get("IMPORT_DIR")
+    tighten([Path(app.instance_path), Path(import_dir) if import_dir else None,
+             *sqlite_files(app.config["SQLALCHEMY_DATABASE_URI"])])
 
 
 def _init_data_keys(app: Flask) -> None:

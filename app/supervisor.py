@@ -103,6 +103,9 @@ class Supervisor:
 
 
 def main() -> None:
+    from app.file_modes import private_umask
+
+    private_umask()  # inherited by the embedded Redis and every child (app/file_modes.py)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
     from config import INSTANCE_DIR
     from app.redis_embedded import resolve_url, stop_embedded
