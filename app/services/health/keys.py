@@ -150,12 +150,14 @@ def row_keys(rows: Iterable[dict], config=None) -> None:
     phone = phone_keyers(config)[0]
     for row in rows:
         if "id_number" in row:
-            number = normalised(row["id_number"])
+            number = normalised(row["id_number"]) if ("id_key" not in row or previous) else None
             if "id_key" not in row:
                 row["id_key"] = current(number) if number else None
             row["id_key_previous"] = previous(number) if (number and previous) else None
         if "phone" in row:
-            digits = normalised_phone(row["phone"])
+            digits = row["phone"]
+            if not (type(digits) is str and len(digits) == 11 and digits.isascii() and digits.isdigit()):
+                digits = normalised_phone(digits)
             row["phone_key"] = phone(digits) if digits else None
 
 

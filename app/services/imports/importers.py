@@ -152,7 +152,7 @@ class StaffImporter(BaseImporter):
             if errors:
                 raise self.fail(errors)
         clean["enterprise_id"] = self.enterprise.id
-        number = health_keys.normalised(clean["id_number"])
+        number = clean["id_number"]  # normalised by the cleaner, as the key wants it
         key = self._key(number)
         if self._previous_key is not None and key not in self._stored:
             older = self._previous_key(number)
