@@ -26,14 +26,14 @@ K1, K2 = "first-data-key-of-the-district", "second-data-key-of-the-district"
 H1, H2 = "first-id-hash-key-of-the-district", "second-id-hash-key-of-the-district"
 
 
-def plain_values_in(app, skip=("audit_log", "alembic_version")) -> set[str]:
-    """Every ID number and phone of a staff row (read through the app) that appears in the
-    raw text of any table (read with plain SQL, no column types) — except ``skip``."""
+def plain_values_in(app, wanted: set[str], skip=("audit_log", "alembic_version")) -> set[str]:
+    """Which of ``wanted`` (ID numbers, phones) appear in the raw text of any table, read
+    with plain SQL (no column types) — except ``skip``."""
     from app.extensions import db
 
+    wanted = {v.upper() for v in wanted}
+    found = set()
     with app.app_context():
-        wanted = {v.upper() for row in db.session.execute(select(Staff.id_number, Staff.phone)) for v in row if v}
-        found = set()
         for name in inspect(db.engine).get_table_names():
             if name in skip:
                 continue
@@ -81,10 +81,11 @@ def test_the_raw_database_holds_no_staff_id_number_or_phone(app, client, auth):
     listed = client.get(f"/api/v1/staff/?enterprise_id={enterprise}&page_size=100", headers=admin).json["result"]
     full = {client.get(f"/api/v1/staff/{row['id']}", headers=admin).json["result"]["id_number"] for row in listed}
     assert full == {number for number, _phone in by.values()}
-    demo = F.in_db(app, lambda s: s.execute(select(Staff.id_number).join(Enterprise, Staff.enterprise_id == Enterprise.id)
-                                            .where(Enterprise.name.like("%示范企业%")).limit(1)).scalar_one())
-    assert len(demo) == 18  # the demo's people (app.demo) are read in full too
-    assert plain_values_in(app) == set()
+    demo = F.in_db(app, lambda s: s.execute(select(Staff.id_number, Staff.phone).join(
+        Enterprise, Staff.enterprise_id == Enterprise.id).where(Enterprise.name.like("%示范企业%"))).all())
+    assert demo and all(len(number) == 18 and len(phone) == 11 for number, phone in demo)  # read in full
+    values = {v for pair in list(by.values()) + demo for v in pair}
+    assert plain_values_in(app, values) == set()
 
 
 def test_search_finds_a_full_id_number_or_phone_not_a_part(app, client, auth):
