@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,17 +27,26 @@ def _env_bool(name: str, default: bool) -> bool:
 def _persistent_secret(name: str) -> str:
     """A secret from the environment, else one generated once and kept in instance/.
 
-    No literal secret lives in the code; a laptop install keeps its sessions across
-    restarts without anyone having to set anything.
+    No literal secret lives in the code; a laptop install keeps its sessions (and can
+    open its sealed data) across restarts without anyone having to set anything. The
+    file is readable by its owner alone and appears whole or not at all: processes
+    starting together (web, worker) all read the one secret the first of them wrote.
     """
     value = os.environ.get(name)
     if value:
         return value
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = INSTANCE_DIR / f".{name.lower()}"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        fd, partial = tempfile.mkstemp(dir=INSTANCE_DIR, prefix=f".{name.lower()}.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.link(partial, path)  # fails if another process got there first: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(partial)
     return path.read_text().strip()
 
 
@@ -48,7 +58,7 @@ def _database_url() -> str:
         elif url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://"):]
         return url
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{INSTANCE_DIR / 'sentinel.db'}"
 
 
@@ -180,6 +190,12 @@ class Config:
         # During a rotation: the secret before ID_HASH_KEY, kept for one retention window
         # so records keyed with it still match (app/services/health/keys.py). Empty: none.
         self.ID_HASH_KEY_PREVIOUS = os.environ.get("ID_HASH_KEY_PREVIOUS", "")
+        # Key that staff ID numbers and phones are sealed with (AES-GCM, app/domain/sealing.py);
+        # losing it loses those values: back it up with the database (README, Security).
+        self.DATA_KEY = _persistent_secret("DATA_KEY")
+        # During a rotation: the previous DATA_KEY, until `security reencrypt` has moved every
+        # value to the current one. Empty: none.
+        self.DATA_KEY_PREVIOUS = os.environ.get("DATA_KEY_PREVIOUS", "")
         # Test records are kept this many days by sampling time (daily purge).
         self.TEST_RETENTION_DAYS = int(os.environ.get("TEST_RETENTION_DAYS", "14"))
         # Largest feed request body (POST /api/v1/feeds/*): 100,000 JSON rows are ~25 MB.

@@ -16,6 +16,9 @@ from config import INSTANCE_DIR, Config
 
 
 def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
+    from app.platform.file_modes import private_umask
+
+    private_umask()  # before anything is created under instance/ (secrets, SQLite, Redis)
     app = Flask(
         __name__,
         instance_path=str(INSTANCE_DIR),
@@ -25,6 +28,8 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     app.config.from_object(Config())
     app.config.update(overrides or {})
 
+    _init_private_files(app)
+    _init_data_keys(app)
     _init_proxy(app)
     _init_redis(app)
     _init_security_config(app)
@@ -41,6 +46,22 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _init_private_files(app: Flask) -> None:
+    """What earlier runs left under instance/ (and the SQLite files) is made the owner's
+    alone: 0600 files, 0700 folders (app/platform/file_modes.py)."""
+    from app.platform.file_modes import sqlite_files, tighten
+
+    import_dir = app.config.get("IMPORT_DIR")
+    tighten([Path(app.instance_path), Path(import_dir) if import_dir else None,
+             *sqlite_files(app.config["SQLALCHEMY_DATABASE_URI"])])
+
+
+def _init_data_keys(app: Flask) -> None:
+    from app.platform import data_keys
+
+    data_keys.init_app(app)
 
 
 def _init_proxy(app: Flask) -> None:

@@ -1,5 +1,8 @@
 """Bulk data for bench_staff_list.py: ~1,000 enterprises over the towns and N staff,
-inserted with COPY on PostgreSQL and one executemany transaction on SQLite."""
+inserted with COPY on PostgreSQL and one executemany transaction on SQLite.
+
+As the import stores them: ID numbers and phones sealed (the columns' own sealers),
+phone keys set; ID keys are left to the benches (some time their computation)."""
 from __future__ import annotations
 
 import random
@@ -7,7 +10,7 @@ import time
 from datetime import datetime, timezone
 
 STAFF_COLUMNS = ["enterprise_id", "name", "id_type", "id_number", "phone", "category", "worker_kind",
-                 "residence_type", "address", "extras", "created_at", "updated_at"]
+                 "residence_type", "address", "extras", "created_at", "updated_at", "phone_key"]
 
 
 def generate(n_staff: int, n_enterprises: int = 1000):
@@ -15,9 +18,12 @@ def generate(n_staff: int, n_enterprises: int = 1000):
     from sqlalchemy import select
 
     from app.cli.demo import GIVEN, SURNAMES, make_id_number
+    from app.platform.data_keys import keyring
     from app.platform.extensions import db
+    from app.services.health.keys import phone_keyers
     from models.enterprise_types import EnterpriseType
     from models.regions import Town
+    from models.staff import Staff
 
     rng = random.Random(20260)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -32,6 +38,9 @@ def generate(n_staff: int, n_enterprises: int = 1000):
             head_phone=f"137{i:08d}", credit_code=None, extras={}, created_at=now, updated_at=now,
         ))
     per = -(-n_staff // n_enterprises)
+    seal_number, seal_phone = (keyring().sealer(c.type.aad) for c in (Staff.__table__.c.id_number,
+                                                                     Staff.__table__.c.phone))
+    phone_key = phone_keyers()[0]
 
     def staff_rows(enterprise_ids):
         made = 0
@@ -43,9 +52,10 @@ def generate(n_staff: int, n_enterprises: int = 1000):
                     continue
                 seen.add(number)
                 made += 1
-                yield (eid, rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), "居民身份证", number,
-                       f"1{rng.choice('3589')}{rng.randrange(10**9):09d}", "高风险人员", None, None,
-                       "广州市南沙区", "{}", now, now)
+                phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+                yield (eid, rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), "居民身份证",
+                       seal_number(number), seal_phone(phone), "高风险人员", None, None, "广州市南沙区", "{}", now, now,
+                       phone_key(phone))
 
     return enterprises, staff_rows
 

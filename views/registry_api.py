@@ -153,7 +153,7 @@ class StaffApi(ScopedApi):
         ---
         get:
           parameters:
-          - {in: query, name: q, schema: {type: string}, description: "keyword: name, phone or ID"}
+          - {in: query, name: q, schema: {type: string}, description: "keyword: part of a name, or a full phone or ID number"}
           - {in: query, name: enterprise_id, schema: {type: integer}}
           - {in: query, name: page, schema: {type: integer}}
           - {in: query, name: page_size, schema: {type: integer}}
@@ -178,7 +178,7 @@ class StaffApi(ScopedApi):
         ---
         get:
           parameters:
-          - {in: query, name: q, schema: {type: string}, description: "keyword: name, phone or ID"}
+          - {in: query, name: q, schema: {type: string}, description: "keyword: part of a name, or a full phone or ID number"}
           - {in: query, name: enterprise_id, schema: {type: integer}, description: adds the type's extra staff fields}
           - {in: query, name: bucket, schema: {type: string, enum: [24h, 48h, 72h, over72h, unmatched]}}
           responses:

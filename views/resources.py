@@ -308,7 +308,7 @@ def build_api(resource: Resource) -> type:
 
 def register_resource(appbuilder, resource: Resource) -> None:
     """Register the resource's pages, API and menu entry (views/__init__.py only)."""
-    registry = registered_resources(appbuilder.app)
+    registry = registered_resources(current_app)
     if resource.name in registry:
         raise ValueError(f"resource {resource.name!r} declared twice")
     registry[resource.name] = resource

@@ -1,5 +1,5 @@
 """Commands: ``flask --app run roles sync | bootstrap | demo load | jobs list | jobs run NAME``
-(and ``health …``, app/cli/health.py).
+(and ``health …``, ``security …``: app/cli/health.py, app/cli/security.py).
 
 The package holds what only the command line runs: the commands, the reference data
 every install needs (bootstrap.py) and the deterministic demo data (demo.py). The
@@ -14,6 +14,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.cli import health as health_cli
+from app.cli import security as security_cli
 from app.cli.bootstrap import bootstrap, sync_roles
 from app.cli.demo import load_demo
 from jobs.registry import JOBS
@@ -60,3 +61,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
 
     health_cli.init_app(app)
+    security_cli.init_app(app)

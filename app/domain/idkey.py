@@ -30,6 +30,14 @@ Key rotation (chosen approach: a keyring, no per-record version)
 * A record identity derived from a key (feeds without ``record_id``) changes with the
   secret: a batch re-sent across a rotation may be stored twice; the duplicates age out
   with the window and do not change buckets or rules (same sampling time).
+
+Phones (staff)
+--------------
+Staff phones are stored sealed (``app.domain.sealing``) and found by the same kind of
+keyed hash: ``keyer(phone_secret(secret))`` of the normalised 11-digit phone. The
+phone secret is derived from the ID hash secret for that purpose alone, so one secret
+(and one re-keying) governs every blind index, while a phone and an ID number of the
+same characters never share a key.
 """
 from __future__ import annotations
 
@@ -103,6 +111,12 @@ def id_keys(normalised_id_number: str, secrets: Iterable[bytes | str]) -> tuple[
     """The key of one number under every configured secret (current first), for staff
     during a rotation; secrets that are None or empty are skipped."""
     return tuple(id_key(normalised_id_number, s) for s in secrets if s)
+
+
+def phone_secret(secret: bytes | str) -> bytes:
+    """The secret phones are keyed with: HMAC-SHA256 of a fixed label under the ID
+    hash secret (32 bytes; raises ValueError for a secret shorter than 16 bytes)."""
+    return hmac.new(_secret_bytes(secret), b"sentinel-phone-key", hashlib.sha256).digest()
 
 
 def key_fingerprint(secret: bytes | str) -> str:

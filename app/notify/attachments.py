@@ -1,5 +1,5 @@
-"""Message attachments: files under ``instance/attachments``, handed out through
-expiring signed links (``GET /files/<token>``, views/files.py).
+"""Message attachments: files under ``instance/attachments`` (0600 in 0700 folders),
+handed out through expiring signed links (``GET /files/<token>``, views/files.py).
 
 The token is signed with ``SECRET_KEY`` and carries the file's path relative to the
 attachments folder and its download name; it expires after
@@ -23,6 +23,8 @@ from app.platform.extensions import db
 from models.mixins import utcnow
 from models.notify import STATUS_FAILED, STATUS_SENT, Message
 
+from app.platform.file_modes import private_dir, write_private
+
 SALT = "sentinel-attachment"
 _UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
@@ -37,12 +39,11 @@ def serializer() -> URLSafeTimedSerializer:
 
 def store_attachment(content: Union[bytes, Path], name: str) -> str:
     """Save ``content`` (bytes or a file to copy) and return its path for ``Message.attachment_path``."""
-    folder = attachments_dir() / uuid.uuid4().hex[:2]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(attachments_dir() / uuid.uuid4().hex[:2])
     safe_name = _UNSAFE.sub("_", Path(name).name)[-120:] or "file"
     target = folder / f"{uuid.uuid4().hex}-{safe_name}"
     data = content.read_bytes() if isinstance(content, Path) else content
-    target.write_bytes(data)
+    write_private(target, data)
     return str(target.relative_to(attachments_dir()))
 
 

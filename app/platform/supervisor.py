@@ -31,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.platform.file_modes import private_umask
 from app.platform.redis_embedded import resolve_url, stop_embedded
 from config import INSTANCE_DIR
 
@@ -158,6 +159,7 @@ class Supervisor:
 
 
 def main() -> None:
+    private_umask()  # inherited by the embedded Redis and every child (app/platform/file_modes.py)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
 
     redis_url = resolve_url(os.environ.get("REDIS_URL", ""), Path(INSTANCE_DIR))

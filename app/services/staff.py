@@ -29,15 +29,18 @@ _DIGITS = re.compile(r"^[0-9Xx]+$")
 
 
 def query(scope: S.Scope, q: Optional[str] = None, enterprise_id: Any = None) -> Select:
-    """Staff visible to ``scope``; keyword matches name (contains), phone or ID (prefix)."""
+    """Staff visible to ``scope``; a keyword of digits (and X) matches a full ID number
+    or a full phone exactly — they are stored sealed, found by their keyed hashes
+    (``health_keys.lookup_keys``), so a part of one matches nothing — any other keyword
+    a part of the name."""
     stmt = S.apply(select(Staff), Staff, scope)
     if enterprise_id:
         stmt = stmt.where(Staff.enterprise_id == int(enterprise_id))
     q = fullwidth_to_halfwidth(q or "").strip()
     if q:
         if _DIGITS.match(q):
-            q = q.upper()
-            stmt = stmt.where(or_(Staff.phone.like(f"{q}%"), Staff.id_number.like(f"{q}%")))
+            ids, phones = health_keys.lookup_keys(id_number=q), health_keys.lookup_keys(phone=q)
+            stmt = stmt.where(or_(Staff.id_key.in_(ids), Staff.phone_key.in_(phones)))
         else:
             stmt = stmt.where(Staff.name.like(f"%{q}%"))
     return stmt.order_by(Staff.id.desc())
@@ -72,7 +75,12 @@ def _clean(session, enterprise: Enterprise, raw: Mapping[str, Any]) -> dict[str,
 
 
 def _duplicate(session, enterprise_id: int, id_number: str, exclude_id: Optional[int] = None) -> bool:
-    stmt = select(Staff.id).where(Staff.enterprise_id == enterprise_id, Staff.id_number == id_number)
+    """Whether another person of the enterprise has this ID number (its keyed hash under
+    the current or, during a rotation, the previous secret)."""
+    keys = health_keys.lookup_keys(id_number=id_number)
+    if not keys:
+        return False
+    stmt = select(Staff.id).where(Staff.enterprise_id == enterprise_id, Staff.id_key.in_(keys))
     if exclude_id:
         stmt = stmt.where(Staff.id != exclude_id)
     return session.execute(stmt).first() is not None

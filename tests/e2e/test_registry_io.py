@@ -2,6 +2,7 @@
 exports the staff list on a PC (SPEC §2, manual 2.2)."""
 from __future__ import annotations
 
+import os
 import random
 import re
 import sqlite3
@@ -9,6 +10,8 @@ import sqlite3
 import openpyxl
 from playwright.sync_api import expect
 from stdnum.cn import ric
+
+from app.domain.idkey import id_key
 
 HEAD_PHONE = "13900000001"  # app/cli/demo.py: the head of one demo enterprise (珠江街)
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
@@ -141,12 +144,14 @@ def test_town_user_exports_only_the_towns_staff_with_ids_as_text(page, login, li
         expected = conn.execute(
             "SELECT count(*) FROM staff s JOIN enterprise e ON e.id = s.enterprise_id JOIN town t ON t.id = e.town_id "
             "WHERE t.name = '南沙街'").fetchone()[0]
+        # ID numbers are stored sealed: other towns' people are told by their ID keys
         others = {r[0] for r in conn.execute(
-            "SELECT s.id_number FROM staff s JOIN enterprise e ON e.id = s.enterprise_id JOIN town t ON t.id = e.town_id "
+            "SELECT s.id_key FROM staff s JOIN enterprise e ON e.id = s.enterprise_id JOIN town t ON t.id = e.town_id "
             "WHERE t.name <> '南沙街'")}
+    secret = os.environ.get("ID_HASH_KEY") or (live_server.instance / ".id_hash_key").read_text().strip()
     assert expected > 0 and len(rows) == expected
     assert {row[town].value for row in rows} == {"南沙街"}
     for row in rows:
         for cell in (row[id_col], row[phone_col]):
             assert cell.data_type == "s" and cell.number_format == "@", (cell.coordinate, cell.value)
-        assert len(row[id_col].value) == 18 and row[id_col].value not in others
+        assert len(row[id_col].value) == 18 and id_key(row[id_col].value, secret) not in others

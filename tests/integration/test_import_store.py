@@ -18,10 +18,14 @@ def _rows(app, enterprise_id):
 
 
 def _upsert(app, inserts, updates):
+    """The rows written as the importer hands them over: with their keyed hashes."""
     from app.platform.extensions import db
+    from app.services.health.keys import row_keys
     from app.services.imports import store
 
     with app.app_context():
+        row_keys(inserts)
+        row_keys(updates)
         store.upsert(db.session, Staff.__table__, inserts, updates)
         db.session.commit()
         db.session.remove()
@@ -100,7 +104,7 @@ def test_awkward_text_is_stored_exactly_by_both_write_paths(app):
     stored = _rows(app, eid)
     assert [stored[n][1] for n in streamed] == [f"改{t}" for t in reversed(awkward)]
     addresses = in_db(app, lambda s: dict(s.execute(select(Staff.id_number, Staff.address)
-                                                    .where(Staff.id_number.in_(streamed))).all()))
+                                                    .where(Staff.enterprise_id == eid)).all()))
     assert [addresses[n] for n in streamed] == list(reversed(awkward))
 
 

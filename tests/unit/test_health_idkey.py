@@ -71,3 +71,14 @@ def test_fingerprint_names_a_secret_without_revealing_it():
     assert len(fp) == 12 and SECRET[:6] not in fp
     assert fp == idkey.key_fingerprint(SECRET.encode())
     assert fp != idkey.key_fingerprint(SECRET + "x")
+
+
+def test_phone_keys_have_a_secret_of_their_own():
+    """A phone and an ID number of the same characters never share a key; phones key the same everywhere."""
+    phone = "13576266263"
+    secret = idkey.phone_secret(SECRET)
+    assert len(secret) == 32 and secret == idkey.phone_secret(SECRET.encode())
+    assert idkey.keyer(secret)(phone) != idkey.id_key(phone, SECRET)
+    assert idkey.keyer(secret)(phone) == idkey.id_key(phone, secret) != idkey.id_key(phone, idkey.phone_secret("x" * 16))
+    with pytest.raises(ValueError):
+        idkey.phone_secret("short")

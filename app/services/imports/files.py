@@ -3,7 +3,8 @@ by the user who ran the import, and nobody else) and uploads waiting for a job.
 
 Layout: ``<IMPORT_DIR>/<token>.xlsx`` with ``<token>.json`` naming its owner;
 ``<IMPORT_DIR>/uploads/<token>.bin``. ``IMPORT_DIR`` defaults to instance/imports.
-Both hold personal data: ``purge_old`` (the daily job ``maintenance.purge_import_files``)
+Both hold personal data: files are written 0600 in 0700 folders (``app.platform.file_modes``);
+``purge_old`` (the daily job ``maintenance.purge_import_files``)
 deletes every such file older than ``IMPORT_FILE_HOURS`` (default 24).
 """
 from __future__ import annotations
@@ -18,20 +19,19 @@ from pathlib import Path
 from flask import current_app
 
 from app.domain.errors import OutOfScope
+from app.platform.file_modes import private_dir, write_private
 from app.security.ownership import may_read_import_file
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
 def import_dir() -> Path:
-    path = Path(current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(Path(current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports"))
 
 
 def _write_atomic(path: Path, content: bytes) -> None:
     tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(content)
+    write_private(tmp, content)
     os.replace(tmp, path)
 
 
@@ -66,8 +66,7 @@ def failures_path(token: str, user_id, kind: str | None = None) -> Path:
 
 def save_upload(data: bytes) -> Path:
     """Keep an upload for a background job (the job gets this path, not the data)."""
-    folder = import_dir() / "uploads"
-    folder.mkdir(exist_ok=True)
+    folder = private_dir(import_dir() / "uploads")
     path = folder / f"{uuid.uuid4().hex}.bin"
     _write_atomic(path, data)
     return path

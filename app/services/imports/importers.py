@@ -2,8 +2,9 @@
 is cleaned (the same domain cleaners as the forms and the API), the upsert key, and the
 existing rows that key finds.
 
-Staff: key ``id_number`` within the chosen enterprise (one person per ID number per
-enterprise); the enterprise is scope-checked once, before the file is read.
+Staff: key ``id_key`` (the keyed hash of the ID number; the number itself is stored
+sealed) within the chosen enterprise (one person per ID number per enterprise); the
+enterprise is scope-checked once, before the file is read.
 Enterprises: key ``(name, town)`` — a name is unique within its town; each row is
 scope-checked (its town and type must be writable by the user) and a row whose key
 finds an existing enterprise outside the user's scope fails instead of touching it.
@@ -58,6 +59,7 @@ class BaseImporter:
     spec = None
     fields: tuple[str, ...] = ()  # columns written on insert
     always: tuple[str, ...] = ()  # columns always rewritten on update
+    kept: tuple[str, ...] = ()  # columns an update never rewrites (the key it was found by)
 
     def __init__(self, session, scope: S.Scope):
         self.session, self.scope = session, scope
@@ -108,7 +110,7 @@ class BaseImporter:
 
     def update_row(self, values: dict, row_id: int, old_extras: Any, present: frozenset) -> dict:
         if self._plan is None or self._plan[0] is not present:  # once per import, not per row
-            keys = [k for k in self.fields if k in self.always or k in present]
+            keys = [k for k in self.fields if (k in self.always or k in present) and k not in self.kept]
             self._plan = (present, keys, [k[len(EXTRA_PREFIX):] for k in present if k.startswith(EXTRA_PREFIX)])
         _present, keys, extra_present = self._plan
         out = {key: values.get(key) for key in keys}
@@ -125,8 +127,9 @@ class BaseImporter:
 class StaffImporter(BaseImporter):
     kind, entity, table = "staff", "Staff", Staff.__table__
     fields = ("enterprise_id", "name", "id_type", "id_number", "phone", "category", "worker_kind",
-              "residence_type", "address", "extras")
-    always = ("name", "id_type", "id_number", "phone")
+              "residence_type", "address", "extras", "id_key")
+    always = ("name", "id_type", "phone")
+    kept = ("id_number", "id_key")  # found by its key: same number
 
     def __init__(self, session, scope, *, enterprise_id=None, **_ignored):
         super().__init__(session, scope)
@@ -137,20 +140,32 @@ class StaffImporter(BaseImporter):
         self.fast = FastStaffRows(self.decl)
         self.last_id = 0
         self.inserted = 0
+        self._key, self._previous_key = health_keys.keyers()
+        self._stored: dict = {}
 
     def clean(self, values: dict):
+        """``(id_key, row)``: the row's key is the keyed hash of its ID number — under the
+        previous secret when a stored person not re-keyed yet carries that one."""
         clean = self.fast(values)  # the usual valid row; None: the full cleaner decides
         if clean is None:
             clean, errors = clean_staff(self._raw(values, self.decl, self.decl.staff_fields), self.decl)
             if errors:
                 raise self.fail(errors)
         clean["enterprise_id"] = self.enterprise.id
-        return clean["id_number"], clean
+        number = clean["id_number"]  # normalised by the cleaner, as the key wants it
+        key = self._key(number)
+        if self._previous_key is not None and key not in self._stored:
+            older = self._previous_key(number)
+            key = older if older in self._stored else key
+        clean["id_key"] = key
+        return key, clean
 
     def before_write(self, inserts: list[dict], updates: list[dict]) -> None:
-        """The ID keys of new Core rows (no mapper event sets them). An update keeps its
-        ID number (the key it was found by), so its ID keys stay as they are."""
+        """The keys of the rows (no mapper event sets them): a new row's previous-secret
+        ID key and phone key (its ``id_key`` comes from ``clean``); an update's phone key.
+        An update keeps its ID number and ID keys (the key it was found by)."""
         health_keys.row_keys(inserts)
+        health_keys.row_keys(updates)
         self.inserted += len(inserts)
 
     def after_write(self, session) -> None:
@@ -173,23 +188,26 @@ class StaffImporter(BaseImporter):
             return None
 
     def stored(self, with_extras: bool) -> dict:
-        """id_number → (id, extras) of every person of the enterprise: known before the
-        file is read, so new rows can be written while the rest is still being read.
-        Notes the highest staff id too: every row this import adds gets a higher one."""
+        """id_key → (id, extras) of every person of the enterprise: known before the
+        file is read, so new rows can be written while the rest is still being read (no
+        number is unsealed: keys are compared). Notes the highest staff id too: every
+        row this import adds gets a higher one."""
         self.last_id = self.session.execute(select(func.max(Staff.id))).scalar() or 0
-        cols = [Staff.id, Staff.id_number] + ([Staff.extras] if with_extras else [])
-        rows = self.session.execute(select(*cols).where(Staff.enterprise_id == self.enterprise.id))
-        return {row.id_number: (row.id, row.extras if with_extras else None) for row in rows}
+        cols = [Staff.id, Staff.id_key] + ([Staff.extras] if with_extras else [])
+        rows = self.session.execute(
+            select(*cols).where(Staff.enterprise_id == self.enterprise.id, Staff.id_key.is_not(None)))
+        self._stored = {row.id_key: (row.id, row.extras if with_extras else None) for row in rows}
+        return self._stored
 
     def existing(self, keys: list, with_extras: bool):
         """key → (id, extras) of the enterprise's stored people among ``keys`` (the few
         repeated ones: a whole import's are read by ``stored``); none is ever refused."""
-        cols = [Staff.id, Staff.id_number] + ([Staff.extras] if with_extras else [])
+        cols = [Staff.id, Staff.id_key] + ([Staff.extras] if with_extras else [])
         found = {}
         for chunk in _chunks(keys):
-            stmt = select(*cols).where(Staff.enterprise_id == self.enterprise.id, Staff.id_number.in_(chunk))
+            stmt = select(*cols).where(Staff.enterprise_id == self.enterprise.id, Staff.id_key.in_(chunk))
             for row in self.session.execute(stmt):
-                found[row.id_number] = (row.id, row.extras if with_extras else None)
+                found[row.id_key] = (row.id, row.extras if with_extras else None)
         return found, set()
 
 

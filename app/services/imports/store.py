@@ -9,10 +9,13 @@ in one call, on the session's own connection —
   positional parameters per batch.
 
 An update leaves a row whose imported columns already hold the imported values
-untouched (``IS DISTINCT FROM``): re-importing the same file rewrites nothing.
+untouched (``IS DISTINCT FROM``): re-importing the same file rewrites nothing. A sealed
+column (``models.sealed``: a fresh random nonce makes every sealing of a value differ)
+is compared through its keyed hash column instead, which the row must carry with it.
 
 Values go through each column's own bind processor (JSON serialised as SQLAlchemy
-would), and the Python-side defaults a Core INSERT would fill (``created_at`` …) or
+would; sealed columns encrypted — COPY and executemany never see a plain ID number or
+phone), and the Python-side defaults a Core INSERT would fill (``created_at`` …) or
 ``onupdate`` values an UPDATE would set (``updated_at``) are added, computed once per
 import. The caller commits once after every batch has run, or rolls back when
 anything raised, so a crash leaves none of the import.
@@ -29,6 +32,8 @@ from typing import Callable, Iterable, Optional
 from psycopg import sql
 from sqlalchemy import JSON, bindparam, insert, update
 
+from models.sealed import Sealed
+
 BATCH_SIZE = 10000
 _temp_names = itertools.count(1)
 
@@ -41,6 +46,7 @@ class _Write:
         self.dialect = self.connection.dialect
         self.table, self.update = table, update
         self.columns = [c for c in keys if c != "row_id"]
+        self.compared = _compared(table, self.columns) if update else self.columns
         extra = _on_update(table, self.columns) if update else _defaults(table, self.columns)
         self.fixed = list(extra.items())
         self.names = self.columns + [name for name, _value in self.fixed]
@@ -79,10 +85,10 @@ class _Write:
         table = quote(self.table.name)
         if self.update:
             sets = ", ".join(f"{quote(n)} = ?" for n in self.names)
-            changed = " OR ".join(f"{quote(n)} IS NOT ?" for n in self.columns)
+            changed = " OR ".join(f"{quote(n)} IS NOT ?" for n in self.compared)
             statement = f"UPDATE {table} SET {sets} WHERE {quote('id')} = ? AND ({changed})"
-            width = len(self.columns)
-            params = [p + p[:width] for p in params]
+            at = [self.columns.index(n) for n in self.compared]
+            params = [p + tuple(p[i] for i in at) for p in params]
         else:
             marks = ", ".join("?" for _n in self.names)
             statement = f"INSERT INTO {table} ({', '.join(quote(n) for n in self.names)}) VALUES ({marks})"
@@ -125,7 +131,7 @@ class _Write:
             sets = sql.SQL(", ").join(sql.SQL("{} = u.{}").format(sql.Identifier(n), sql.Identifier(n))
                                       for n in self.names)
             changed = sql.SQL(" OR ").join(sql.SQL("t.{} IS DISTINCT FROM u.{}").format(
-                sql.Identifier(n), sql.Identifier(n)) for n in self.columns)
+                sql.Identifier(n), sql.Identifier(n)) for n in self.compared)
             cursor.execute(sql.SQL("UPDATE {} AS t SET {} FROM {} AS u WHERE t.id = u.id AND ({})")
                            .format(sql.SQL(table_sql), sets, sql.Identifier(self.temp), changed))
 
@@ -190,6 +196,17 @@ class InsertStream:
                             copy.write_row(row)
                 except BaseException as err:  # noqa: BLE001 - handed to the caller
                     self._error = err
+
+
+def _compared(table, columns: list[str]) -> list[str]:
+    """The columns an update compares to tell a changed row: all but the sealed ones,
+    whose keyed hash column stands for them. :raise ValueError: a sealed column
+    written without its keyed hash (the change could not be seen)."""
+    sealed = {n: table.c[n].type.index for n in columns if isinstance(table.c[n].type, Sealed)}
+    missing = sorted(index for index in sealed.values() if index not in columns)
+    if missing:
+        raise ValueError(f"sealed columns updated without their keyed hash columns {missing}")
+    return [n for n in columns if n not in sealed]
 
 
 def _processor(column, dialect) -> Optional[Callable]:
