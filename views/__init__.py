@@ -9,6 +9,7 @@ from views.feeds_api import FeedsApi
 from views.feeds_upload import FeedUploadView
 from views.files import FilesView
 from views.head import HeadView
+from views.identity_api import IdentityApi
 from views.imports import register as register_imports
 from views.jobs_api import JobsApi
 from views.registry_api import EnterpriseApi, StaffApi
@@ -52,6 +53,8 @@ def register_views(appbuilder) -> None:
 
     # Enterprise heads: SMS-code login, choice of enterprise, home (views/head.py).
     appbuilder.add_view_no_menu(HeadView)
+    # One phone identity (SMS code) for heads, drivers, employees, testing workers.
+    appbuilder.add_api(IdentityApi)
 
     # 统计分析 (views/stats.py) and 系统管理 → 疫苗产品 (views/vaccine_products.py).
     register_stats(appbuilder)

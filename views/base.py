@@ -79,6 +79,13 @@ class ScopedApi(_Scoped, BaseApi):
             raise ServiceError(_("请求内容应为 JSON"))
         return data
 
+    def json_object(self) -> dict:
+        """The request's JSON object, or a 400 with a clear message."""
+        data = self.json_body()
+        if not isinstance(data, dict):
+            raise ServiceError(_("请求内容应为 JSON 对象"))
+        return data
+
     def page_args(self) -> tuple[int, int]:
         """?page= (1-based) and ?page_size= (capped by FAB_API_MAX_PAGE_SIZE)."""
         try:

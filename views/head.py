@@ -1,6 +1,6 @@
 """Enterprise heads (phone first): SMS-code login, choice of enterprise, home.
 
-Login logic lives in app/security/sms_login.py; which enterprises a head sees is the
+The SMS-code flow is app/services/identity.py (purpose ``head``); which enterprises a head sees is the
 scope's business (app/security/scope.py), these views only render and redirect.
 """
 from __future__ import annotations
@@ -14,10 +14,11 @@ from app.domain.errors import OutOfScope, ServiceError
 from app.domain.health import BUCKET_UNMATCHED, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import mask_id
 from app.security import roles as R
-from app.security import sms_login
+from app.security.identities import HEAD
 from app.security.redirects import redirect_target
 from app.security.scope import get_or_404
 from app.services import enterprises as enterprise_service
+from app.services import identity
 from app.services import staff as staff_service
 from app.services.health import status as health_status
 from models.enterprises import Enterprise
@@ -43,12 +44,10 @@ class HeadView(ScopedView):
     def _signed_in(self):
         return g.user is not None and g.user.is_authenticated
 
-    def _log_in(self, phone: str):
+    def _log_in(self, user):
         """Log the head in (FAB's statistics and audit included); where to go next."""
-        user = sms_login.head_user(self.session, phone)
         login_user(user, remember=False)
         self.appbuilder.sm.update_user_auth_stat(user, True)
-        self.session.commit()
         session.pop(CHOSEN, None)
         wanted = request.args.get("next")
         return redirect_target(wanted) if wanted else url_for("HeadView.home")
@@ -62,34 +61,34 @@ class HeadView(ScopedView):
             return self._login_page()
         phone = request.form.get("phone", "")
         try:
-            phone = sms_login.check_code(phone, request.form.get("code"), request.remote_addr or "-")
-            return redirect(self._log_in(phone))
+            verified = identity.verify(self.session, phone, request.form.get("code"), HEAD, self._address())
         except ServiceError as err:
-            self.session.rollback()
             return self._login_page(phone, str(err.message), err.status)
+        return redirect(self._log_in(verified.user))
 
     @expose("/login/code", methods=["POST"])
     def code(self):
         """JSON {phone} → {"message": "验证码已发送"}; the same answer whether the phone is known."""
         data = request.get_json(silent=True) or request.form
         try:
-            sms_login.request_code(self.session, data.get("phone"), request.remote_addr or "-")
+            identity.request_code(self.session, data.get("phone"), HEAD, self._address())
         except ServiceError as err:
-            self.session.rollback()
             return jsonify(message=str(err.message)), err.status
-        return jsonify(message=str(sms_login.MSG_SENT))
+        return jsonify(message=str(identity.MSG_SENT))
 
     @expose("/login/verify", methods=["POST"])
     def verify(self):
         """JSON (or form) {phone, code} → {"message", "next"}; 400 with the reason."""
         data = request.get_json(silent=True) or request.form
         try:
-            phone = sms_login.check_code(data.get("phone"), data.get("code"), request.remote_addr or "-")
-            target = self._log_in(phone)
+            verified = identity.verify(self.session, data.get("phone"), data.get("code"), HEAD, self._address())
         except ServiceError as err:
-            self.session.rollback()
             return jsonify(message=str(err.message)), err.status
-        return jsonify(message=str(_("登录成功")), next=target)
+        return jsonify(message=str(_("登录成功")), next=self._log_in(verified.user))
+
+    @staticmethod
+    def _address() -> str:
+        return request.remote_addr or "-"
 
     # --- signed in --------------------------------------------------------------
 

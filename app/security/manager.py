@@ -19,7 +19,9 @@ from sqlalchemy.orm import joinedload
 
 from app.platform import security_events as events
 from app.platform.audit import record
-from app.security import lockout, password_change, sessions
+from app.domain.errors import ServiceError
+from app.security import identities, lockout, password_change, sessions
+from app.security.principals import PhonePrincipal, is_phone_subject
 from app.security.account_views import (
     SentinelResetMyPasswordView, SentinelResetPasswordView, SentinelUserDBModelView, SentinelUserInfoEditView,
 )
@@ -171,7 +173,16 @@ class SentinelSecurityManager(SecurityManager):
         return False
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        """FAB's token user, refused while the admin's password is not yet changed."""
+        """FAB's token user, refused while the admin's password is not yet changed; a
+        phone identity's token (app.services.identity) acts for that phone alone."""
+        if is_phone_subject(jwt_data.get("sub")):
+            try:
+                purpose = identities.purpose(jwt_data.get("purpose"))
+            except ServiceError:
+                return None
+            principal = PhonePrincipal(purpose.name, str(jwt_data.get("phone") or ""), purpose.dimension)
+            g.user = principal
+            return principal
         user = super().load_user_jwt(_jwt_header, jwt_data)
         return None if password_change.must_change(user) else user
 

@@ -38,6 +38,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.domain.errors import OutOfScope
 from app.security import roles as R
 from app.security.personal_data import sees_full_numbers
+from app.security.principals import PhonePrincipal
 
 __all__ = [
     "ALL", "EVERYTHING", "NOTHING", "Audience", "Column", "Dimension", "OutOfScope", "Parent", "Scope", "Via",
@@ -123,6 +124,8 @@ def dimension(name: str) -> Dimension:
 def scope_for_user(user: Any) -> Scope:
     """The scope of ``user`` (a SentinelUser or None), from ``ROLE_DIMENSIONS``.
     Used by requests and by jobs (which rebuild it from a user id)."""
+    if isinstance(user, PhonePrincipal):  # a phone proven by SMS code: that person's rows
+        return Scope.of_values(None, **({user.dimension: {user.phone}} if user.dimension else {}))
     if user is None or not getattr(user, "is_authenticated", True) or not getattr(user, "id", None):
         return NOTHING
     role_names = {r.name for r in (user.roles or [])}

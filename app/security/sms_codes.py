@@ -1,4 +1,6 @@
-"""SMS-code login of enterprise heads (SPEC §8).
+"""SMS codes that prove a phone, for every phone identity (SPEC §8, §9 "Phone identity"):
+enterprise heads today; drivers, employees and testing workers next
+(``app.security.identities`` names the purposes, ``app.services.identity`` runs the flow).
 
 Rules: a 6-digit code from ``secrets``, valid ``SMS_CODE_TTL`` seconds, single use, at
 most ``SMS_CODE_MAX_TRIES`` tries (then it is dead), a new code only after
@@ -8,15 +10,13 @@ codes checked per address (whatever the phones). Everything is counted in Redis,
 process shares the counts; Redis holds only a keyed hash of the code, and keys carry
 a keyed hash of the phone, never the phone itself.
 
-Every refusal but a malformed phone or code is a security event (``app.platform.security_events``)
-naming the phone masked. Any login by phone code (heads today, other phone identities
-later) goes through :func:`check_code`, and so through the same limits and events.
+A code is bound to its phone and its purpose: a head's code does not prove a driver.
+The hourly and resend limits count the phone across purposes (one SMS budget per phone).
+Every refusal but a malformed phone or code is a security event
+(``app.platform.security_events``) naming the phone masked.
 
-Asking for a code answers the same for any well-formed phone: an unknown phone (or
-one that belongs to a government account) passes the same limits and stores a code
-the same way, it just gets no message. Nothing here logs a code or a phone; the stored
-message's code is redacted once sent, or after ``SMS_CODE_TTL`` in the outbox
-(app/notify/retention.py).
+This module decides and counts; it sends nothing and creates no account (the flow in
+``app.services.identity`` does). Nothing here logs a code or a phone.
 """
 from __future__ import annotations
 
@@ -24,23 +24,14 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from datetime import timedelta
-from typing import Optional
 
 from flask import current_app
 from flask_babel import lazy_gettext as _
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import RuleError, ServiceError, TooManyRequests
 from app.domain.identity import mask_phone, normalize_phone
-from app.notify import send_message
 from app.platform import security_events as events
 from app.platform.kv import get_redis, key
-from app.security import roles as R
-from models.enterprises import Enterprise
-from models.notify import Message
-from models.users import SentinelUser
 
 CODE_LENGTH = 6
 SMS_BODY = "您的登录验证码为%s，5分钟内有效。"
@@ -52,7 +43,6 @@ MSG_CODE_DEAD = _("验证码错误次数过多，请重新获取")
 MSG_PHONE_HOURLY = _("该手机号码获取验证码次数过多，请一小时后再试")
 MSG_IP_HOURLY = _("获取验证码过于频繁，请稍后再试")
 MSG_VERIFY_IP_HOURLY = _("验证码校验过于频繁，请稍后再试")
-MSG_NOT_HEAD = _("该手机号码未登记为企业负责人，请联系所属委办局或镇街")
 
 
 # --- pure helpers -----------------------------------------------------------------
@@ -104,8 +94,8 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
-def _code_key(phone: str) -> str:
-    return key("sms", "code", phone_digest(_secret(), phone))
+def _code_key(phone: str, purpose: str) -> str:
+    return key("sms", "code", purpose, phone_digest(_secret(), phone))
 
 
 def _count(name: str, ident: str, window: int) -> int:
@@ -132,7 +122,7 @@ def _refuse(kind: str, phone: object, error: ServiceError) -> ServiceError:
     return error
 
 
-def _check_limits(phone: str, ip: str) -> None:
+def check_request_limits(phone: str, ip: str) -> None:
     """Raise TooManyRequests when the address, the resend pause or the phone's hour is used up."""
     if _count("ip-hour", _ip_id(ip), 3600) > _cfg("SMS_PER_IP_PER_HOUR"):
         raise _refuse(events.SMS_IP_LIMIT, phone, TooManyRequests(MSG_IP_HOURLY))
@@ -155,8 +145,10 @@ def check_verify_limit(ip: str, raw_phone: object = None) -> None:
         raise _refuse(events.SMS_VERIFY_LIMIT, raw_phone, TooManyRequests(MSG_VERIFY_IP_HOURLY))
 
 
-def _store_code(phone: str, code: str) -> None:
-    k = _code_key(phone)
+def store_code(phone: str, purpose: str, code: str) -> None:
+    """Keep a keyed hash of ``code`` for ``phone`` and ``purpose`` for ``SMS_CODE_TTL``;
+    a new code kills the previous one."""
+    k = _code_key(phone, purpose)
     pipe = get_redis().pipeline()
     pipe.delete(k)  # a new code kills the previous one
     pipe.hset(k, mapping={"h": code_digest(_secret(), phone, code), "t": 0})
@@ -164,58 +156,21 @@ def _store_code(phone: str, code: str) -> None:
     pipe.execute()
 
 
-# --- who may log in ---------------------------------------------------------------
-
 def parse_phone(raw: object) -> str:
+    """The normalised mobile number; ServiceError (400) when it is not one."""
     try:
         return normalize_phone(raw)
     except RuleError as err:
         raise ServiceError(err.message, [err])
 
 
-def heads_enterprises(session, phone: str) -> bool:
-    return session.execute(select(Enterprise.id).where(Enterprise.head_phone == phone).limit(1)).first() is not None
+def code_lifetime() -> int:
+    return _cfg("SMS_CODE_TTL")
 
 
-def _account(session, phone: str) -> Optional[SentinelUser]:
-    return session.execute(select(SentinelUser).where(SentinelUser.phone == phone)).scalar_one_or_none()
-
-
-def may_log_in(session, phone: str) -> bool:
-    """A phone that heads an enterprise and is not a disabled or a government account."""
-    if not heads_enterprises(session, phone):
-        return False
-    user = _account(session, phone)
-    if user is None:
-        return True
-    return bool(user.is_active) and {r.name for r in user.roles} == {R.ENTERPRISE_HEAD}
-
-
-# --- the two steps ----------------------------------------------------------------
-
-def request_code(session, raw_phone: object, ip: str) -> None:
-    """Step 1: check the limits, store a new code and send it (known phones only).
-
-    :raise ServiceError: 400, the phone is malformed.
-    :raise TooManyRequests: 429, a limit is reached (same for known and unknown phones).
-    """
-    phone = parse_phone(raw_phone)
-    _check_limits(phone, ip)
-    code = new_code()
-    _store_code(phone, code)
-    idem = f"sms-login:{phone_digest(_secret(), phone)}:{secrets.token_hex(8)}"
-    if may_log_in(session, phone):
-        send_message(kind="sms", recipient=phone, body=SMS_BODY % code, idempotency_key=idem, sensitive=True,
-                     valid_for=timedelta(seconds=_cfg("SMS_CODE_TTL")))
-    else:
-        # same first query as send_message, so both answers cost about the same
-        session.execute(select(Message.id).where(Message.idempotency_key == idem)).first()
-        session.rollback()
-
-
-def check_code(raw_phone: object, raw_code: object, ip: str) -> str:
-    """Step 2: consume the code; the phone when it was right. Every check from ``ip``
-    counts against its hourly limit, before the phone or the code is looked at.
+def check_code(raw_phone: object, raw_code: object, ip: str, purpose: str) -> str:
+    """Consume the code of ``purpose``; the phone when it was right. Every check from
+    ``ip`` counts against its hourly limit, before the phone or the code is looked at.
 
     :raise TooManyRequests: 429, the address checked too many codes this hour.
     :raise ServiceError: 400 with the reason (malformed, expired, wrong, too many tries).
@@ -227,7 +182,7 @@ def check_code(raw_phone: object, raw_code: object, ip: str) -> str:
     except RuleError as err:
         raise ServiceError(err.message, [err])
     outcome, left = get_redis().eval(
-        _CHECK, 1, _code_key(phone), code_digest(_secret(), phone, code), _cfg("SMS_CODE_MAX_TRIES")
+        _CHECK, 1, _code_key(phone, purpose), code_digest(_secret(), phone, code), _cfg("SMS_CODE_MAX_TRIES")
     )
     if outcome == 1:
         return phone
@@ -236,39 +191,3 @@ def check_code(raw_phone: object, raw_code: object, ip: str) -> str:
     if outcome == 3:
         raise _refuse(events.SMS_CODE_DEAD, phone, ServiceError(MSG_CODE_DEAD))
     raise _refuse(events.SMS_CODE_WRONG, phone, ServiceError(_("验证码不正确，还可以再试%(n)d次", n=int(left))))
-
-
-def head_user(session, phone: str) -> SentinelUser:
-    """The enterprise head account of ``phone``, created on first login.
-
-    :raise ServiceError: the phone heads no enterprise (any more) or its account may not
-        use SMS login.
-    """
-    if not may_log_in(session, phone):
-        raise ServiceError(MSG_NOT_HEAD)
-    user = _account(session, phone)
-    if user is not None:
-        return user
-    role = current_app.appbuilder.sm.find_role(R.ENTERPRISE_HEAD)
-    if role is None:  # roles not synced: `flask --app run roles sync`
-        raise RuntimeError("role enterprise_head missing")
-    head_name = session.execute(
-        select(Enterprise.head_name).where(Enterprise.head_phone == phone).order_by(Enterprise.id).limit(1)
-    ).scalar() or ""
-    username = f"head_{secrets.token_hex(6)}"
-    user = SentinelUser(
-        username=username, first_name=(head_name or str(_("企业负责人")))[:64], last_name="",
-        email=f"{username}@heads.invalid", active=True, phone=phone,
-        # no "$": werkzeug's check_password_hash answers False, password login never works
-        password="!" + secrets.token_hex(24),
-        roles=[role],
-    )
-    session.add(user)
-    try:
-        session.commit()
-    except IntegrityError:  # a concurrent first login created it
-        session.rollback()
-        user = _account(session, phone)
-        if user is None:
-            raise
-    return user

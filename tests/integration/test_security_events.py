@@ -143,7 +143,7 @@ def test_throttled_sms_code_requests_are_recorded(app, monkeypatch):
     """Asking again within the pause, past the phone's hourly count and past the address's
     hourly count each leave their own event, the phone masked."""
     from app.platform.kv import get_redis, key
-    from app.security.sms_login import phone_digest
+    from app.security.sms_codes import phone_digest
 
     monkeypatch.setitem(app.config, "SMS_PER_PHONE_PER_HOUR", 1)
     monkeypatch.setitem(app.config, "SMS_PER_IP_PER_HOUR", 3)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.cli.demo import DEMO_HEAD_PHONE
 from app.security import roles as R
-from app.security.sms_login import phone_digest
+from app.security.sms_codes import phone_digest
 from models.enterprises import Enterprise
 from models.notify import Message
 from models.staff import Staff
@@ -237,7 +237,7 @@ def test_redis_holds_only_hashes_with_a_five_minute_life(app, phone_client):
     with app.app_context():
         r = get_redis()
         prefix = app.config["REDIS_PREFIX"]
-        code_key = f"{prefix}sms:code:{phone_digest(app.config['SECRET_KEY'], phone)}"
+        code_key = f"{prefix}sms:code:head:{phone_digest(app.config['SECRET_KEY'], phone)}"
         assert 0 < r.ttl(code_key) <= app.config["SMS_CODE_TTL"] == 300
         for k in r.scan_iter(match=f"{prefix}sms:*"):
             values = r.hgetall(k).values() if r.type(k) == b"hash" else [r.get(k) or b""]

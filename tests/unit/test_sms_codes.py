@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.domain.errors import RuleError
-from app.security.sms_login import code_digest, new_code, normalize_code, phone_digest
+from app.security.sms_codes import code_digest, new_code, normalize_code, phone_digest
 
 PHONE = "13800138000"
 
