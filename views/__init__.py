@@ -12,8 +12,7 @@ from views.head import HeadView
 from views.identity_api import IdentityApi
 from views.imports import register as register_imports
 from views.jobs_api import JobsApi
-from views.registry_api import EnterpriseApi, StaffApi
-from views.registry_pages import EnterpriseView, StaffView
+from views.registry import ENTERPRISES, STAFF
 from views.stats import register as register_stats
 from views.regions import BUREAUS, GRIDS, TOWNS
 from views.resources import register_resource
@@ -21,12 +20,9 @@ from views.vaccine_products import VACCINE_PRODUCTS
 
 
 def register_views(appbuilder) -> None:
-    appbuilder.add_api(EnterpriseApi)
-    appbuilder.add_api(StaffApi)
-
-    appbuilder.add_view(EnterpriseView, "Enterprises", label=_("企业管理"), category="Registry",
-                        category_label=_("台账管理"), icon="fa-building")
-    appbuilder.add_view(StaffView, "Staff", label=_("人员管理"), category="Registry", icon="fa-users")
+    # 台账管理: enterprises and staff, declared resources (views/registry.py)
+    register_resource(appbuilder, ENTERPRISES)
+    register_resource(appbuilder, STAFF)
     # 未匹配人员: the staff list filtered to bucket=unmatched (self-check hints, export).
     appbuilder.add_link("UnmatchedStaff", href="/staff/?bucket=unmatched", label=_("未匹配人员"),
                         category="Registry", icon="fa-question-circle")

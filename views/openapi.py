@@ -90,12 +90,11 @@ def field_schema(f: Field) -> dict[str, Any]:
 
 def row_schema(fields: list[Field]) -> dict:
     props = {"id": {"type": "integer"}}
-    props.update({f.key: field_schema(f) for f in fields})
+    props.update({f.key: field_schema(f) for f in fields if f.output})
     return {"type": "object", "properties": props}
 
 
-def input_schema(fields: list[Field]) -> dict:
-    writable = [f for f in fields if f.writable]
+def input_schema(writable: list[Field]) -> dict:
     schema: dict[str, Any] = {"type": "object", "properties": {f.key: field_schema(f) for f in writable}}
     required = [f.key for f in writable if f.required]
     if required:
@@ -130,7 +129,7 @@ def add_resource_paths(api_spec, api) -> None:
     add_component(api_spec, "Message", MESSAGE)
     add_component(api_spec, "ValidationError", VALIDATION)
     add_component(api_spec, camel, row_schema(fields))
-    add_component(api_spec, f"{camel}Input", input_schema(fields))
+    add_component(api_spec, f"{camel}Input", input_schema(resource.service.input_fields()))
     add_component(api_spec, f"{camel}List", {
         "type": "object",
         "properties": {

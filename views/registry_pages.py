@@ -1,4 +1,6 @@
-"""Registry pages (PC and phone): enterprises and staff — list, detail, add, edit, delete."""
+"""Registry pages (PC and phone) of the declared resources ``enterprise`` and ``staff``
+(views/registry.py): the flows of their own — lists with the health status, forms with
+each enterprise type's declared fields — over the generic pages of views/resources.py."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
@@ -9,7 +11,6 @@ from app.domain.enterprise_types import parse_declaration
 from app.domain.errors import ServiceError
 from app.domain.health import BUCKET_UNMATCHED, BUCKETS, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import ID_TYPES, mask_id, mask_phone
-from app.security import roles as R
 from app.security.redirects import redirect_target
 from app.security.scope import get_or_404
 from app.services import enterprises as enterprise_service
@@ -19,7 +20,7 @@ from app.services import staff as staff_service
 from app.services.health import status as health_status
 from models.enterprises import Enterprise
 from models.staff import Staff
-from views.base import ScopedView
+from views.resources import ResourceView
 
 
 def _form_payload(keys: list[str], extra_keys: list[str]) -> dict:
@@ -28,9 +29,9 @@ def _form_payload(keys: list[str], extra_keys: list[str]) -> dict:
     return data
 
 
-class EnterpriseView(ScopedView):
-    route_base = "/enterprises"
-    class_permission_name = R.ENTERPRISE
+class EnterprisePages(ResourceView):
+    """企业管理 (declared as ``enterprise``: the class built from it is ``EnterpriseView``)."""
+
     FIELDS = ["name", "type_code", "town", "grid", "address", "head_name", "head_phone", "credit_code"]
 
     @expose("/")
@@ -78,7 +79,6 @@ class EnterpriseView(ScopedView):
         try:
             enterprise = enterprise_service.create(self.session, self.scope, data)
         except ServiceError as err:
-            self.session.rollback()
             flash(str(err.message), "danger")
             return self._form(data=data, errors={e.field: str(e.message) for e in err.errors})
         flash(str(_("已保存")), "success")
@@ -95,31 +95,15 @@ class EnterpriseView(ScopedView):
         try:
             enterprise_service.update(self.session, self.scope, pk, data)
         except ServiceError as err:
-            self.session.rollback()
             flash(str(err.message), "danger")
             return self._form(enterprise, data=data, errors={e.field: str(e.message) for e in err.errors})
         flash(str(_("已保存")), "success")
         return redirect(url_for("EnterpriseView.detail", pk=pk))
 
-    @expose("/delete", methods=["POST"])
-    @has_access
-    def delete(self):
-        count = enterprise_service.delete_many(self.session, self.scope, request.form.getlist("ids"))
-        flash(str(_("已删除 %(n)d 条数据", n=count)), "success")
-        return redirect(url_for("EnterpriseView.list"))
 
-    @expose("/export")
-    @has_access
-    def export(self):
-        """导出全部: every enterprise in scope matching ?q= (and ?town_id=, ?type_id=)."""
-        args = request.args
-        return exports.download(exports.enterprise_export(
-            self.session, self.scope, args.get("q"), args.get("town_id", type=int), args.get("type_id", type=int)))
+class StaffPages(ResourceView):
+    """人员管理 (declared as ``staff``: the class built from it is ``StaffView``)."""
 
-
-class StaffView(ScopedView):
-    route_base = "/staff"
-    class_permission_name = R.STAFF
     FIELDS = ["enterprise_id", "name", "id_type", "id_number", "phone", "category", "worker_kind",
               "residence_type", "address"]
 
@@ -180,7 +164,6 @@ class StaffView(ScopedView):
         try:
             person = staff_service.create(self.session, self.scope, data)
         except ServiceError as err:
-            self.session.rollback()
             flash(str(err.message), "danger")
             return self._form(data=data, errors={e.field: str(e.message) for e in err.errors})
         flash(str(_("已保存")), "success")
@@ -196,7 +179,6 @@ class StaffView(ScopedView):
         try:
             staff_service.update(self.session, self.scope, pk, data)
         except ServiceError as err:
-            self.session.rollback()
             flash(str(err.message), "danger")
             return self._form(person, data=data, errors={e.field: str(e.message) for e in err.errors})
         flash(str(_("已保存")), "success")
@@ -208,11 +190,3 @@ class StaffView(ScopedView):
         count = staff_service.delete_many(self.session, self.scope, request.form.getlist("ids"))
         flash(str(_("已删除 %(n)d 条数据", n=count)), "success")
         return redirect(redirect_target(request.form.get("back") or url_for("StaffView.list")))
-
-    @expose("/export")
-    @has_access
-    def export(self):
-        """导出全部: every person in scope matching ?q=, ?enterprise_id= and ?bucket=."""
-        return exports.download(exports.staff_export(
-            self.session, self.scope, request.args.get("q"), request.args.get("enterprise_id", type=int),
-            health_status.parse_bucket(request.args.get("bucket"))))

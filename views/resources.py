@@ -83,6 +83,9 @@ class Resource:
     detail_template: str = "sentinel/resource_detail.html"
     form_template: str = "sentinel/resource_form.html"
     export_title: Any = None
+    # 导出全部 of a resource with columns of its own: (session, scope, list query, request
+    # args) → app.services.exports.Export; default: the declared fields (resource_export).
+    export: Optional[Callable[..., Any]] = None
 
     @property
     def camel(self) -> str:
@@ -106,6 +109,13 @@ def registered_resources(app=None) -> dict[str, Resource]:
     """The resources registered in ``app`` (default: the current app), by name."""
     app = app or current_app
     return app.extensions.setdefault("sentinel_resources", {})
+
+
+def export_of(resource: Resource, session, scope, query: ListQuery):
+    """The resource's 导出全部 for this list request (its own export, or its fields')."""
+    if resource.export is not None:
+        return resource.export(session, scope, query, request.args)
+    return export_rows(session, scope, resource, query)
 
 
 # --- pages -----------------------------------------------------------------------
@@ -219,7 +229,7 @@ class ResourceView(ScopedView):
     @has_access
     def export(self):
         """导出全部: every row in scope matching the list's filter."""
-        return exports.download(export_rows(self.session, self.scope, self.resource, self.list_query()))
+        return exports.download(export_of(self.resource, self.session, self.scope, self.list_query()))
 
 
 # --- API -------------------------------------------------------------------------
@@ -282,7 +292,7 @@ class ResourceApi(ScopedApi):
     def export(self):
         query = parse_list_args(request.args, self.resource.fields,
                                 max_size=current_app.config["FAB_API_MAX_PAGE_SIZE"])
-        return exports.download(export_rows(self.session, self.scope, self.resource, query))
+        return exports.download(export_of(self.resource, self.session, self.scope, query))
 
 
 # --- building and registering ------------------------------------------------------

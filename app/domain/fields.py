@@ -36,7 +36,8 @@ class Field:
     (``attr`` may be dotted, e.g. ``"town.name"``, for a read-only display value).
     ``choices`` are values, ``(value, label)`` pairs, or a function returning them.
     ``mask`` ('id' or 'phone') marks personal data. ``filters`` are the operators the
-    list accepts on this field; ``search`` puts it in the keyword search.
+    list accepts on this field; ``search`` puts it in the keyword search. ``list``,
+    ``detail``, ``form`` and ``output`` say where it appears (pages, forms, the API's JSON).
     """
 
     key: str
@@ -52,6 +53,7 @@ class Field:
     list: bool = True
     detail: bool = True
     form: bool = True
+    output: bool = True  # in the API's answers (False: a filter-only key such as town_id)
     create_only: bool = False
     search: bool = False
     filters: tuple[str, ...] = ()

@@ -28,6 +28,7 @@ from sqlalchemy import or_, select, update
 from app.notify import attachments, retention
 from app.notify.channels import DeliveryError, get_channel
 from app.platform.extensions import db
+from app.platform.operations import operation
 from models.mixins import utcnow
 from models.notify import STATUS_FAILED, STATUS_QUEUED, STATUS_SENT, Message
 
@@ -51,8 +52,10 @@ def _due_clause(now):
     return or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)
 
 
+@operation
 def claim(message_id: int) -> bool:
-    """Take the message for one delivery attempt; False if it is not due or someone else has it."""
+    """Take the message for one delivery attempt (committed at once, its own operation);
+    False if it is not due or someone else has it."""
     now = utcnow()
     result = db.session.execute(
         update(Message)
@@ -60,7 +63,6 @@ def claim(message_id: int) -> bool:
         .values(attempts=Message.attempts + 1, next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount == 1
 
 
@@ -75,6 +77,12 @@ def deliver(message_id: int) -> str:
     ``failed`` (gave up) or ``skipped`` (not due, already done, or taken by another worker)."""
     if not claim(message_id):
         return SKIPPED
+    return _attempt(message_id)
+
+
+@operation
+def _attempt(message_id: int) -> str:
+    """One delivery attempt of a claimed message and its outcome, in one transaction."""
     message = db.session.get(Message, message_id, populate_existing=True)
     if message is None:  # deleted between claim and read
         return SKIPPED
@@ -92,7 +100,6 @@ def deliver(message_id: int) -> str:
     message.last_error = None
     message.next_attempt_at = None
     _forget_delivered_secret(message)
-    db.session.commit()
     log.info("message %s sent via %s (attempt %s)", message.id, message.channel, message.attempts)
     return SENT
 
@@ -115,14 +122,15 @@ def _record_failure(message: Message, error: str, max_attempts: int) -> str:
         base = int(current_app.config.get("NOTIFY_RETRY_BASE_SECONDS", RETRY_BASE_SECONDS))
         message.next_attempt_at = utcnow() + timedelta(seconds=next_delay(message.attempts, base=base))
         outcome = RETRY
-    db.session.commit()
     log.warning("message %s via %s failed (attempt %s/%s): %s", message.id, message.channel,
                 message.attempts, max_attempts, error if not message.sensitive else "-")
     return outcome
 
 
+@operation
 def due_ids(limit: int = 500) -> list[int]:
-    """Ids of queued messages whose (next) attempt is due, oldest first."""
+    """Ids of queued messages whose (next) attempt is due, oldest first (the read's
+    transaction ends before the sends)."""
     now = utcnow()
     rows = db.session.execute(
         select(Message.id)
@@ -130,7 +138,6 @@ def due_ids(limit: int = 500) -> list[int]:
         .order_by(Message.next_attempt_at, Message.id)
         .limit(limit)
     ).scalars().all()
-    db.session.commit()  # end the read transaction before the sends
     return list(rows)
 
 

@@ -8,9 +8,10 @@ from typing import Optional
 from flask import current_app
 from redis import RedisError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from app.platform.database import insert_ignoring_duplicates
 from app.platform.extensions import db
+from app.platform.operations import after_commit
 from app.platform.queue import enqueue
 from models.notify import STATUS_QUEUED, Message
 from models.mixins import utcnow
@@ -33,7 +34,8 @@ def send_message(
     channel: Optional[str] = None,
     valid_for: timedelta = SECRET_LIFETIME,
 ) -> Message:
-    """Store a message once per ``idempotency_key`` (a second call returns the first).
+    """Store a message once per ``idempotency_key`` (a second call returns the first),
+    in the caller's transaction (the caller's operation commits it).
 
     A ``sensitive`` message carries a secret good for ``valid_for`` (a login code's
     lifetime): a real channel delivers it within that time or gives up, and its stored
@@ -41,15 +43,15 @@ def send_message(
     ``valid_for`` has passed — with the ``outbox`` channel, that is how long an admin
     can read it (app/notify/retention.py).
 
-    Commits, then hands the message's id to the queue (``jobs.notify.deliver_one``);
-    if Redis is unreachable the cron sweep (``notify.dispatch``) delivers it later.
-    Never call a gateway from a request.
+    Once the transaction commits, the message's id is handed to the queue
+    (``jobs.notify.deliver_one``); if Redis is unreachable, or the transaction never
+    commits, nothing is queued, and the cron sweep (``notify.dispatch``) delivers what
+    was stored. Never call a gateway from a request. Two transactions storing the same
+    key at once store it once (``INSERT … ON CONFLICT DO NOTHING``).
     """
-    existing = db.session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one_or_none()
-    if existing is not None:
-        return existing
+    session = db.session
     now = utcnow()
-    message = Message(
+    values = dict(
         channel=channel or current_app.config["NOTIFY_CHANNEL"],
         kind=kind,
         recipient=recipient,
@@ -61,16 +63,17 @@ def send_message(
         attachment_path=attachment_path,
         attachment_name=attachment_name,
         status=STATUS_QUEUED,
+        attempts=0,
         next_attempt_at=now,
         created_at=now,
     )
-    db.session.add(message)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent call stored it first
-        db.session.rollback()
-        return db.session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one()
-    _enqueue_delivery(message.id)
+    inserted = session.execute(
+        insert_ignoring_duplicates(session, Message, ["idempotency_key"]).values(**values)
+    ).rowcount
+    message = session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one()
+    if inserted:
+        message_id = message.id
+        after_commit(lambda: _enqueue_delivery(message_id), session)
     return message
 
 

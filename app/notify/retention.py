@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from app.domain.redaction import redact_secret
 from app.platform.extensions import db
+from app.platform.operations import transaction
 from models.mixins import utcnow
 from models.notify import Message
 
@@ -41,12 +42,12 @@ def redact_due(limit: int = BATCH) -> dict[str, int]:
     safe to run twice or concurrently (a row redacted twice reads the same)."""
     redacted = 0
     while True:
-        rows = db.session.execute(
-            select(Message).where(Message.redact_at <= utcnow()).order_by(Message.redact_at).limit(limit)
-        ).scalars().all()
-        for message in rows:
-            redact(message)
-        db.session.commit()
+        with transaction():
+            rows = db.session.execute(
+                select(Message).where(Message.redact_at <= utcnow()).order_by(Message.redact_at).limit(limit)
+            ).scalars().all()
+            for message in rows:
+                redact(message)
         redacted += len(rows)
         if len(rows) < limit:
             break

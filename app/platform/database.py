@@ -6,7 +6,8 @@ default) and the SQL that differs between them.
 * :func:`temp_table`, :func:`stage_rows` — a transaction's temporary table, filled by
   COPY on PostgreSQL and one executemany on SQLite;
 * :func:`tune` — more memory for the sorts and hash joins of one bulk transaction;
-* :func:`day_sql` — the district calendar day of a stored (naive UTC) timestamp.
+* :func:`day_sql` — the district calendar day of a stored (naive UTC) timestamp;
+* :func:`insert_ignoring_duplicates` — ``INSERT … ON CONFLICT DO NOTHING`` on both.
 
 Nothing here knows what the tables mean: the health package's set-based SQL builds
 on these.
@@ -17,6 +18,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from app.platform.clock import district_tz, tz_name
@@ -103,3 +105,11 @@ def tune(session) -> None:
     """Memory for the hash joins and sorts of a bulk step, this transaction only (PostgreSQL)."""
     if is_pg(session):
         session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def insert_ignoring_duplicates(session, model, index_elements: list[str]):
+    """An ``INSERT`` into ``model`` that skips a row whose ``index_elements`` (a unique
+    key) already exist — also one a concurrent transaction is inserting: PostgreSQL waits
+    for it and then skips. Add ``.values(...)``; the result's rowcount says if it inserted."""
+    insert = postgresql.insert if is_pg(session) else sqlite.insert
+    return insert(model).on_conflict_do_nothing(index_elements=index_elements)

@@ -9,6 +9,8 @@ rolled back as a whole when anything raises. Services never call ``commit()`` or
 * :func:`transaction` — the same as a context manager, for a block.
 * :class:`Command` — ``validate()`` then ``run()`` in one transaction, for operations
   with enough state to deserve a class.
+* :func:`after_commit` — work that must happen only once the transaction is committed
+  (queueing a message's delivery): run after the commit, dropped on a rollback.
 
 Operations nest: an operation called from another joins the outer transaction, and only
 the outermost commits or rolls back. The depth is per thread/context (``contextvars``),
@@ -17,11 +19,18 @@ so concurrent requests never share it.
 from __future__ import annotations
 
 import functools
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Callable, Iterator, TypeVar
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from app.platform.extensions import db
+
+log = logging.getLogger(__name__)
+_AFTER_COMMIT = "sentinel_after_commit"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,3 +88,25 @@ class Command:
         with transaction():
             self.validate()
             return self.run()
+
+
+def after_commit(fn: Callable[[], Any], session=None) -> None:
+    """Run ``fn()`` once the current transaction of ``session`` (default ``db.session``)
+    is committed; forget it if the transaction rolls back. An error in ``fn`` is logged,
+    never raised (the data is committed already)."""
+    session = session if session is not None else db.session
+    session.info.setdefault(_AFTER_COMMIT, []).append(fn)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session) -> None:
+    for fn in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the transaction is committed; report and go on
+            log.exception("after-commit work failed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_commit(session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)

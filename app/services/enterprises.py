@@ -6,13 +6,17 @@ from typing import Any, Mapping, Optional
 from sqlalchemy import Select, delete, or_, select
 
 from app.domain.errors import RuleError, ValidationFailed
+from app.domain.fields import Field
+from app.domain.i18n import _
 from app.domain.identity import mask_phone
 from app.domain.records import clean_enterprise
 from app.platform import audit
+from app.platform.operations import operation
 from app.security import scope as S
 from app.services import lookups
 from app.services.enterprise_types import keep_undeclared
 from app.services.paging import Page, paginate
+from app.services.resources import ModelService
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.staff import Staff
@@ -20,15 +24,18 @@ from models.staff import Staff
 AUDIT_FIELDS = ["name", "type_id", "town_id", "grid_id", "address", "head_name", "head_phone", "credit_code", "extras"]
 
 
+def keyword_clause(q: str):
+    """The keyword search: a part of the name or the head's name, or the start of the head phone."""
+    like = f"%{q}%"
+    return or_(Enterprise.name.like(like), Enterprise.head_name.like(like), Enterprise.head_phone.like(f"{q}%"))
+
+
 def query(scope: S.Scope, q: Optional[str] = None, town_id: Any = None, type_id: Any = None) -> Select:
     """Enterprises visible to ``scope``, filtered by keyword (name, head, phone)."""
     stmt = S.apply(select(Enterprise), Enterprise, scope)
     q = (q or "").strip()
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(
-            or_(Enterprise.name.like(like), Enterprise.head_name.like(like), Enterprise.head_phone.like(f"{q}%"))
-        )
+        stmt = stmt.where(keyword_clause(q))
     if town_id:
         stmt = stmt.where(Enterprise.town_id == int(town_id))
     if type_id:
@@ -83,6 +90,7 @@ def _resolve(session, raw: Mapping[str, Any], current: Optional[Enterprise] = No
     return values
 
 
+@operation
 def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Enterprise:
     """:raise ValidationFailed: bad values. :raise OutOfScope: town/type not the user's."""
     values = _resolve(session, raw)
@@ -91,10 +99,10 @@ def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Enterprise:
     session.add(enterprise)
     session.flush()
     audit.record("create", "Enterprise", enterprise.id, after=audit.snapshot(enterprise, AUDIT_FIELDS))
-    session.commit()
     return enterprise
 
 
+@operation
 def update(session, scope: S.Scope, enterprise_id: Any, raw: Mapping[str, Any]) -> Enterprise:
     enterprise = S.get_or_404(session, Enterprise, enterprise_id, scope)
     before = audit.snapshot(enterprise, AUDIT_FIELDS)
@@ -107,10 +115,10 @@ def update(session, scope: S.Scope, enterprise_id: Any, raw: Mapping[str, Any]) 
         setattr(enterprise, key, value)
     session.flush()
     audit.record("update", "Enterprise", enterprise.id, before=before, after=audit.snapshot(enterprise, AUDIT_FIELDS))
-    session.commit()
     return enterprise
 
 
+@operation
 def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
     """Delete the enterprises (and their staff) among ``ids`` that are in scope."""
     wanted = {int(i) for i in ids if str(i).isdigit()}
@@ -123,10 +131,56 @@ def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
     if found:
         session.execute(delete(Staff).where(Staff.enterprise_id.in_(found)))
         session.execute(delete(Enterprise).where(Enterprise.id.in_(found)))
-    session.commit()
     return len(found)
 
 
 def heads_enterprises(session, phone: str) -> list[Enterprise]:
     stmt = select(Enterprise).where(Enterprise.head_phone == phone).order_by(Enterprise.name)
     return list(session.execute(stmt).scalars())
+
+
+FIELDS = [
+    Field("name", _("企业名称"), required=True, max_length=200, filters=("eq", "ct", "sw"), sortable=True),
+    Field("type_code", _("主体类型"), attr="type.code", required=True, list=False),
+    Field("type_name", _("主体类型"), attr="type.name", form=False),
+    Field("type_id", _("主体类型编号"), kind="int", filters=("eq", "in"), list=False, detail=False, form=False,
+          output=False),
+    Field("town", _("所属镇街"), attr="town.name", required=True),
+    Field("town_id", _("镇街编号"), kind="int", filters=("eq", "in"), list=False, detail=False, form=False,
+          output=False),
+    Field("grid", _("所属网格"), attr="grid.name", list=False),
+    Field("address", _("地址"), required=True, max_length=300, list=False),
+    Field("head_name", _("负责人姓名"), required=True, max_length=64, filters=("eq", "ct")),
+    Field("head_phone", _("负责人电话"), required=True, mask="phone", filters=("eq",)),
+    Field("credit_code", _("统一社会信用代码"), max_length=18, list=False, extra={"text": True}),
+    Field("extras", _("扩展字段"), kind="json", list=False, detail=False),
+]
+# what POST/PUT take (names, as the manuals' users type them; resolved to rows by the rules above)
+INPUT_KEYS = ("name", "type_code", "town", "grid", "address", "head_name", "head_phone", "credit_code", "extras")
+
+
+class EnterpriseService(ModelService):
+    """The registry's enterprises as a declared resource: the rules of this module
+    (names resolved, declared extra fields, scope of town and type) on every write."""
+
+    def __init__(self) -> None:
+        super().__init__(Enterprise, FIELDS)
+
+    def keyword_clause(self, keyword: str):
+        return keyword_clause(keyword.strip())
+
+    def input_fields(self) -> list[Field]:
+        by_key = {f.key: f for f in FIELDS}
+        return [by_key[k] for k in INPUT_KEYS]
+
+    def to_dict(self, row: Enterprise, *, masked_values: bool = False) -> dict[str, Any]:
+        return to_dict(row, masked=masked_values)
+
+    def create(self, session, scope: S.Scope, raw: Mapping[str, Any]) -> Enterprise:
+        return create(session, scope, raw)
+
+    def update(self, session, scope: S.Scope, pk: Any, raw: Mapping[str, Any]) -> Enterprise:
+        return update(session, scope, pk, raw)
+
+    def delete_many(self, session, scope: S.Scope, ids) -> int:
+        return delete_many(session, scope, list(ids))

@@ -97,9 +97,15 @@ class ModelService:
             audit.record("view", self.entity, row.id)
         return result
 
+    def input_fields(self) -> list[Field]:
+        """What POST/PUT take (the OpenAPI request body): the writable fields."""
+        return [f for f in self.fields if f.writable]
+
     def to_dict(self, row: Any, *, masked_values: bool = False) -> dict[str, Any]:
         out = {"id": row.id}
         for f in self.fields:
+            if not f.output:
+                continue
             value = read_attr(row, f.source)
             out[f.key] = masked(f, value) if masked_values else value
         return out

@@ -7,15 +7,18 @@ from typing import Any, Mapping, Optional
 from sqlalchemy import Select, delete, or_, select
 
 from app.domain.errors import Conflict, ValidationFailed
+from app.domain.fields import Field
 from app.domain.i18n import _
 from app.domain.identity import fullwidth_to_halfwidth, mask_id, mask_phone
 from app.domain.records import clean_staff
 from app.platform import audit
+from app.platform.operations import operation
 from app.security import scope as S
 from app.services import lookups
 from app.services.enterprise_types import keep_undeclared
 from app.services.health import keys as health_keys  # also installs the Staff key events
 from app.services.paging import Page, paginate
+from app.services.resources import ModelService
 from models.enterprises import Enterprise
 from models.staff import Staff
 
@@ -36,14 +39,22 @@ def query(scope: S.Scope, q: Optional[str] = None, enterprise_id: Any = None) ->
     stmt = S.apply(select(Staff), Staff, scope)
     if enterprise_id:
         stmt = stmt.where(Staff.enterprise_id == int(enterprise_id))
-    q = fullwidth_to_halfwidth(q or "").strip()
-    if q:
-        if _DIGITS.match(q):
-            ids, phones = health_keys.lookup_keys(id_number=q), health_keys.lookup_keys(phone=q)
-            stmt = stmt.where(or_(Staff.id_key.in_(ids), Staff.phone_key.in_(phones)))
-        else:
-            stmt = stmt.where(Staff.name.like(f"%{q}%"))
+    clause = keyword_clause(q)
+    if clause is not None:
+        stmt = stmt.where(clause)
     return stmt.order_by(Staff.id.desc())
+
+
+def keyword_clause(q: Optional[str]):
+    """The keyword search (None for a blank keyword): digits (and X) match a whole ID
+    number or phone through their keyed hashes, anything else a part of the name."""
+    q = fullwidth_to_halfwidth(q or "").strip()
+    if not q:
+        return None
+    if _DIGITS.match(q):
+        ids, phones = health_keys.lookup_keys(id_number=q), health_keys.lookup_keys(phone=q)
+        return or_(Staff.id_key.in_(ids), Staff.phone_key.in_(phones))
+    return Staff.name.like(f"%{q}%")
 
 
 def list_page(session, scope: S.Scope, q=None, page=1, size=20, enterprise_id=None) -> Page:
@@ -86,6 +97,7 @@ def _duplicate(session, enterprise_id: int, id_number: str, exclude_id: Optional
     return session.execute(stmt).first() is not None
 
 
+@operation
 def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
     """:raise OutOfScope: enterprise not visible. :raise ValidationFailed, Conflict."""
     enterprise = S.get_or_404(session, Enterprise, raw.get("enterprise_id"), scope)
@@ -97,10 +109,10 @@ def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
     session.flush()
     health_keys.refresh_changed(session, [person.id_key])
     audit.record("create", "Staff", person.id, after=audit.snapshot(person, AUDIT_FIELDS))
-    session.commit()
     return person
 
 
+@operation
 def update(session, scope: S.Scope, staff_id: Any, raw: Mapping[str, Any]) -> Staff:
     person = S.get_or_404(session, Staff, staff_id, scope)
     before = audit.snapshot(person, AUDIT_FIELDS)
@@ -119,10 +131,10 @@ def update(session, scope: S.Scope, staff_id: Any, raw: Mapping[str, Any]) -> St
     if person.id_key != old_key:
         health_keys.refresh_changed(session, [person.id_key])
     audit.record("update", "Staff", person.id, before=before, after=audit.snapshot(person, AUDIT_FIELDS))
-    session.commit()
     return person
 
 
+@operation
 def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
     """Delete the staff among ``ids`` that are in scope; returns how many."""
     wanted = {int(i) for i in ids if str(i).isdigit()}
@@ -133,10 +145,10 @@ def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
         audit.record("delete", "Staff", person.id, before=audit.snapshot(person, AUDIT_FIELDS))
     if rows:
         session.execute(delete(Staff).where(Staff.id.in_([p.id for p in rows])))
-    session.commit()
     return len(rows)
 
 
+@operation
 def read_detail(session, scope: S.Scope, staff_id: Any, reading=None, options: tuple = ()):
     """A person's full record, the read audited (SPEC §8).
 
@@ -145,5 +157,47 @@ def read_detail(session, scope: S.Scope, staff_id: Any, reading=None, options: t
     later attribute access reload it); ``options`` load what it reads with the person."""
     person = S.get_or_404(session, Staff, staff_id, scope, options)
     result = reading(person) if reading else person
-    audit.record("view", "Staff", person.id, detail=person.name, commit=True)
+    audit.record("view", "Staff", person.id, detail=person.name)
     return result
+
+
+RESOURCE_FIELDS = [
+    Field("enterprise_id", _("企业编号"), kind="int", required=True, filters=("eq", "in"), list=False, detail=False),
+    Field("enterprise_name", _("企业名称"), attr="enterprise.name", form=False),
+    Field("name", _("姓名"), required=True, max_length=64, filters=("eq", "ct", "sw"), sortable=True),
+    Field("id_type", _("证件类型"), filters=("eq",), list=False),
+    Field("id_number", _("证件号码"), required=True, mask="id"),
+    Field("phone", _("手机号码"), mask="phone"),
+    Field("category", _("人员类别"), filters=("eq",)),
+    Field("worker_kind", _("工作人员种类"), filters=("eq",), list=False),
+    Field("residence_type", _("居住类型"), filters=("eq",), list=False),
+    Field("address", _("居住地址"), max_length=300, list=False),
+    Field("extras", _("扩展字段"), kind="json", list=False, detail=False),
+]
+
+
+class StaffService(ModelService):
+    """The registry's staff as a declared resource: the duplicate rule, the declared
+    extra fields, the keyed ID and phone search and the health keys on every write;
+    every read of a person's detail audited."""
+
+    def __init__(self) -> None:
+        super().__init__(Staff, RESOURCE_FIELDS, personal=True)
+
+    def keyword_clause(self, keyword: str):
+        return keyword_clause(keyword)
+
+    def to_dict(self, row: Staff, *, masked_values: bool = False) -> dict[str, Any]:
+        return to_dict(row, masked=masked_values)
+
+    def read(self, session, scope: S.Scope, pk: Any, reading=None):
+        return read_detail(session, scope, pk, reading=reading)
+
+    def create(self, session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
+        return create(session, scope, raw)
+
+    def update(self, session, scope: S.Scope, pk: Any, raw: Mapping[str, Any]) -> Staff:
+        return update(session, scope, pk, raw)
+
+    def delete_many(self, session, scope: S.Scope, ids) -> int:
+        return delete_many(session, scope, list(ids))

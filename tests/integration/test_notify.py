@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import update
 
 from app.notify import send_message
+from app.platform.operations import transaction
 from app.notify.dispatch import deliver, dispatch_due, next_delay
 from app.platform.extensions import db
 from models.mixins import utcnow
@@ -79,8 +80,10 @@ def reload(session, message_id) -> Message:
 
 
 def new_message(channel=None, body="您的企业有 3 名人员核酸检测超期", **kw) -> int:
-    message = send_message(kind=kw.pop("kind", "messenger"), recipient=kw.pop("recipient", "13800138000"),
-                           body=body, idempotency_key=f"test-{uuid.uuid4().hex}", channel=channel, **kw)
+    """A message stored as a module's operation stores it (committed, then queued)."""
+    with transaction():
+        message = send_message(kind=kw.pop("kind", "messenger"), recipient=kw.pop("recipient", "13800138000"),
+                               body=body, idempotency_key=f"test-{uuid.uuid4().hex}", channel=channel, **kw)
     return message.id
 
 
