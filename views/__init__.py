@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _
 
-from views.admin import register_admin_views
-from views.enterprise_types import EnterpriseTypeApi, EnterpriseTypeView
+from views.admin import AUDIT_LOG, OUTBOX, SECURITY_EVENTS
+from views.enterprise_types import ENTERPRISE_TYPES
 from views.feeds_api import FeedsApi
 from views.feeds_upload import FeedUploadView
 from views.files import FilesView
@@ -27,14 +27,11 @@ def register_views(appbuilder) -> None:
     appbuilder.add_link("UnmatchedStaff", href="/staff/?bucket=unmatched", label=_("未匹配人员"),
                         category="Registry", icon="fa-question-circle")
 
-    for resource in (TOWNS, GRIDS, BUREAUS):
+    for resource in (TOWNS, GRIDS, BUREAUS, AUDIT_LOG, SECURITY_EVENTS, OUTBOX):
         register_resource(appbuilder, resource)
-    register_admin_views(appbuilder)
 
     # Enterprise types (主体类型): declarative data edited by the district admin.
-    appbuilder.add_view(EnterpriseTypeView, "EnterpriseTypes", label=_("主体类型"), icon="fa-list",
-                        category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
-    appbuilder.add_api(EnterpriseTypeApi)
+    register_resource(appbuilder, ENTERPRISE_TYPES)
 
     # Health feeds (views/feeds_api.py): the 数据接口 role pushes test/vaccination records.
     appbuilder.add_api(FeedsApi)

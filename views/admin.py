@@ -1,58 +1,53 @@
-"""District-admin screens on FAB ModelViews: audit, outbox (regions: views/regions.py).
-
-Enterprise types have their own editor: views/enterprise_types.py."""
+"""系统管理's records, declared read-only resources held by the district admin: 审计日志,
+安全事件 (its own list page with a range of district days), 消息发件箱 (``GET
+/api/v1/outbox/``: messages newest first; a login code readable only for its lifetime).
+Services: app/services/records.py."""
 from __future__ import annotations
 
-from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import lazy_gettext as _
+from flask import request
+from flask_appbuilder import expose, has_access
 
+from app.domain.i18n import _
+from app.platform.clock import district_tz
+from app.platform.security_events import KINDS
 from app.security import roles as R
-from models.audit import AuditLog
-from models.notify import Message
+from app.services import records, security_log
+from app.services.health.status import local_text
+from views.menus import ADMIN
+from views.resources import Menu, Resource, ResourceView
+
+READ_ONLY_PAGES = ("list", "detail", "export")
+READ_ONLY_API = ("get_list", "get", "export")
 
 
-class AuditLogView(ModelView):
-    datamodel = SQLAInterface(AuditLog)
-    class_permission_name = R.AUDIT
-    base_permissions = ["can_list", "can_show"]
-    base_order = ("id", "desc")
-    list_columns = ["at", "username", "action", "entity", "entity_id", "rows", "detail", "ip"]
-    show_columns = list_columns + ["before", "after"]
-    search_columns = ["username", "action", "entity", "entity_id"]
-    label_columns = {
-        "at": _("时间(UTC)"), "username": _("用户"), "action": _("操作"), "entity": _("对象"),
-        "entity_id": _("编号"), "rows": _("行数"), "detail": _("说明"), "ip": _("IP"),
-        "before": _("修改前"), "after": _("修改后"),
-    }
+class SecurityEventPages(ResourceView):
+    """安全事件: newest first, filtered by ?kind=, ?user=, ?start= and ?end= (district days)."""
+
+    @expose("/")
+    @has_access
+    def list(self):
+        filters = security_log.parse_filters(request.args)
+        page, size = self.paging()
+        result = security_log.list_page(self.session, filters, district_tz(), page, size)
+        return self.render_template(
+            "sentinel/security_events.html", page=result, filters=filters, kinds=KINDS,
+            local_text=local_text, title=_("安全事件"), **self._context(),
+        )
 
 
-class OutboxView(ModelView):
-    """Every message the platform sends. With the default channel this is where an
-    admin reads SMS login codes for demo users (nothing leaves the machine) — for the
-    code's lifetime only: the text is shown through ``Message.shown_body`` /
-    ``shown_subject``, which hide a sensitive message's code once its ``redact_at`` has
-    passed (app/notify/retention.py)."""
-
-    datamodel = SQLAInterface(Message)
-    class_permission_name = R.OUTBOX
-    base_permissions = ["can_list", "can_show"]
-    base_order = ("id", "desc")
-    list_columns = ["created_at", "channel", "kind", "recipient", "shown_body", "status", "attempts", "last_error"]
-    show_columns = list_columns + ["shown_subject", "attachment_name", "idempotency_key", "sent_at"]
-    search_columns = ["recipient", "status", "channel"]
-    label_columns = {
-        "created_at": _("时间(UTC)"), "channel": _("通道"), "kind": _("类型"), "recipient": _("接收人"),
-        "shown_body": _("内容"), "status": _("状态"), "attempts": _("尝试次数"), "last_error": _("错误"),
-        "shown_subject": _("标题"), "attachment_name": _("附件"), "idempotency_key": _("幂等键"),
-        "sent_at": _("发送时间"),
-    }
-
-
-def register_admin_views(appbuilder) -> None:
-    category = dict(category="Admin", category_label=_("系统管理"), category_icon="fa-cogs")
-    appbuilder.add_view(AuditLogView, "AuditLog", label=_("审计日志"), icon="fa-history", **category)
-    from views.security_events import SecurityEventView
-
-    appbuilder.add_view(SecurityEventView, "SecurityEvents", label=_("安全事件"), icon="fa-user-shield", **category)
-    appbuilder.add_view(OutboxView, "Outbox", label=_("消息发件箱"), icon="fa-envelope", **category)
+AUDIT_LOG = Resource(
+    name="audit_log", title=_("审计日志"), permission=R.AUDIT, service=records.audit_log(), route="/audit_log",
+    menu=Menu(ADMIN, _("审计日志"), "fa-history", name="AuditLog"), pages=READ_ONLY_PAGES, api=READ_ONLY_API,
+    item_title=lambda row: str(_("审计日志")) + f" #{row.id}",
+)
+SECURITY_EVENTS = Resource(
+    name="security_event", title=_("安全事件"), permission=R.AUDIT, service=records.security_events(),
+    route="/security-events", menu=Menu(ADMIN, _("安全事件"), "fa-user-shield", name="SecurityEvents"),
+    view_class=SecurityEventPages, pages=READ_ONLY_PAGES, api=READ_ONLY_API,
+    item_title=lambda row: str(_("安全事件")) + f" #{row.id}",
+)
+OUTBOX = Resource(
+    name="outbox", title=_("消息发件箱"), permission=R.OUTBOX, service=records.outbox(), route="/outbox",
+    menu=Menu(ADMIN, _("消息发件箱"), "fa-envelope", name="Outbox"), pages=READ_ONLY_PAGES, api=READ_ONLY_API,
+    item_title=lambda row: str(_("消息")) + f" #{row.id}",
+)

@@ -9,7 +9,6 @@ import json
 
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
@@ -17,7 +16,9 @@ from app.domain.errors import ServiceError
 from app.security import roles as R
 from app.services import enterprise_types as service
 from models.organisations import Bureau
-from views.base import ScopedApi, ScopedView, rw_map
+from views.base import rw_map
+from views.menus import ADMIN
+from views.resources import Menu, Resource, ResourceView
 
 LIST_KEYS = tuple(service.LISTS)
 FIELD_KEYS = tuple(service.FIELD_LISTS)
@@ -58,12 +59,10 @@ def _errors(err: ServiceError) -> dict[str, str]:
     return {field: "；".join(messages) for field, messages in out.items()}
 
 
-class EnterpriseTypeView(ScopedView):
+class EnterpriseTypePages(ResourceView):
     """List, add, edit, deactivate and delete enterprise types (系统管理 → 主体类型)."""
 
-    route_base = "/enterprise_types"
-    class_permission_name = R.ENTERPRISE_TYPE
-    method_permission_name = rw_map(extra_write=("toggle",))
+    method_permission_name = rw_map(extra_write=("toggle", "delete_one"))
 
     @expose("/")
     @has_access
@@ -90,7 +89,6 @@ class EnterpriseTypeView(ScopedView):
         try:
             etype = service.create(self.session, data)
         except ServiceError as err:
-            self.session.rollback()
             return self._form(data={**request.form.to_dict(), "active": data["active"]}, errors=_errors(err),
                               status=err.status)
         flash(str(_("主体类型“%(name)s”已保存，现在即可登记该类型的企业", name=etype.name)), "success")
@@ -106,7 +104,6 @@ class EnterpriseTypeView(ScopedView):
         try:
             service.update(self.session, pk, data)
         except ServiceError as err:
-            self.session.rollback()
             return self._form(etype, data={**request.form.to_dict(), "active": data["active"]},
                               errors=_errors(err), status=err.status)
         flash(str(_("已保存")), "success")
@@ -123,97 +120,20 @@ class EnterpriseTypeView(ScopedView):
 
     @expose("/<int:pk>/delete", methods=["POST"])
     @has_access
-    def delete(self, pk: int):
+    def delete_one(self, pk: int):
         try:
             service.delete(self.session, pk)
         except ServiceError as err:
-            self.session.rollback()
             flash(str(err.message), "danger")
         else:
             flash(str(_("已删除")), "success")
         return redirect(url_for("EnterpriseTypeView.list"))
 
 
-class EnterpriseTypeApi(ScopedApi):
-    """/api/v1/enterprise_type/ — district admin only (403 for everyone else)."""
-
-    resource_name = "enterprise_type"
-    class_permission_name = R.ENTERPRISE_TYPE
-
-    @expose("/", methods=["GET"])
-    @protect()
-    @permission_name("get_list")
-    def get_list(self):
-        """Every enterprise type with its declaration and enterprise count.
-        ---
-        get:
-          responses:
-            200: {description: "{count, result: [{id, code, name, bureau, bureau_name, active, enterprises, spec}]}"}
-            403: {description: not a district admin}
-        """
-        rows = service.list_types(self.session)
-        return self.response(200, count=len(rows), result=[service.to_dict(t, n) for t, n in rows])
-
-    @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @permission_name("get")
-    def get(self, pk: int):
-        """One enterprise type.
-        ---
-        get:
-          responses:
-            200: {description: "{id, result}"}
-            404: {description: unknown id}
-        """
-        etype = service.get(self.session, pk)
-        used = service.enterprise_counts(self.session).get(etype.id, 0)
-        return self.response(200, id=pk, result=service.to_dict(etype, used))
-
-    @expose("/", methods=["POST"])
-    @protect()
-    @permission_name("post")
-    def post(self):
-        """Create a type: code, name, bureau (code), active, spec {categories, worker_kinds,
-        residence_types, enterprise_fields, staff_fields} (declaration keys also top-level).
-        ---
-        post:
-          responses:
-            201: {description: "{id, result}"}
-            400: {description: "{message, errors}: bad declaration, nothing saved"}
-            409: {description: code or name already exists}
-        """
-        etype = service.create(self.session, self.json_body())
-        return self.response(201, id=etype.id, result=service.to_dict(etype, 0))
-
-    @expose("/<int:pk>", methods=["PUT"])
-    @protect()
-    @permission_name("put")
-    def put(self, pk: int):
-        """Change a type (partial payloads keep the other values; the code is fixed).
-        Stored extras of enterprises and staff are kept even when a field is removed.
-        ---
-        put:
-          responses:
-            200: {description: "{id, result}"}
-            400: {description: bad declaration, nothing saved}
-            404: {description: unknown id}
-            409: {description: name already exists}
-        """
-        etype = service.update(self.session, pk, self.json_body())
-        used = service.enterprise_counts(self.session).get(etype.id, 0)
-        return self.response(200, id=etype.id, result=service.to_dict(etype, used))
-
-    @expose("/<int:pk>", methods=["DELETE"])
-    @protect()
-    @permission_name("delete")
-    def delete(self, pk: int):
-        """Delete an unused type; a type in use is refused (deactivate it with PUT active=false).
-        ---
-        delete:
-          responses:
-            200: {description: deleted}
-            404: {description: unknown id}
-            409: {description: enterprises use this type}
-        """
-        service.delete(self.session, pk)
-        return self.response(200, message="OK")
+ENTERPRISE_TYPES = Resource(
+    name="enterprise_type", title=_("主体类型"), permission=R.ENTERPRISE_TYPE,
+    service=service.EnterpriseTypeService(), route="/enterprise_types",
+    menu=Menu(ADMIN, _("主体类型"), "fa-list", name="EnterpriseTypes"),
+    view_class=EnterpriseTypePages, pages=("list", "add", "edit", "delete", "export"),
+    item_title=lambda row: row.name,
+)

@@ -26,11 +26,15 @@ from typing import Any, Mapping, Optional
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
 from app.domain.enterprise_types import TypeDecl, parse_declaration
 from app.domain.errors import Conflict, OutOfScope, RuleError, ValidationFailed
+from app.domain.fields import Field
 from app.domain.i18n import _
 from app.platform import audit
+from app.platform.operations import operation
+from app.services.resources import ModelService
 from app.services.sheet_specs import enterprise_spec, extra_key, staff_spec
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
@@ -243,48 +247,48 @@ def _check_unique(session, code: str, name: str, current: Optional[EnterpriseTyp
                        [RuleError("name", _("主体类型名称“%(name)s”已存在", name=name))])
 
 
-def _commit(session) -> None:
+def _flush(session) -> None:
     try:
-        session.commit()
-    except IntegrityError:  # a concurrent save of the same code or name
-        session.rollback()
+        session.flush()
+    except IntegrityError:  # a concurrent save of the same code or name (the operation rolls back)
         raise Conflict(_("主体类型编码或名称已存在")) from None
 
 
+@operation
 def create(session, raw: Mapping[str, Any]) -> EnterpriseType:
     values = validate(session, raw)
     etype = EnterpriseType(**values)
     session.add(etype)
-    session.flush()
+    _flush(session)
     audit.record("create", ENTITY, etype.id, after=audit.snapshot(etype, AUDIT_FIELDS))
-    _commit(session)
     return etype
 
 
+@operation
 def update(session, type_id: Any, raw: Mapping[str, Any]) -> EnterpriseType:
     """Change a type (partial payloads keep the other values). Stored extras are kept."""
     etype = get(session, type_id)
     before = audit.snapshot(etype, AUDIT_FIELDS)
     for key, value in validate(session, raw, current=etype).items():
         setattr(etype, key, value)
-    session.flush()
+    _flush(session)
     audit.record("update", ENTITY, etype.id, before=before, after=audit.snapshot(etype, AUDIT_FIELDS))
-    _commit(session)
     return etype
 
 
+@operation
 def set_active(session, type_id: Any, active: bool) -> EnterpriseType:
     """Deactivate (停用) or re-activate a type; its enterprises and staff are untouched."""
     etype = get(session, type_id)
     before = audit.snapshot(etype, AUDIT_FIELDS)
     etype.active = bool(active)
-    session.flush()
+    _flush(session)
     audit.record("activate" if active else "deactivate", ENTITY, etype.id,
                  before=before, after=audit.snapshot(etype, AUDIT_FIELDS))
-    _commit(session)
     return etype
 
 
+@operation
 def delete(session, type_id: Any) -> None:
     """Delete an unused type. :raise Conflict: enterprises use it (deactivate instead)."""
     etype = get(session, type_id)
@@ -293,4 +297,43 @@ def delete(session, type_id: Any) -> None:
         raise Conflict(_("主体类型“%(name)s”已有 %(n)d 家企业使用，不能删除，可以停用", name=etype.name, n=used))
     audit.record("delete", ENTITY, etype.id, before=audit.snapshot(etype, AUDIT_FIELDS))
     session.delete(etype)
-    _commit(session)
+    _flush(session)
+
+
+FIELDS = [
+    Field("code", _("编码"), required=True, max_length=32, filters=("eq",), sortable=True, create_only=True),
+    Field("name", _("名称"), required=True, max_length=64, search=True, filters=("eq", "ct"), sortable=True),
+    Field("bureau", _("主管部门编码"), attr="bureau.code", list=False),
+    Field("bureau_name", _("主管部门"), attr="bureau.name", form=False),
+    Field("bureau_id", _("主管部门编号"), kind="int", filters=("eq",), list=False, detail=False, form=False),
+    Field("active", _("启用"), kind="bool", default=True, filters=("eq",)),
+    Field("spec", _("声明"), kind="json", list=False, detail=False),
+]
+
+
+class EnterpriseTypeService(ModelService):
+    """主体类型 as a declared resource: the declaration rules of this module on every
+    write (admin only; no row scoping: the permission guards them)."""
+
+    def __init__(self) -> None:
+        super().__init__(EnterpriseType, FIELDS, entity=ENTITY,
+                         default_order=(EnterpriseType.active.desc(), EnterpriseType.id))
+
+    def input_fields(self) -> list[Field]:
+        return [f for f in FIELDS if f.key in ("code", "name", "bureau", "active", "spec")]
+
+    def to_dict(self, row: EnterpriseType, *, masked_values: bool = False) -> dict[str, Any]:
+        return to_dict(row, enterprise_counts(object_session(row)).get(row.id, 0))
+
+    def create(self, session, scope, raw: Mapping[str, Any]) -> EnterpriseType:
+        return create(session, raw)
+
+    def update(self, session, scope, pk: Any, raw: Mapping[str, Any]) -> EnterpriseType:
+        return update(session, pk, raw)
+
+    @operation
+    def delete_many(self, session, scope, ids) -> int:
+        wanted = [i for i in ids if str(i).strip().isdigit()]
+        for type_id in wanted:
+            delete(session, type_id)
+        return len(wanted)

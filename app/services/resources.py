@@ -33,13 +33,14 @@ MASKS: dict[str, Callable[[Any], Any]] = {"id": mask_id, "phone": mask_phone}
 
 
 def read_attr(row: Any, path: str) -> Any:
-    """``row.a.b`` for ``path`` "a.b" (None when a link is missing)."""
+    """``row.a.b`` for ``path`` "a.b" (None when a link is missing); a method named by
+    the path's last part is called (``shown_body``: what anyone may read now)."""
     value = row
     for part in path.split("."):
         if value is None:
             return None
         value = getattr(value, part)
-    return value
+    return value() if callable(value) and not isinstance(value, type) else value
 
 
 def masked(f: Field, value: Any) -> Any:

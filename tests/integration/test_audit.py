@@ -117,25 +117,29 @@ def test_export_is_audited_with_its_row_count(app, client, auth, url, entity):
 def test_admin_browses_the_audit_log(client, auth):
     """The district admin opens 审计日志 and sees the recorded actions."""
     auth.login("admin")
-    response = client.get("/auditlogview/list/")
+    response = client.get("/audit_log/")
     assert response.status_code == 200
-    assert "审计日志".encode() in response.data or "操作".encode() in response.data
-    assert b"login" in response.data  # the admin's own login was recorded
+    assert "审计日志".encode() in response.data and "操作".encode() in response.data
+    assert "登录".encode() in response.data  # the admin's own login was recorded, by its Chinese name
 
 
 @pytest.mark.parametrize("username", ["town_nansha", "bureau_port", "taskforce"])
 def test_other_roles_cannot_open_the_audit_log(client, auth, username):
     """A town, bureau or task-force user is refused the audit log."""
     auth.login(username)
-    assert client.get("/auditlogview/list/").status_code == 403
-    assert client.get("/auditlogview/show/1").status_code == 403
+    assert client.get("/audit_log/").status_code == 403
+    assert client.get("/audit_log/1").status_code == 403
+    assert client.get("/api/v1/audit_log/", headers=auth.token(username)).status_code == 403
 
 
 def test_audit_rows_cannot_be_edited_or_deleted(app, client, auth):
     """Not even the district admin can change or delete an audit row."""
     entry_id = F.last_audit_id(app)
     auth.login("admin")
-    token = csrf_from(client.get("/auditlogview/list/").data)
-    assert client.get(f"/auditlogview/edit/{entry_id}").status_code == 403
-    assert client.post(f"/auditlogview/delete/{entry_id}", data={"csrf_token": token}).status_code == 403
+    token = csrf_from(client.get("/audit_log/").data)
+    assert client.get(f"/audit_log/{entry_id}/edit").status_code == 404  # no such page
+    assert client.post("/audit_log/delete", data={"csrf_token": token, "ids": str(entry_id)}).status_code == 404
+    headers = auth.token("admin")
+    assert client.delete(f"/api/v1/audit_log/{entry_id}", headers=headers).status_code in (404, 405)
+    assert client.put(f"/api/v1/audit_log/{entry_id}", json={"detail": "x"}, headers=headers).status_code in (404, 405)
     assert F.in_db(app, lambda s: s.get(AuditLog, entry_id)) is not None

@@ -114,8 +114,11 @@ def test_outbox_code_is_readable_for_its_lifetime_then_redacted(app, client, aut
     assert status == "sent"
 
     auth.login("admin")
-    assert code in client.get("/outboxview/list/").get_data(as_text=True)
-    assert code in client.get(f"/outboxview/show/{message_id}").get_data(as_text=True)
+    assert code in client.get("/outbox/").get_data(as_text=True)
+    assert code in client.get(f"/outbox/{message_id}").get_data(as_text=True)
+    newest = client.get("/api/v1/outbox/", headers=auth.token("admin")).json["result"]
+    assert code in next(m for m in newest if m["id"] == message_id)["body"]
+    assert [m["id"] for m in newest] == sorted((m["id"] for m in newest), reverse=True)  # newest first
 
     age(app, message_id, 299)  # still within its lifetime
     with app.app_context():
@@ -124,9 +127,12 @@ def test_outbox_code_is_readable_for_its_lifetime_then_redacted(app, client, aut
 
     age(app, message_id, 2)  # the five minutes have passed; the job has not run yet
     assert stored_text(app, message_id)[0] == body
-    for page in ("/outboxview/list/", f"/outboxview/show/{message_id}"):
+    for page in ("/outbox/", f"/outbox/{message_id}"):
         html = client.get(page).get_data(as_text=True)
         assert code not in html and REDACTED in html, page
+    listed = client.get("/api/v1/outbox/", headers=auth.token("admin")).json["result"]
+    shown = next(m for m in listed if m["id"] == message_id)
+    assert code not in str(listed) and shown["body"] == REDACTED
 
     with app.app_context():
         assert JOBS["notify.redact"].func()["redacted"] >= 1

@@ -6,6 +6,7 @@ from app.security.scope import register_unscoped
 from models.audit import AuditLog
 from models.notify import Message
 from models.organisations import Bureau
+from models.security_events import SecurityEvent
 from models.vaccines import VaccineProduct
 
-register_unscoped(Bureau, VaccineProduct, AuditLog, Message)
+register_unscoped(Bureau, VaccineProduct, AuditLog, Message, SecurityEvent)

@@ -1,0 +1,78 @@
+"""The platform's own records as read-only declared resources (系统管理): the audit log,
+the notification outbox and the security events. Held by the district admin alone (their
+permissions); nothing here writes.
+
+Raw values are shown by their Chinese names (choices), times in district local time by
+the pages; a login code in the outbox is shown through ``Message.shown_body`` (hidden
+once its lifetime has passed, app/notify/retention.py).
+"""
+from __future__ import annotations
+
+from app.domain.fields import Field
+from app.domain.i18n import _
+from app.platform.security_events import KINDS
+from app.services.resources import ModelService
+from models.audit import AuditLog
+from models.notify import Message
+from models.security_events import SecurityEvent
+
+AUDIT_ACTIONS = [
+    ("create", _("新增")), ("update", _("修改")), ("delete", _("删除")), ("view", _("查看")),
+    ("export", _("导出")), ("import", _("导入")), ("login", _("登录")), ("purge", _("清理")),
+    ("review", _("审核")), ("activate", _("启用")), ("deactivate", _("停用")),
+    ("password_change", _("修改密码")), ("password_reset", _("重置密码")),
+]
+CHANNELS = [("outbox", _("发件箱（不外发）")), ("webhook", _("工作群机器人")), ("sms-http", _("短信网关")),
+            ("inbox", _("站内消息"))]
+KINDS_OF_MESSAGE = [("sms", _("短信")), ("messenger", _("工作消息")), ("inbox", _("站内消息"))]
+STATUSES = [("queued", _("待发送")), ("sent", _("已发送")), ("failed", _("发送失败"))]
+
+AUDIT_FIELDS = [
+    Field("at", _("时间"), kind="datetime", filters=("gt", "lt"), sortable=True, form=False),
+    Field("username", _("用户"), filters=("eq", "ct"), search=True, form=False),
+    Field("action", _("操作"), kind="choice", choices=AUDIT_ACTIONS, filters=("eq", "in"), form=False),
+    Field("entity", _("对象"), filters=("eq",), search=True, form=False),
+    Field("entity_id", _("编号"), filters=("eq",), form=False),
+    Field("rows", _("行数"), kind="int", form=False),
+    Field("detail", _("说明"), search=True, form=False),
+    Field("ip", _("IP"), list=False, form=False),
+    Field("before", _("修改前"), kind="json", list=False, form=False),
+    Field("after", _("修改后"), kind="json", list=False, form=False),
+]
+OUTBOX_FIELDS = [
+    Field("created_at", _("时间"), kind="datetime", filters=("gt", "lt"), sortable=True, form=False),
+    Field("channel", _("通道"), kind="choice", choices=CHANNELS, filters=("eq",), form=False),
+    Field("kind", _("类型"), kind="choice", choices=KINDS_OF_MESSAGE, filters=("eq",), form=False),
+    Field("recipient", _("接收人"), filters=("eq",), search=True, form=False),
+    Field("subject", _("标题"), attr="shown_subject", list=False, form=False),
+    Field("body", _("内容"), attr="shown_body", form=False),
+    Field("status", _("状态"), kind="choice", choices=STATUSES, filters=("eq",), form=False),
+    Field("attempts", _("尝试次数"), kind="int", form=False),
+    Field("last_error", _("错误"), form=False),
+    Field("attachment_name", _("附件"), list=False, form=False),
+    Field("sent_at", _("发送时间"), kind="datetime", list=False, form=False),
+]
+SECURITY_FIELDS = [
+    Field("at", _("时间"), kind="datetime", filters=("gt", "lt"), sortable=True, form=False),
+    Field("kind", _("事件"), kind="choice", choices=lambda: list(KINDS.items()), filters=("eq", "in"), form=False),
+    Field("username", _("用户"), filters=("eq",), form=False),
+    Field("account", _("尝试的账号"), filters=("eq",), form=False),
+    Field("ip", _("IP"), form=False),
+    Field("method", _("请求方式"), list=False, form=False),
+    Field("route", _("路径"), form=False),
+    Field("entity", _("对象"), list=False, form=False),
+    Field("entity_id", _("编号"), list=False, form=False),
+    Field("detail", _("说明"), list=False, form=False),
+]
+
+
+def audit_log() -> ModelService:
+    return ModelService(AuditLog, AUDIT_FIELDS, default_order=(AuditLog.id.desc(),))
+
+
+def outbox() -> ModelService:
+    return ModelService(Message, OUTBOX_FIELDS, default_order=(Message.id.desc(),))
+
+
+def security_events() -> ModelService:
+    return ModelService(SecurityEvent, SECURITY_FIELDS, default_order=(SecurityEvent.id.desc(),))
