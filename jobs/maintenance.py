@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from app.notify.attachments import purge_expired
 from app.platform import audit
 from app.platform.extensions import db
+from app.platform.operations import operation
 from app.platform.job_reaper import reap
 from app.platform.queue import get_queue
 from app.services.imports.files import purge_old
@@ -16,6 +17,7 @@ from models.jobs import JobRecord
 from models.mixins import utcnow
 
 
+@operation
 def purge_finished_jobs(days: int = 30) -> dict:
     cutoff = utcnow() - timedelta(days=days)
     result = db.session.execute(
@@ -23,7 +25,6 @@ def purge_finished_jobs(days: int = 30) -> dict:
     )
     deleted = result.rowcount or 0
     audit.record("purge", "JobRecord", rows=deleted, detail=f"finished before {cutoff:%Y-%m-%d %H:%M} UTC")
-    db.session.commit()
     return {"deleted": deleted}
 
 
@@ -37,9 +38,10 @@ def purge_attachments() -> dict:
     return audited_purge("Attachment", purge_expired())
 
 
+@operation
 def audited_purge(entity: str, result: dict, rows_key: str = "deleted", detail: str | None = None) -> dict:
     """Write the audit row of a purge that returned ``result`` (``result[rows_key]`` rows)."""
-    audit.record("purge", entity, rows=int(result.get(rows_key) or 0), detail=detail, commit=True)
+    audit.record("purge", entity, rows=int(result.get(rows_key) or 0), detail=detail)
     return result
 
 

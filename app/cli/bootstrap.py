@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.domain.enterprise_types import parse_declaration
 from app.platform.extensions import db
+from app.platform.operations import operation
 from app.services.health.keys import ensure_current
 from app.services.health.vaccine_products import load_file
 from models.audit import AuditLog
@@ -29,6 +30,7 @@ def sync_roles() -> list[str]:
     return names
 
 
+@operation
 def sync_towns() -> int:
     """The configured towns exist, in the configured order (idempotent)."""
     existing = {t.name: t for t in db.session.execute(select(Town)).scalars()}
@@ -36,10 +38,11 @@ def sync_towns() -> int:
         town = existing.get(name) or Town(name=name)
         town.sort_order = order
         db.session.add(town)
-    db.session.commit()
+    db.session.flush()
     return len(current_app.config["DISTRICT_TOWNS"])
 
 
+@operation
 def load_enterprise_types(path: Path = TYPES_FILE) -> int:
     """Bureaus and enterprise types of the declarative file that are not in the database
     yet (matched by code); returns how many types were added.
@@ -70,17 +73,20 @@ def load_enterprise_types(path: Path = TYPES_FILE) -> int:
         db.session.add(EnterpriseType(code=row["code"], name=row["name"],
                                       bureau_id=bureaus[row["bureau"]].id, spec=decl.to_dict()))
         added += 1
-    db.session.commit()
+    db.session.flush()
     return added
 
 
+@operation
 def load_vaccine_products() -> int:
     """Shipped vaccine products (data/vaccine_products.json) missing from the table;
     never overwrites the admin's edits (app/services/health/vaccine_products.py)."""
     return load_file(db.session)
 
 
+@operation
 def bootstrap() -> None:
+    """Roles, towns, shipped types and vaccine products, staff keys: one operation (idempotent)."""
     sync_roles()
     sync_towns()
     load_enterprise_types()
@@ -88,6 +94,7 @@ def bootstrap() -> None:
     ensure_staff_keys()
 
 
+@operation
 def ensure_staff_keys() -> None:
     """Staff ID keys made with another ID_HASH_KEY (or none yet) are recomputed, with a
     warning in the log (app/services/health/keys.py)."""

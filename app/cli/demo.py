@@ -10,6 +10,7 @@ from stdnum.cn import ric
 
 from app.cli.bootstrap import bootstrap
 from app.platform.extensions import db
+from app.platform.operations import operation
 from app.security import roles as R
 from app.services.health import ingest
 from models.enterprise_types import EnterpriseType
@@ -53,10 +54,11 @@ def _user(username, role_name, first_name, bureau=None, town=None):
         )
     user.bureau_id = bureau.id if bureau else None
     user.town_id = town.id if town else None
-    db.session.commit()
+    db.session.flush()
     return user
 
 
+@operation
 def load_demo(enterprises: int = 20, staff_per_enterprise: int = 25) -> dict:
     """Idempotent: accounts are upserted; enterprises and staff only when none exist."""
     bootstrap()
@@ -68,7 +70,7 @@ def load_demo(enterprises: int = 20, staff_per_enterprise: int = 25) -> dict:
         if not town.grids:
             for n in (1, 2):
                 db.session.add(Grid(town_id=town.id, name=f"{town.name}第{n}网格"))
-    db.session.commit()
+    db.session.flush()
     if db.session.execute(select(func.count(Enterprise.id))).scalar_one():
         return {"enterprises": 0, "staff": 0}
 
@@ -103,7 +105,7 @@ def load_demo(enterprises: int = 20, staff_per_enterprise: int = 25) -> dict:
                 address=f"广州市南沙区{town.name}", extras={},
             ))
             created_staff += 1
-    db.session.commit()
+    db.session.flush()
     load_demo_health(rng)
     return {"enterprises": enterprises, "staff": created_staff}
 

@@ -36,6 +36,7 @@ from app.platform import audit
 from app.domain.errors import RuleError
 from app.domain.identity import normalize_phone
 from app.platform.extensions import db
+from app.platform.operations import transaction
 from app.security import accounts
 from app.security import roles as R
 from app.security.passwords import policy_description
@@ -264,7 +265,8 @@ class SentinelUserDBModelView(UserDBModelView):
         super().pre_add(item)  # hashes the password
 
     def post_add(self, item):
-        audit.record("create", "User", item.id, after=_values(item), detail=item.username, commit=True)
+        with transaction():  # after FAB committed the account: the audit row in one of its own
+            audit.record("create", "User", item.id, after=_values(item), detail=item.username)
 
     def _edit(self, pk):
         if request.method == "POST":  # the values before the form changes them, for the audit
@@ -279,15 +281,17 @@ class SentinelUserDBModelView(UserDBModelView):
             item.email = accounts.placeholder_email(item.username)
 
     def post_update(self, item):
-        audit.record("update", "User", item.id, before=g.pop("account_before", None), after=_values(item),
-                     detail=item.username, commit=True)
+        with transaction():
+            audit.record("update", "User", item.id, before=g.pop("account_before", None), after=_values(item),
+                         detail=item.username)
 
     def pre_delete(self, item):
         g.account_before = (item.id, item.username, _values(item))  # gone from the session after the delete
 
     def post_delete(self, item):
         pk, username, before = g.pop("account_before")
-        audit.record("delete", "User", pk, before=before, detail=username, commit=True)
+        with transaction():
+            audit.record("delete", "User", pk, before=before, detail=username)
 
 
 class SentinelResetMyPasswordView(ResetMyPasswordView):

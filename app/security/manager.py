@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from app.platform import security_events as events
 from app.platform.audit import record
+from app.platform.operations import transaction
 from app.domain.errors import ServiceError
 from app.security import identities, lockout, password_change, sessions
 from app.security.principals import PhonePrincipal, is_phone_subject
@@ -243,4 +244,5 @@ class SentinelSecurityManager(SecurityManager):
         return user
 
     def on_user_login(self, user) -> None:
-        record("login", "User", user.id, detail=user.username, user=user, commit=True)
+        with transaction():
+            record("login", "User", user.id, detail=user.username, user=user)

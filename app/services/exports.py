@@ -28,6 +28,7 @@ from app.domain.identity import mask_id, mask_phone
 from app.domain.redaction import mask_text
 from app.platform import audit
 from app.platform.clock import district_tz, local_now
+from app.platform.operations import operation
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import lookups
@@ -109,7 +110,7 @@ def audit_export(entity: str, entity_id: Any, count: int, detail: str, full: boo
     """The export's audit row: rows, filter, and whether the numbers were full."""
     audit.record("export", entity, entity_id, rows=count,
                  detail=f"{detail}; {NUMBERS_FULL if full else NUMBERS_MASKED}",
-                 after={"rows": count, "numbers": "full" if full else "masked"}, commit=True)
+                 after={"rows": count, "numbers": "full" if full else "masked"})
 
 
 def write_sheet(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tuple[IO[bytes], int]:
@@ -126,6 +127,7 @@ def write_sheet(headers, text_columns, rows: Iterator[list], sheet_title: str) -
     return target, writer.rows_written
 
 
+@operation
 def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id: Any = None,
                  bucket: Optional[str] = None, *, base: Any = None, detail: Optional[str] = None,
                  name: Optional[str] = None) -> Export:
@@ -184,6 +186,7 @@ def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id
     return Export(file, f"{title}{middle}_{stamp()}.xlsx", count)
 
 
+@operation
 def enterprise_export(session, scope: S.Scope, q: Optional[str] = None, town_id: Any = None,
                       type_id: Any = None) -> Export:
     """All enterprises visible to ``scope`` matching the list filter, as an .xlsx.

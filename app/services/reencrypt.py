@@ -22,6 +22,7 @@ from sqlalchemy import Integer, String, and_, bindparam, column, func, literal_c
 
 from app.platform.data_keys import keyring
 from app.domain.sealing import SCHEME, KEY_ID_LENGTH
+from app.platform.operations import transaction
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ def reencrypt(session, batch: int = BATCH, progress: Optional[Callable[[int], No
                 values.update({f"old_{n}": old, f"new_{n}": old if current else sealed[n](opened[n](old))})
                 values_done += 0 if current else 1
             params.append(values)
-        session.execute(update, params)
-        session.commit()
+        with transaction(session):  # each batch its own operation: a stop keeps what is done
+            session.execute(update, params)
         last_id, rows_done = rows[-1].id, rows_done + len(rows)
         if progress:
             progress(rows_done)
