@@ -17,11 +17,34 @@ from app.domain.errors import ServiceError
 from app.security import roles as R
 from app.services import enterprise_types as service
 from models.organisations import Bureau
+from views import openapi as doc
 from views.base import ScopedApi, ScopedView, rw_map
 
 LIST_KEYS = tuple(service.LISTS)
 FIELD_KEYS = tuple(service.FIELD_LISTS)
 KIND_LABELS = [("text", _("文本")), ("number", _("数字")), ("date", _("日期")), ("choice", _("选项"))]
+
+_STRINGS = doc.array({"type": "string"})
+_FIELD = doc.obj({"key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"}, "label": {"type": "string"},
+                  "kind": {"type": "string", "enum": ["text", "number", "date", "choice"]},
+                  "required": {"type": "boolean"}, "choices": _STRINGS}, required=("key", "label"))
+_DECLARATION = {"categories": _STRINGS, "worker_kinds": _STRINGS, "residence_types": _STRINGS,
+                "enterprise_fields": doc.array(_FIELD), "staff_fields": doc.array(_FIELD)}
+TYPE_INPUT = doc.obj({
+    "code": {"type": "string", "description": "Fixed once created"}, "name": {"type": "string"},
+    "bureau": {"type": "string", "description": "The supervising bureau: its code, name or id"},
+    "active": {"type": "boolean"},
+    "spec": doc.obj(_DECLARATION, description="The declaration (its keys are also taken at the top level)"),
+    **_DECLARATION,
+}, required=("code", "name", "bureau"))
+ENTERPRISE_TYPE = doc.obj({
+    "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}, "active": {"type": "boolean"},
+    "bureau": doc.nullable({"type": "string", "description": "The bureau's code"}),
+    "bureau_id": doc.nullable({"type": "integer"}), "bureau_name": doc.nullable({"type": "string"}),
+    "spec": doc.obj(_DECLARATION, required=tuple(_DECLARATION)),
+    "enterprises": {"type": "integer", "description": "Enterprises of this type"},
+}, required=("id", "code", "name", "active", "bureau", "bureau_id", "bureau_name", "spec"))
+_ONE = doc.one_schema(doc.ref("EnterpriseType"))
 
 
 def _form_payload() -> dict:
@@ -139,32 +162,25 @@ class EnterpriseTypeApi(ScopedApi):
 
     resource_name = "enterprise_type"
     class_permission_name = R.ENTERPRISE_TYPE
+    openapi_spec_tag = "EnterpriseType"
+    openapi_components = {"EnterpriseType": ENTERPRISE_TYPE, "EnterpriseTypeInput": TYPE_INPUT}
 
     @expose("/", methods=["GET"])
     @protect()
     @permission_name("get_list")
+    @doc.describe(doc.answer(doc.obj({"count": {"type": "integer"}, "result": doc.array(doc.ref("EnterpriseType"))},
+                                         required=("count", "result")), "Every type"))
     def get_list(self):
-        """Every enterprise type with its declaration and enterprise count.
-        ---
-        get:
-          responses:
-            200: {description: "{count, result: [{id, code, name, bureau, bureau_name, active, enterprises, spec}]}"}
-            403: {description: not a district admin}
-        """
+        """Every enterprise type with its declaration and enterprise count."""
         rows = service.list_types(self.session)
         return self.response(200, count=len(rows), result=[service.to_dict(t, n) for t, n in rows])
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()
     @permission_name("get")
+    @doc.describe(doc.answer(_ONE, "The type"), errors=(404,))
     def get(self, pk: int):
-        """One enterprise type.
-        ---
-        get:
-          responses:
-            200: {description: "{id, result}"}
-            404: {description: unknown id}
-        """
+        """One enterprise type."""
         etype = service.get(self.session, pk)
         used = service.enterprise_counts(self.session).get(etype.id, 0)
         return self.response(200, id=pk, result=service.to_dict(etype, used))
@@ -172,33 +188,25 @@ class EnterpriseTypeApi(ScopedApi):
     @expose("/", methods=["POST"])
     @protect()
     @permission_name("post")
+    @doc.describe(doc.answer(_ONE, "Created"), status=201, body=doc.json_body(doc.ref("EnterpriseTypeInput")),
+                  errors=(400, 409))
     def post(self):
-        """Create a type: code, name, bureau (code), active, spec {categories, worker_kinds,
-        residence_types, enterprise_fields, staff_fields} (declaration keys also top-level).
-        ---
-        post:
-          responses:
-            201: {description: "{id, result}"}
-            400: {description: "{message, errors}: bad declaration, nothing saved"}
-            409: {description: code or name already exists}
-        """
+        """Create a type with its declaration.
+
+        A bad declaration is a 400 and saves nothing; a code or name that exists a 409."""
         etype = service.create(self.session, self.json_body())
         return self.response(201, id=etype.id, result=service.to_dict(etype, 0))
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
     @permission_name("put")
+    @doc.describe(doc.answer(_ONE, "Changed"), errors=(400, 404, 409),
+                  body=doc.json_body(doc.obj(TYPE_INPUT["properties"]), "Any of the fields"))
     def put(self, pk: int):
         """Change a type (partial payloads keep the other values; the code is fixed).
-        Stored extras of enterprises and staff are kept even when a field is removed.
-        ---
-        put:
-          responses:
-            200: {description: "{id, result}"}
-            400: {description: bad declaration, nothing saved}
-            404: {description: unknown id}
-            409: {description: name already exists}
-        """
+
+        Stored extras of enterprises and staff are kept even when a field is removed. A bad
+        declaration is a 400 and saves nothing; a name that exists a 409."""
         etype = service.update(self.session, pk, self.json_body())
         used = service.enterprise_counts(self.session).get(etype.id, 0)
         return self.response(200, id=etype.id, result=service.to_dict(etype, used))
@@ -206,14 +214,8 @@ class EnterpriseTypeApi(ScopedApi):
     @expose("/<int:pk>", methods=["DELETE"])
     @protect()
     @permission_name("delete")
+    @doc.describe(doc.answer(doc.ref("Message"), "Deleted"), errors=(404, 409))
     def delete(self, pk: int):
-        """Delete an unused type; a type in use is refused (deactivate it with PUT active=false).
-        ---
-        delete:
-          responses:
-            200: {description: deleted}
-            404: {description: unknown id}
-            409: {description: enterprises use this type}
-        """
+        """Delete an unused type; a type in use is a 409 (deactivate it with PUT active=false)."""
         service.delete(self.session, pk)
         return self.response(200, message="OK")
