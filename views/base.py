@@ -16,6 +16,7 @@ from app.platform.extensions import db
 from app.platform.http import MESSAGES
 from app.security.scope import current_scope
 from app.services.paging import clamp_page, clamp_size
+from views.openapi import DescribedApi
 
 READ_METHODS = ("list", "detail", "export", "template", "info", "get", "get_list", "health", "home", "job")
 WRITE_METHODS = ("add", "edit", "delete", "post", "put", "delete_one", "import_", "import_file", "select")
@@ -51,8 +52,9 @@ class ScopedView(_Scoped, BaseView):
         return clamp_page(request.args.get("page")), clamp_size(request.args.get("size"))
 
 
-class ScopedApi(_Scoped, BaseApi):
-    """JSON API of one resource, JWT only, errors as {"message": …} in Chinese."""
+class ScopedApi(_Scoped, DescribedApi, BaseApi):
+    """JSON API of one resource, JWT only, errors as {"message": …} in Chinese; its
+    methods declare their OpenAPI operations with ``views.openapi.describe``."""
 
     method_permission_name = rw_map()
     openapi_spec_tag = None

@@ -20,11 +20,46 @@ from flask_babel import lazy_gettext as _
 
 from app.security import roles as R
 from app.services.health import ingest
+from views import openapi as doc
 from views.base import ScopedApi, rw_map
 
 CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
 MSG_EMPTY = _("请求内容为空，请提交JSON数组或CSV文本")
 MSG_TOO_LARGE = _("请求内容过大（上限%(mb)d MB），请分批提交")
+
+
+_TIME = {"type": "string", "description": "ISO 8601; without an offset, district local time (Asia/Shanghai)"}
+_COMMON = {
+    "record_id": {"type": "string", "maxLength": 64, "description": "The source's id (optional; a number too)"},
+    "id_type": {"type": "string", "description": "Default 居民身份证"},
+    "id_number": {"type": "string"},
+}
+TEST_ROW = doc.obj({
+    **_COMMON, "sampled_at": _TIME, "tested_at": {**_TIME, "description": "Blank only while pending"},
+    "result": {"type": "string", "description": "negative|positive|pending, also 阴性/阳性/待出结果"},
+    "institution": {"type": "string"},
+}, required=("id_number", "sampled_at", "result", "institution"))
+VACCINATION_ROW = doc.obj({
+    **_COMMON, "dose": {"description": "1, 2, 3 (also 第一针 …)"},
+    "vaccinated_at": {"type": "string", "description": "A date or an ISO 8601 time, not after today"},
+    "product": {"type": "string"}, "site": {"type": "string"},
+}, required=("id_number", "dose", "vaccinated_at"))
+FEED_RESULT = doc.obj({
+    "received": {"type": "integer"}, "stored": {"type": "integer"},
+    "updated": {"type": "integer", "description": "Results replaced (included in stored)"},
+    "duplicates": {"type": "integer"},
+    "rejected": doc.array(doc.obj({"row": {"type": "integer", "description": "JSON: position from 1; CSV: line"},
+                                   "error": {"type": "string"}}, required=("row", "error"))),
+    "rejected_count": {"type": "integer"}, "batch_id": doc.nullable({"type": "integer"}),
+}, required=("received", "stored", "updated", "duplicates", "rejected", "rejected_count", "batch_id"))
+
+
+def feed_body(row: str) -> dict:
+    """A JSON array of rows, or CSV (header first) with ``Content-Type: text/csv``."""
+    return doc.request_body({
+        **doc.json_content(doc.array(doc.ref(row))),
+        "text/csv": {"schema": {"type": "string", "description": "A header line naming the fields, then rows"}},
+    }, "At most 100,000 rows and FEED_MAX_MB (default 64 MB)")
 
 
 def feed_body_limit() -> int:
@@ -36,6 +71,7 @@ class FeedsApi(ScopedApi):
     class_permission_name = R.FEEDS
     openapi_spec_tag = "Feeds"
     method_permission_name = rw_map(extra_write=("tests", "vaccinations"))
+    openapi_components = {"FeedTestRow": TEST_ROW, "FeedVaccinationRow": VACCINATION_ROW, "FeedResult": FEED_RESULT}
 
     def _ingest(self, kind: str):
         limit = feed_body_limit()
@@ -61,39 +97,23 @@ class FeedsApi(ScopedApi):
     @expose("/tests", methods=["POST"])
     @protect()
     @permission_name("post")
+    @doc.describe(doc.answer(doc.ref("FeedResult"), "Rows stored, duplicates and rejected rows with the reason"),
+                  body=feed_body("FeedTestRow"), errors=(400,))
     def tests(self):
-        """Push nucleic-acid test records (record_id, id_type, id_number, sampled_at, tested_at, result, institution).
-        ---
-        post:
-          requestBody:
-            content:
-              application/json: {schema: {type: array, items: {type: object}}}
-              text/csv: {schema: {type: string}}
-          responses:
-            200: {description: "{received, stored, duplicates, rejected: [{row, error}], updated, rejected_count, batch_id}"}
-            400: {description: malformed body (nothing stored)}
-            401: {description: no token}
-            403: {description: not the feed role}
-            413: {description: more than 100,000 rows or too large (nothing stored)}
-        """
+        """Push nucleic-acid test records.
+
+        A malformed body is a 400, more than 100,000 rows or a body over the limit a 413;
+        either stores nothing. A bad row is rejected alone, with its reason."""
         return self._ingest(ingest.TESTS)
 
     @expose("/vaccinations", methods=["POST"])
     @protect()
     @permission_name("post")
+    @doc.describe(doc.answer(doc.ref("FeedResult"), "Rows stored, duplicates and rejected rows with the reason"),
+                  body=feed_body("FeedVaccinationRow"), errors=(400,))
     def vaccinations(self):
-        """Push vaccination records (record_id, id_type, id_number, dose, vaccinated_at, product, site).
-        ---
-        post:
-          requestBody:
-            content:
-              application/json: {schema: {type: array, items: {type: object}}}
-              text/csv: {schema: {type: string}}
-          responses:
-            200: {description: "{received, stored, duplicates, rejected: [{row, error}], rejected_count, batch_id}"}
-            400: {description: malformed body (nothing stored)}
-            401: {description: no token}
-            403: {description: not the feed role}
-            413: {description: more than 100,000 rows or too large (nothing stored)}
-        """
+        """Push vaccination records.
+
+        A malformed body is a 400, more than 100,000 rows or a body over the limit a 413;
+        either stores nothing. A bad row is rejected alone, with its reason."""
         return self._ingest(ingest.VACCINATIONS)

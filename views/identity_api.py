@@ -14,52 +14,40 @@ from __future__ import annotations
 from flask import request
 from flask_appbuilder import expose
 
-from app.security import identities
 from app.services import identity
-from views import openapi
+from views import openapi as doc
 from views.base import ScopedApi
 
 PHONE = {"type": "string", "description": "11-digit mainland mobile number"}
+PURPOSE = {"type": "string", "description": "head | driver | employee | workforce (those this deployment serves)"}
+CODE_BODY = doc.obj({"phone": PHONE, "purpose": PURPOSE}, required=("phone", "purpose"))
+VERIFY_BODY = doc.obj({"phone": PHONE, "purpose": PURPOSE, "code": {"type": "string", "pattern": "^[0-9]{6}$"}},
+                      required=("phone", "code", "purpose"))
+TOKEN = doc.obj({"access_token": {"type": "string"}}, required=("access_token",))
 
 
 class IdentityApi(ScopedApi):
     resource_name = "identity"
     openapi_spec_tag = "Identity"
-
-    def add_api_spec(self, api_spec) -> None:
-        openapi.add_component(api_spec, "Message", openapi.MESSAGE)
-        openapi.add_component(api_spec, "ValidationError", openapi.VALIDATION)
-        purpose = {"type": "string", "enum": identities.purposes()}
-        code_body = {"type": "object", "required": ["phone", "purpose"],
-                     "properties": {"phone": PHONE, "purpose": purpose}}
-        verify_body = {"type": "object", "required": ["phone", "code", "purpose"],
-                       "properties": {"phone": PHONE, "purpose": purpose,
-                                      "code": {"type": "string", "pattern": "^[0-9]{6}$"}}}
-        token = {"type": "object", "required": ["access_token"], "properties": {"access_token": {"type": "string"}}}
-        base = self.route_base
-        api_spec.path(path=f"{base}/code", operations={"post": {
-            "summary": "Send a login code by SMS (the same answer for known and unknown phones)",
-            "tags": ["Identity"], "requestBody": {"required": True, "content": openapi.json_content(code_body)},
-            "responses": {"200": {"description": "Sent (or silently not, for a phone the purpose does not serve)",
-                                  "content": openapi.json_content(openapi.ref("Message"))},
-                          **openapi.errors(400, 429)}}})
-        api_spec.path(path=f"{base}/verify", operations={"post": {
-            "summary": "Check a code; a token limited to that person and purpose",
-            "tags": ["Identity"], "requestBody": {"required": True, "content": openapi.json_content(verify_body)},
-            "responses": {"200": {"description": "The token", "content": openapi.json_content(token)},
-                          **openapi.errors(400, 429)}}})
+    openapi_components = {"IdentityCode": CODE_BODY, "IdentityVerify": VERIFY_BODY, "IdentityToken": TOKEN}
 
     def _address(self) -> str:
         return request.remote_addr or "-"
 
     @expose("/code", methods=["POST"])
+    @doc.describe(doc.answer(doc.ref("Message"), "Sent (or silently not, to a phone the purpose does not serve)"),
+                  body=doc.json_body(doc.ref("IdentityCode")), errors=(400, 429))
     def code(self):
+        """Send a login code by SMS: the same answer for known and unknown phones."""
         data = self.json_object()
         identity.request_code(self.session, data.get("phone"), data.get("purpose"), self._address())
         return self.response(200, message=str(identity.MSG_SENT))
 
     @expose("/verify", methods=["POST"])
+    @doc.describe(doc.answer(doc.ref("IdentityToken"), "A token limited to that person and purpose"),
+                  body=doc.json_body(doc.ref("IdentityVerify")), errors=(400, 429))
     def verify(self):
+        """Check a code: a JWT limited to that person and purpose."""
         data = self.json_object()
         verified = identity.verify(self.session, data.get("phone"), data.get("code"), data.get("purpose"),
                                    self._address())

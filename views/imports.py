@@ -28,9 +28,27 @@ from app.services import lookups
 from app.services.imports import files
 from app.services.imports.background import launch
 from app.services.imports.templates import MIMETYPE, template_for
+from views import openapi as doc
 from views.base import ScopedApi, ScopedView, rw_map
 
 TRUE = {"1", "true", "on", "yes"}
+
+_COUNT = {"type": "integer"}
+IMPORT_RESULT = doc.obj({
+    "created": _COUNT, "updated": _COUNT, "failed": _COUNT, "total": _COUNT,
+    "duplicates": {"type": "integer", "description": "Rows superseded by a later row with the same key"},
+    "dry_run": {"type": "boolean"},
+    "errors_url": doc.nullable({"type": "string", "description": "The failure workbook (original columns + 异常信息)"}),
+    "errors_token": doc.nullable({"type": "string"}),
+    "health_job": doc.nullable({"type": "string", "description": "The job matching many new people to health records"}),
+}, required=("created", "updated", "failed", "total", "duplicates", "dry_run", "errors_url"))
+IMPORT_JOB = doc.obj({"job_id": {"type": "string", "description": "Poll GET /api/v1/jobs/{job_id}"}},
+                     required=("job_id",))
+IMPORT_FORM = doc.form_body({
+    "enterprise_id": {"type": "integer", "description": "Staff: the enterprise (required)"},
+    "enterprise_type": {"type": "string", "description": "Enterprises: the type's code or name (optional)"},
+    "dry_run": {"type": "boolean", "description": "Check only: report the same, write nothing"},
+}, description="An .xlsx (the template) or a .csv")
 
 
 def _xlsx(content: bytes, name: str):
@@ -58,21 +76,18 @@ def _upload(kind: str) -> tuple[bytes, str, dict]:
 class _ImportApi(ScopedApi):
     kind = ""
     method_permission_name = rw_map(extra_read=("import_errors",))
+    openapi_components = {"ImportResult": IMPORT_RESULT, "ImportJob": IMPORT_JOB}
 
     @expose("/template", methods=["GET"])
     @protect(allow_browser_login=True)
     @permission_name("template")
+    @doc.describe(doc.xlsx("The template"), errors=(400, 404), params=[
+        doc.query("enterprise_type", {"type": "string"}, "The type's code or name"),
+        doc.query("enterprise_id", {"type": "integer"}, "Staff: the type of this enterprise")])
     def template(self):
         """The import template (.xlsx) of an enterprise type.
-        ---
-        get:
-          parameters:
-          - {in: query, name: enterprise_type, schema: {type: string}, description: type code or name}
-          - {in: query, name: enterprise_id, schema: {type: integer}, description: "staff: the type of this enterprise"}
-          responses:
-            200: {description: the template}
-            400: {description: no or unknown type}
-        """
+
+        No type, or an unknown one, is a 400; an enterprise outside the caller's scope a 404."""
         content, name = template_for(self.session, self.scope, self.kind,
                                      enterprise_type=request.args.get("enterprise_type"),
                                      enterprise_id=request.args.get("enterprise_id"))
@@ -81,16 +96,14 @@ class _ImportApi(ScopedApi):
     @expose("/import", methods=["POST"])
     @protect()
     @permission_name("import_file")
+    @doc.describe(doc.answer({"oneOf": [doc.ref("ImportResult"), doc.ref("ImportJob")]},
+                             "The summary, or the job of a large file"),
+                  body=IMPORT_FORM, errors=(400, 404))
     def import_file(self):
         """Import an .xlsx or .csv (multipart ``file``; staff: ``enterprise_id``; ``dry_run``).
-        ---
-        post:
-          responses:
-            200: {description: "{created, updated, failed, errors_url, total, duplicates, dry_run}, or {job_id} for a large file (poll /api/v1/jobs/<job_id>)"}
-            400: {description: "{message}: the file was refused, nothing written"}
-            404: {description: enterprise outside the caller's scope}
-            413: {description: file or row count over the limits}
-        """
+
+        A refused file is a 400 (413 over the size or row limits) and writes nothing; an
+        enterprise outside the caller's scope is a 404. A large file runs as a job."""
         data, filename, options = _upload(self.kind)
         outcome = launch(self.session, self.scope, g.user, self.kind, data, filename, **options)
         return self.response(200, **outcome)
@@ -98,26 +111,25 @@ class _ImportApi(ScopedApi):
     @expose("/import/errors/<token>", methods=["GET"])
     @protect(allow_browser_login=True)
     @permission_name("import_errors")
+    @doc.describe(doc.xlsx("The workbook (original columns + 异常信息)"), errors=(404,))
     def import_errors(self, token: str):
         """The failure workbook of an import, for the user who ran it only.
-        ---
-        get:
-          responses:
-            200: {description: the workbook (original columns + 异常信息)}
-            404: {description: unknown, or another user's}
-        """
+
+        An unknown token, or another user's, is a 404."""
         path = files.failures_path(token, self.scope.user_id, self.kind)
         return _xlsx(path.read_bytes(), f"{_('导入失败数据')}.xlsx")
 
 
 class StaffImportApi(_ImportApi):
     resource_name = "staff"
+    openapi_spec_tag = "Staff"
     class_permission_name = R.STAFF
     kind = "staff"
 
 
 class EnterpriseImportApi(_ImportApi):
     resource_name = "enterprise"
+    openapi_spec_tag = "Enterprise"
     class_permission_name = R.ENTERPRISE
     kind = "enterprise"
 

@@ -11,27 +11,31 @@ from flask_appbuilder.security.decorators import permission_name, protect
 
 from app.security import roles as R
 from app.security.ownership import readable_job_status
+from views import openapi as doc
 from views.base import ScopedApi
+
+JOB_STATUS = doc.obj({
+    "status": {"type": "string", "enum": ["queued", "started", "finished", "failed"]},
+    "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+    "result": doc.nullable({"type": "object", "description": "What the job returned (an import: its summary); "
+                                                            "a failed job: {error}"}),
+}, required=("status", "progress", "result"))
 
 
 class JobsApi(ScopedApi):
     resource_name = "jobs"
     class_permission_name = R.JOBS
+    openapi_spec_tag = "Jobs"
+    openapi_components = {"JobStatus": JOB_STATUS}
 
     @expose("/<job_id>", methods=["GET"])
     @protect()
     @permission_name("get")
+    @doc.describe(doc.answer(doc.ref("JobStatus"), "Status, progress and result"), errors=(404,))
     def get(self, job_id: str):
         """Status of a background job started by the caller.
-        ---
-        get:
-          parameters:
-          - {in: path, name: job_id, required: true, schema: {type: string}}
-          responses:
-            200: {description: "{status: queued|started|finished|failed, progress: 0-100, result}"}
-            401: {description: not logged in}
-            404: {description: no such job, or started by someone else}
-        """
+
+        A job that does not exist, or that someone else started, is a 404."""
         status = readable_job_status(job_id, g.user)
         if status is None:
             return self.response_404()

@@ -17,7 +17,7 @@ from app.services import enterprises as enterprise_service
 from app.services import exports, lookups
 from app.services import staff as staff_service
 from app.services.health import status as health_status
-from views import openapi
+from views import openapi as doc
 from views.menus import REGISTRY
 from views.registry_pages import EnterprisePages, StaffPages
 from views.base import rw_map
@@ -38,22 +38,40 @@ def _staff_export(session, scope, query, args):
                                 health_status.parse_bucket(args.get("bucket")))
 
 
+_TEXT = {"type": "string"}
+_TIME = doc.nullable({"type": "string", "format": "date-time"})
+_TEST = {"sampled_at": _TIME, "tested_at": _TIME,
+         "result": doc.nullable({"type": "string", "enum": ["negative", "positive", "pending", None]}),
+         "result_label": doc.nullable(_TEXT), "institution": doc.nullable(_TEXT)}
+STAFF_HEALTH = doc.obj({
+    "latest": doc.obj(_TEST, required=tuple(_TEST), description="The latest sampling and test"),
+    "bucket": doc.obj({"code": {"type": "string", "enum": ["24h", "48h", "72h", "over72h", "unmatched"]},
+                       "label": _TEXT}, required=("code", "label"), description="Time since the latest sampling"),
+    "history": doc.array(doc.obj(_TEST, required=tuple(_TEST)), "The samplings of the last 7 days, newest first"),
+    "vaccination": doc.obj({
+        "max_dose": {"type": "integer"}, "label": _TEXT, "product": doc.nullable(_TEXT),
+        "doses": doc.array(doc.obj({"dose": {"type": "integer"}, "label": _TEXT, "done": {"type": "boolean"},
+                                    "date": doc.nullable({"type": "string", "format": "date"})},
+                                   required=("dose", "label", "done", "date"))),
+    }, required=("max_dose", "label", "product", "doses")),
+}, required=("latest", "bucket", "history", "vaccination"))
+ENTERPRISE_INFO = doc.obj({
+    "towns": doc.array(doc.obj({"name": _TEXT, "grids": doc.array(_TEXT)}, required=("name", "grids"))),
+    "types": doc.array(doc.obj({"code": _TEXT, "name": _TEXT, "spec": {"type": "object"}},
+                               required=("code", "name", "spec"))),
+}, required=("towns", "types"))
+
+
 class EnterpriseApiBase(ResourceApi):
     method_permission_name = rw_map(extra_read=("info",))
-
-    def add_api_spec(self, api_spec) -> None:
-        super().add_api_spec(api_spec)
-        names = {"type": "array", "items": {"type": "object"}}
-        api_spec.path(path=f"{self.route_base}/_info", operations={"get": {
-            "summary": "企业管理: the towns (with grids) and enterprise types the caller may choose",
-            "tags": [self.resource.camel], "security": openapi.JWT,
-            "responses": {"200": {"description": "Choices in the caller's scope", "content": openapi.json_content({
-                "type": "object", "properties": {"towns": names, "types": names}})}, **openapi.errors(401, 403)}}})
+    openapi_components = {"EnterpriseInfo": ENTERPRISE_INFO}
 
     @expose("/_info", methods=["GET"])
     @protect()
     @permission_name("info")
+    @doc.describe(doc.answer(doc.ref("EnterpriseInfo"), "Towns with their grids, and types"))
     def info(self):
+        """The choices of the enterprise form, limited to the caller's scope."""
         towns = lookups.towns_in_scope(self.session, self.scope)
         types = lookups.types_in_scope(self.session, self.scope)
         return self.response(
@@ -65,22 +83,16 @@ class EnterpriseApiBase(ResourceApi):
 
 class StaffApiBase(ResourceApi):
     method_permission_name = rw_map(extra_read=("health",))
-
-    def add_api_spec(self, api_spec) -> None:
-        super().add_api_spec(api_spec)
-        api_spec.path(path=f"{self.route_base}/{{pk}}/health", parameters=[openapi.PK], operations={"get": {
-            "summary": "One person's tests and vaccinations (the read is audited)",
-            "tags": [self.resource.camel], "security": openapi.JWT,
-            "responses": {"200": {"description": "{id, result: {latest, bucket, history, vaccination, …}}",
-                                  "content": openapi.json_content({"type": "object", "properties": {
-                                      "id": {"type": "integer"}, "result": {"type": "object"}}})},
-                          **openapi.errors(401, 403, 404)}}})
+    openapi_components = {"StaffHealth": STAFF_HEALTH}
 
     @expose("/<int:pk>/health", methods=["GET"])
     @protect()
     @permission_name("health")
+    @doc.describe(doc.answer(doc.one_schema(doc.ref("StaffHealth")), "The person's health"), errors=(404,))
     def health(self, pk: int):
-        """Latest sampling/test and result, bucket, 7-day history, doses (SPEC §9)."""
+        """One person's tests and vaccinations (the read is audited).
+
+        Latest sampling and test with result, bucket, the 7-day history, doses (SPEC §9)."""
         result = staff_service.read_detail(
             self.session, self.scope, pk, options=health_status.WITH_SUMMARY,
             reading=lambda person: health_status.person_health(self.session, person).to_dict(),

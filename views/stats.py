@@ -22,9 +22,36 @@ from app.services.health import stats, stats_tests, stats_vaccines
 from app.services.health import status as health_status
 from app.services.paging import paginate
 from models.regions import Town
+from views import openapi as doc
 from views.base import ScopedApi, ScopedView, rw_map
 
 READS = ("tests", "vaccines", "tests_export", "vaccines_export", "people", "people_export")
+
+_COUNT, _RATE = {"type": "integer"}, {"type": "string", "description": "A percentage, e.g. 36.98%"}
+_TOWN = {"town_id": doc.nullable({"type": "integer", "description": "null on the total row"}),
+         "town": {"type": "string"}}
+_DOSES = {f"dose{n}_{part}": (_RATE if part == "rate" else _COUNT)
+          for n in (1, 2, 3) for part in ("eligible", "vaccinated", "rate")}
+TEST_ROW = doc.obj({
+    **_TOWN, "category": doc.nullable({"type": "string"}),
+    **{key: _COUNT for key in ("staff", "untested", "tests", "tested", "negative", "positive", "pending")},
+    "coverage": _RATE,
+}, required=("town_id", "town", "category", "staff", "untested", "tests", "tested", "coverage", "negative",
+             "positive", "pending"))
+VACCINE_ROW = doc.obj({**_TOWN, "enterprises": _COUNT, "staff": _COUNT, **_DOSES},
+                      required=("town_id", "town", "enterprises", "staff", *_DOSES))
+_COLUMNS = doc.array(doc.obj({"key": {"type": "string"}, "label": {"type": "string"}}, required=("key", "label")),
+                     "The table's columns in order, with their Chinese headings")
+_COMPUTED = {"type": "string", "format": "date-time", "description": "统计时间: when the counts were computed"}
+_DAY = {"type": "string", "format": "date"}
+TEST_TABLE = doc.obj({
+    "computed_at": _COMPUTED, "start": _DAY, "end": _DAY,
+    "columns": _COLUMNS, "rows": doc.array(doc.ref("TestStatsRow")), "total": doc.ref("TestStatsRow"),
+}, required=("computed_at", "start", "end", "columns", "rows", "total"))
+VACCINE_TABLE = doc.obj({
+    "computed_at": _COMPUTED, "columns": _COLUMNS, "rows": doc.array(doc.ref("VaccineStatsRow")),
+    "total": doc.ref("VaccineStatsRow"),
+}, required=("computed_at", "columns", "rows", "total"))
 
 
 def _drill_from_args(kind_default: str = stats.TESTS) -> stats.Drill:
@@ -134,23 +161,22 @@ class StatsApi(ScopedApi):
     resource_name = "stats"
     class_permission_name = R.STATISTICS
     method_permission_name = rw_map(extra_read=("get_tests", "get_vaccines"))
+    openapi_spec_tag = "Stats"
+    openapi_components = {"TestStatsRow": TEST_ROW, "TestStats": TEST_TABLE,
+                          "VaccineStatsRow": VACCINE_ROW, "VaccineStats": VACCINE_TABLE}
 
     @expose("/tests", methods=["GET"])
     @protect()
     @permission_name("get_tests")
+    @doc.describe(doc.answer(doc.ref("TestStats"), "The table: a row per town and staff category, and the total"),
+                  params=[doc.query("start", _DAY, "YYYY-MM-DD (default: end - 6 days)"),
+                          doc.query("end", _DAY, "YYYY-MM-DD (default: today)")],
+                  errors=(400,))
     def get_tests(self):
         """核酸检测统计 per town × staff category for the local days [start, end].
-        ---
-        get:
-          parameters:
-          - {in: query, name: start, schema: {type: string, format: date}, description: "YYYY-MM-DD (default: end - 6 days)"}
-          - {in: query, name: end, schema: {type: string, format: date}, description: "YYYY-MM-DD (default: today)"}
-          responses:
-            200: {description: "{computed_at, start, end, columns: [{key, label}], rows: [{town_id, town, category, staff, untested, tests, tested, coverage, negative, positive, pending}], total}"}
-            400: {description: "{message}: bad date, end before start, or range too long"}
-            401: {description: not logged in}
-            403: {description: no Statistics permission}
-        """
+
+        A bad date, an end before the start, or a period longer than the test records
+        are kept is a 400."""
         try:
             start, end = stats.period(request.args.get("start"), request.args.get("end"))
         except RuleError as err:
@@ -160,15 +186,9 @@ class StatsApi(ScopedApi):
     @expose("/vaccines", methods=["GET"])
     @protect()
     @permission_name("get_vaccines")
+    @doc.describe(doc.answer(doc.ref("VaccineStats"), "The table: a row per town, and the total"))
     def get_vaccines(self):
-        """疫苗接种统计 per town, as of today (district time).
-        ---
-        get:
-          responses:
-            200: {description: "{computed_at, columns: [{key, label}], rows: [{town_id, town, enterprises, staff, dose1_eligible, dose1_vaccinated, dose1_rate, dose2_…, dose3_…}], total}"}
-            401: {description: not logged in}
-            403: {description: no Statistics permission}
-        """
+        """疫苗接种统计 per town, as of today (district time)."""
         return self.response(200, **stats.vaccine_stats(self.session, self.scope).as_json())
 
 

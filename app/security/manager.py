@@ -98,7 +98,13 @@ class SentinelAuthDBView(AuthDBView):
 
 
 class SentinelSecurityApi(SecurityApi):
-    """FAB's POST /api/v1/security/login, answering refusals in Chinese."""
+    """FAB's POST /api/v1/security/login, answering refusals in Chinese.
+
+    Its OpenAPI entries use the ``Message`` and ``ValidationError`` components that
+    views/openapi.py registers; ``refresh`` takes the refresh token, no body."""
+
+    openapi_spec_methods = {"refresh": {"post": {"summary": "A new access token for the refresh token",
+                                                 "x-no-request-body": True}}}
 
     def response_400(self, message=None):
         return self.response(400, message=str(_("请求内容应为 JSON，包含 username、password 和 provider")))
@@ -109,6 +115,56 @@ class SentinelSecurityApi(SecurityApi):
     @expose("/login", methods=["POST"])
     @safe
     def login(self):
+        """Log in with a user name and password: a JWT for ``Authorization: Bearer …``.
+        ---
+        post:
+          summary: Log in with a user name and password
+          security: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [username, password, provider]
+                  properties:
+                    username: {type: string}
+                    password: {type: string, format: password}
+                    provider: {type: string, enum: [db]}
+                    refresh:
+                      type: boolean
+                      description: Also answer a refresh token (POST /api/v1/security/refresh)
+          responses:
+            200:
+              description: The tokens
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [access_token]
+                    properties:
+                      access_token: {type: string}
+                      refresh_token: {type: string}
+            400:
+              description: Not JSON, or a field missing
+              content: {application/json: {schema: {$ref: "#/components/schemas/ValidationError"}}}
+            401:
+              description: Wrong user name or password, or the account is locked
+              content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}
+            403:
+              description: The password set by the admin must first be changed on the web
+              content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}
+            413:
+              description: The request is too large
+              content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}
+            429:
+              description: Too many attempts from this address or for this name
+              headers:
+                Retry-After:
+                  description: Seconds to wait (during a delay)
+                  schema: {type: integer}
+              content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}
+        """
         payload = request.get_json(silent=True)
         refused = login_refusal(payload.get("username") if isinstance(payload, dict) else None)
         if refused is not None:

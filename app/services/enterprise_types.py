@@ -307,6 +307,7 @@ FIELDS = [
     Field("bureau_name", _("主管部门"), attr="bureau.name", form=False),
     Field("bureau_id", _("主管部门编号"), kind="int", filters=("eq",), list=False, detail=False, form=False),
     Field("active", _("启用"), kind="bool", default=True, filters=("eq",)),
+    Field("enterprises", _("企业数量"), kind="int", form=False, list=False, detail=False),
     Field("spec", _("声明"), kind="json", list=False, detail=False),
 ]
 

@@ -14,12 +14,14 @@ detail are audited (SPEC §8).
 """
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from sqlalchemy import ColumnElement, Select, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.platform import audit
+from app.platform.clock import to_local
 from app.domain.errors import Conflict, ServiceError, ValidationFailed
 from app.domain.fields import Field, clean_record
 from app.domain.i18n import _
@@ -41,6 +43,16 @@ def read_attr(row: Any, path: str) -> Any:
             return None
         value = getattr(value, part)
     return value() if callable(value) and not isinstance(value, type) else value
+
+
+def json_value(value: Any) -> Any:
+    """A value as the API answers it: times ISO 8601 in district time (with the offset),
+    dates ISO 8601; anything else as it is."""
+    if isinstance(value, datetime):
+        return to_local(value).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def masked(f: Field, value: Any) -> Any:
@@ -108,7 +120,7 @@ class ModelService:
             if not f.output:
                 continue
             value = read_attr(row, f.source)
-            out[f.key] = masked(f, value) if masked_values else value
+            out[f.key] = json_value(masked(f, value) if masked_values else value)
         return out
 
     # --- writing ------------------------------------------------------------------
