@@ -1,5 +1,7 @@
-"""Benchmark: staff ID numbers and phones sealed at rest, before and after, in one run
-on PostgreSQL (issue 11, "Measure"; target: after within 10 % of before).
+"""Benchmark: the code before and after a change, in one run on PostgreSQL — issue 11
+(staff ID numbers and phones sealed at rest) and issue 12 (the structure: operations,
+declared resources, the platform layer; ``--feeds`` adds the feed ingest); target: after
+within 10 % of before.
 
 The code before (``--base``, default 5ac15ae: the commit the change started from) is
 checked out into a scratch git worktree, removed afterwards. Both versions then run
@@ -81,6 +83,17 @@ def run_io(tree: Path, workbook: Path, rows: int) -> dict:
     return {key: result[key]["seconds"] for _label, key in IO_STEPS}
 
 
+def run_feeds(tree: Path, records: int, n_staff: int) -> dict:
+    """``tree``'s feed ingest over HTTP into PostgreSQL (``bench_feeds.py --child``):
+    seconds for ``records`` test records in 100,000-row (or smaller) batches."""
+    batch = min(100_000, records)
+    done = subprocess.run([sys.executable, str(tree / "bench" / "bench_feeds.py"), "--child", "--backends",
+                           "postgresql", "--records", str(records), "--batch", str(batch), "--staff", str(n_staff)],
+                          cwd=tree, stdout=subprocess.PIPE, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"feed ingest (s)": round(records / result["rows_s"], 2)}
+
+
 def run_lookups(tree: Path, n_staff: int) -> dict:
     done = subprocess.run([sys.executable, __file__, "--lookups-child", str(tree), "--staff", str(n_staff)],
                           cwd=tree, stdout=subprocess.PIPE, text=True, check=True)
@@ -98,7 +111,10 @@ def lookups_child(tree: Path, n_staff: int) -> dict:
     assert Path(app_package.__file__).resolve().is_relative_to(tree.resolve()), app_package.__file__
     from sqlalchemy import select
 
-    from app.platform.extensions import db
+    try:
+        from app.platform.extensions import db
+    except ImportError:  # the code before issue 12 kept it in app/extensions.py
+        from app.extensions import db
     from models.staff import Staff
 
     try:
@@ -139,6 +155,7 @@ def report(runs: dict, rows: int, n_staff: int) -> list[str]:
     print("|---|---|---|---:|---:|---:|")
     missed = []
     steps = [(label, "io", key) for label, key in IO_STEPS] + \
+            [(what, "feeds", what) for what in (runs["before"]["feeds"] or [{}])[0]] + \
             [(what, "lookups", what) for what in runs["before"]["lookups"][0]]
     for label, group, key in steps:
         before = [r[key] for r in runs["before"][group]]
@@ -157,6 +174,8 @@ def main() -> int:
     parser.add_argument("--staff", type=int, default=200_000, help="people in the lookups' database")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each version, alternating")
     parser.add_argument("--base", default="5ac15ae", help="the commit before the change")
+    parser.add_argument("--feeds", type=int, default=0,
+                        help="also time the feed ingest of this many test records (issue 12's measure)")
     parser.add_argument("--lookups-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.lookups_child:
@@ -167,7 +186,7 @@ def main() -> int:
 
     started = time.perf_counter()
     load = os.getloadavg()
-    runs = {"before": {"io": [], "lookups": []}, "after": {"io": [], "lookups": []}}
+    runs = {v: {"io": [], "feeds": [], "lookups": []} for v in ("before", "after")}
     with Worktree(args.base) as old, tempfile.TemporaryDirectory(prefix="sentinel-at-rest-") as tmp:
         trees = {"before": old, "after": ROOT}
         workbook = Path(tmp) / "staff.xlsx"
@@ -177,6 +196,9 @@ def main() -> int:
             for version in order:
                 runs[version]["io"].append(run_io(trees[version], workbook, args.rows))
                 print(f"round {n + 1}, {version}: {runs[version]['io'][-1]}", flush=True)
+            for version in order if args.feeds else ():
+                runs[version]["feeds"].append(run_feeds(trees[version], args.feeds, args.staff))
+                print(f"round {n + 1}, {version}: {runs[version]['feeds'][-1]}", flush=True)
             for version in order:
                 runs[version]["lookups"].append(run_lookups(trees[version], args.staff))
                 print(f"round {n + 1}, {version}: {runs[version]['lookups'][-1]}", flush=True)
