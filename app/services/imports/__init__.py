@@ -25,6 +25,7 @@ from flask import current_app
 
 from app.domain.errors import ServiceError
 from app.platform import audit
+from app.platform.operations import after_commit, transaction
 from app.services.imports import files, store
 from app.services.imports.importers import IMPORTERS, MSG_EXISTS_ELSEWHERE, RowFailed
 from app.sheets import Limits, SheetError, check_file, read_sheet, write_failures
@@ -146,6 +147,18 @@ def _no_cycle_collector():
 def _run(session, scope, kind, data, filename, enterprise_id, enterprise_type, dry_run, progress, user):
     report = _throttled(progress)
     lap = _Laps()
+    with transaction(session):  # committed once here, or rolled back whole
+        result = _import(session, scope, kind, data, filename, enterprise_id, enterprise_type, dry_run, user,
+                         report, lap)
+    if not dry_run:
+        lap("commit")
+    report(100)
+    log.info("%s import of %d rows (%d new, %d updated, %d failed): %s", kind, result.total, result.created,
+             result.updated, result.failed, lap)
+    return result
+
+
+def _import(session, scope, kind, data, filename, enterprise_id, enterprise_type, dry_run, user, report, lap):
     importer = _importer(session, scope, kind, enterprise_id, enterprise_type)
     try:
         parsed = read_sheet(data, filename, importer.spec, _limits())
@@ -165,44 +178,37 @@ def _run(session, scope, kind, data, filename, enterprise_id, enterprise_type, d
     # database while the next ones are read, the server keeping its indexes meanwhile.
     streamed = hasattr(importer, "stored")
     known = importer.stored(with_extras) if streamed else None
-    try:
-        with store.InsertStream(session, importer.table) if streamed and not dry_run else nullcontext() as stream:
-            inserts = _Inserts(importer, stream, keep=not streamed and not dry_run)
-            valid = _valid_rows(parsed, importer, result, failures, report, expected)
-            hidden: set = set()
-            if known is None:  # the keys decide which stored rows to read: all rows first
-                valid = _last_of_each_key(valid, result)
-                known, hidden = importer.existing([key for key, _v, _n in valid], with_extras)
-            routes = _Routes(importer, known, hidden, present, inserts.add)
-            for key, values, number in valid:
-                routes.add(key, values, number)
-            inserts.flush()
-            lap("clean")
-        if stream is not None:
-            lap("insert end")  # the server finishing the streamed rows
-        result.duplicates += routes.duplicates
-        refused = routes.refused
-        if refused:  # their cells, for the failure workbook: one more pass, only then
-            failures.extend((row.original, refused[row.number]) for row in parsed.rows if row.number in refused)
-        headers = parsed.headers
-        del parsed  # the sheet's cells are not needed any more
-        updates = routes.updates(dry_run)
-        importer.before_write([], updates)
-        result.created, result.updated, result.failed = len(routes.new), routes.stored_updates, len(failures)
-        lap("match")
-        if failures:
-            content = write_failures(headers, failures)
-            result.errors_token, path = files.save_failures(content, scope.user_id, kind)
-            result.errors_file = str(path)
-        lap("failures")
-        if not dry_run:
-            _write(session, importer, inserts.rows, updates, result, filename, user, report, lap)
-    except BaseException:
-        session.rollback()
-        raise
-    report(100)
-    log.info("%s import of %d rows (%d new, %d updated, %d failed): %s", kind, result.total, result.created,
-             result.updated, result.failed, lap)
+    with store.InsertStream(session, importer.table) if streamed and not dry_run else nullcontext() as stream:
+        inserts = _Inserts(importer, stream, keep=not streamed and not dry_run)
+        valid = _valid_rows(parsed, importer, result, failures, report, expected)
+        hidden: set = set()
+        if known is None:  # the keys decide which stored rows to read: all rows first
+            valid = _last_of_each_key(valid, result)
+            known, hidden = importer.existing([key for key, _v, _n in valid], with_extras)
+        routes = _Routes(importer, known, hidden, present, inserts.add)
+        for key, values, number in valid:
+            routes.add(key, values, number)
+        inserts.flush()
+        lap("clean")
+    if stream is not None:
+        lap("insert end")  # the server finishing the streamed rows
+    result.duplicates += routes.duplicates
+    refused = routes.refused
+    if refused:  # their cells, for the failure workbook: one more pass, only then
+        failures.extend((row.original, refused[row.number]) for row in parsed.rows if row.number in refused)
+    headers = parsed.headers
+    del parsed  # the sheet's cells are not needed any more
+    updates = routes.updates(dry_run)
+    importer.before_write([], updates)
+    result.created, result.updated, result.failed = len(routes.new), routes.stored_updates, len(failures)
+    lap("match")
+    if failures:
+        content = write_failures(headers, failures)
+        result.errors_token, path = files.save_failures(content, scope.user_id, kind)
+        result.errors_file = str(path)
+    lap("failures")
+    if not dry_run:
+        _write(session, importer, inserts.rows, updates, result, filename, user, report, lap)
     return result
 
 
@@ -333,8 +339,8 @@ class _Laps:
 
 
 def _write(session, importer, inserts, updates, result, filename, user, report, lap=lambda _name: None) -> None:
-    """The rows not streamed yet, the health follow-up and the audit row, then the one
-    commit; the caller rolls back on any error."""
+    """The rows not streamed yet, the health follow-up and the audit row, in the
+    import's transaction (committed by the caller, or rolled back on any error)."""
     planned = max(len(inserts) + len(updates), 1)
 
     def on_batch(done: int) -> None:
@@ -351,6 +357,8 @@ def _write(session, importer, inserts, updates, result, filename, user, report, 
                "total": result.total, "file": Path(filename or "").name[:200]},
         detail=Path(filename or "").name, user=user,
     )
-    session.commit()
-    lap("commit")
-    result.health_job = importer.after_commit()
+
+    def follow_up() -> None:  # once the import is committed (never for a rolled-back one)
+        result.health_job = importer.after_commit()
+
+    after_commit(follow_up, session)
