@@ -346,9 +346,9 @@ def test_import_page_shows_the_summary_and_the_failure_link(client, auth, admin,
 
 def test_import_page_says_when_many_new_people_are_matched_in_the_background(client, auth, admin, monkeypatch):
     """Above the inline limit the page tells the user the health data follows shortly."""
-    from app.services.imports import importers
+    from app.services.health import follow_up
 
-    monkeypatch.setattr(importers, "INLINE_MATCH", 1)
+    monkeypatch.setattr(follow_up, "INLINE_MATCH", 1)
     eid = new_enterprise(client, admin)
     content = filled_staff_template(client, admin)
     auth.login("admin")

@@ -25,14 +25,16 @@ from flask import current_app
 
 from app.domain.errors import ServiceError
 from app.platform import audit
-from app.platform.operations import after_commit, transaction
-from app.services.imports import files, store
-from app.services.imports.importers import IMPORTERS, MSG_EXISTS_ELSEWHERE, RowFailed
-from app.sheets import Limits, SheetError, check_file, read_sheet, write_failures
+from app.platform.operations import transaction
+from app.services.imports import files, kinds, store
+from app.services.imports.base import Importer, RowFailed
+from app.services.imports.importers import MSG_EXISTS_ELSEWHERE
+from app.services.imports.kinds import KINDS
+from app.sheets import Limits, ParsedSheet, SheetError, check_file, read_sheet, write_failures
 
-__all__ = ["run_import", "ImportResult", "ImportRefused", "estimate_rows", "check_upload", "KINDS"]
+__all__ = ["run_import", "run_upload", "open_upload", "Upload", "ImportResult", "ImportRefused", "check_upload",
+           "KINDS"]
 
-KINDS = tuple(IMPORTERS)
 log = logging.getLogger(__name__)
 READ_SHARE = 70  # progress: reading and validating take 0–70 %, writing 70–99 %
 PROGRESS_EVERY = 1000
@@ -65,32 +67,43 @@ class ImportResult:
         return out
 
 
-def _importer(session, scope, kind, enterprise_id, enterprise_type):
-    if kind not in IMPORTERS:
-        raise ValueError(f"unknown import kind {kind!r}")
-    return IMPORTERS[kind](session, scope, enterprise_id=enterprise_id, enterprise_type=enterprise_type)
-
-
 def _limits() -> Limits:
     return Limits.from_config(current_app.config)
 
 
-def estimate_rows(session, scope, kind, data, filename, *, enterprise_id=None, enterprise_type=None,
-                  stop=None) -> int:
-    """Data rows of an upload, counted up to just over ``stop`` (no row is cleaned);
-    raises like ``run_import`` for a refused file or an enterprise outside the scope."""
-    importer = _importer(session, scope, kind, enterprise_id, enterprise_type)
+@dataclass
+class Upload:
+    """An upload read once: its importer and its sheet (every cell loaded)."""
+
+    kind: str
+    scope: object
+    filename: str
+    importer: Importer
+    sheet: ParsedSheet
+
+    def count(self, stop: Optional[int] = None) -> int:
+        """Data rows, counted up to just over ``stop`` (no row is cleaned)."""
+        return self.sheet.rows.count(stop=stop)
+
+
+def open_upload(session, scope, kind, data, filename: str = "", *, enterprise_id=None,
+                enterprise_type=None) -> Upload:
+    """Build the importer of ``kind`` and read ``data`` (bytes or a path) with its spec;
+    raises like ``run_import`` for a refused file, an enterprise outside the scope or an
+    unknown type. Nothing is written."""
+    importer = kinds.importer(session, scope, kind, enterprise_id=enterprise_id, enterprise_type=enterprise_type)
     try:
-        parsed = read_sheet(data, filename, importer.spec, _limits())
+        with _no_cycle_collector():
+            sheet = read_sheet(data, filename, importer.spec, _limits())
     except SheetError as err:
         raise ImportRefused(err) from None
-    return parsed.rows.count(stop=stop)
+    return Upload(kind, scope, filename, importer, sheet)
 
 
 def check_upload(session, scope, kind, data, *, enterprise_id=None, enterprise_type=None) -> None:
     """What can be judged of an upload without reading its cells (the enterprise's
     scope, size, format, zip bomb, encryption); raises like ``run_import``."""
-    _importer(session, scope, kind, enterprise_id, enterprise_type)
+    kinds.importer(session, scope, kind, enterprise_id=enterprise_id, enterprise_type=enterprise_type)
     try:
         check_file(data, _limits())
     except SheetError as err:
@@ -126,8 +139,21 @@ def run_import(session, scope, kind: str, data, filename: str = "", *, enterpris
     :raise ServiceError: unknown enterprise type (400).
     Any other exception rolls the whole import back and propagates.
     """
+    lap = _Laps()
+    upload = open_upload(session, scope, kind, data, filename, enterprise_id=enterprise_id,
+                         enterprise_type=enterprise_type)
+    lap("read")
+    return run_upload(session, upload, dry_run=dry_run, progress=progress, user=user, lap=lap)
+
+
+def run_upload(session, upload: Upload, *, dry_run: bool = False,
+               progress: Optional[Callable[[int], None]] = None, user=None, lap=None) -> ImportResult:
+    """Import an upload already read (``open_upload``), as ``run_import`` does: one
+    transaction, committed once by the operation wrapper or rolled back whole. The
+    health job of a large staff import is queued once the import is committed (the
+    result's ``health_job``, set by then)."""
     with _no_cycle_collector():
-        return _run(session, scope, kind, data, filename, enterprise_id, enterprise_type, dry_run, progress, user)
+        return _run(session, upload, dry_run, user, _throttled(progress), lap or _Laps())
 
 
 @contextmanager
@@ -144,40 +170,31 @@ def _no_cycle_collector():
             gc.enable()
 
 
-def _run(session, scope, kind, data, filename, enterprise_id, enterprise_type, dry_run, progress, user):
-    report = _throttled(progress)
-    lap = _Laps()
+def _run(session, upload: Upload, dry_run: bool, user, report, lap) -> ImportResult:
     with transaction(session):  # committed once here, or rolled back whole
-        result = _import(session, scope, kind, data, filename, enterprise_id, enterprise_type, dry_run, user,
-                         report, lap)
+        result = _import(session, upload, dry_run, user, report, lap)
     if not dry_run:
         lap("commit")
     report(100)
-    log.info("%s import of %d rows (%d new, %d updated, %d failed): %s", kind, result.total, result.created,
-             result.updated, result.failed, lap)
+    log.info("%s import of %d rows (%d new, %d updated, %d failed): %s", upload.kind, result.total,
+             result.created, result.updated, result.failed, lap)
     return result
 
 
-def _import(session, scope, kind, data, filename, enterprise_id, enterprise_type, dry_run, user, report, lap):
-    importer = _importer(session, scope, kind, enterprise_id, enterprise_type)
-    try:
-        parsed = read_sheet(data, filename, importer.spec, _limits())
-    except SheetError as err:
-        raise ImportRefused(err) from None
-    lap("read")
+def _import(session, upload: Upload, dry_run: bool, user, report, lap) -> ImportResult:
+    importer, parsed = upload.importer, upload.sheet
+    upload.sheet = None  # the cells are dropped as soon as this import is done with them
     result = ImportResult(dry_run=dry_run)
     failures: list[tuple[list, str]] = []
-    present = parsed.present
-    if hasattr(importer, "present_fields"):
-        present = importer.present_fields(present)
+    present = importer.present_fields(parsed.present)
     with_extras = any(k.startswith("extras.") for k in parsed.present)
     # Rows below the header (a template's formatted-but-empty rows included, so early
     # progress may lag): an estimate, not another pass over 100,000 rows.
     expected = max(parsed.last_row - parsed.header_row, 1)
     # Known before reading (every row the import may update): new rows go to the
     # database while the next ones are read, the server keeping its indexes meanwhile.
-    streamed = hasattr(importer, "stored")
-    known = importer.stored(with_extras) if streamed else None
+    known = importer.stored(with_extras)
+    streamed = known is not None
     with store.InsertStream(session, importer.table) if streamed and not dry_run else nullcontext() as stream:
         inserts = _Inserts(importer, stream, keep=not streamed and not dry_run)
         valid = _valid_rows(parsed, importer, result, failures, report, expected)
@@ -204,11 +221,11 @@ def _import(session, scope, kind, data, filename, enterprise_id, enterprise_type
     lap("match")
     if failures:
         content = write_failures(headers, failures)
-        result.errors_token, path = files.save_failures(content, scope.user_id, kind)
+        result.errors_token, path = files.save_failures(content, upload.scope.user_id, upload.kind)
         result.errors_file = str(path)
     lap("failures")
     if not dry_run:
-        _write(session, importer, inserts.rows, updates, result, filename, user, report, lap)
+        _write(session, importer, inserts.rows, updates, result, upload.filename, user, report, lap)
     return result
 
 
@@ -348,17 +365,11 @@ def _write(session, importer, inserts, updates, result, filename, user, report, 
 
     store.upsert(session, importer.table, inserts, updates, on_batch)
     lap("write")
-    if hasattr(importer, "after_write"):
-        importer.after_write(session)
-        lap("after_write")
+    importer.after_write(lambda job_id: setattr(result, "health_job", job_id))
+    lap("after_write")
     audit.record(
         "import", importer.entity, importer.entity_id, rows=result.created + result.updated,
         after={"created": result.created, "updated": result.updated, "failed": result.failed,
                "total": result.total, "file": Path(filename or "").name[:200]},
         detail=Path(filename or "").name, user=user,
     )
-
-    def follow_up() -> None:  # once the import is committed (never for a rolled-back one)
-        result.health_job = importer.after_commit()
-
-    after_commit(follow_up, session)
