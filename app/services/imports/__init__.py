@@ -10,6 +10,12 @@ stored people before reading, so its new rows go to the database while the rest 
 file is still being read (``store.InsertStream``); an enterprise import reads all rows
 first, since its keys decide which stored enterprises to look up. Failed rows go to a failure workbook (the
 original columns plus 异常信息) that only the importing user can download.
+
+The upload is read once: ``open_upload`` builds the kind's importer (``kinds.py``: it
+hands the importer its scope decisions and the health follow-up; ``base.Importer`` is
+the interface) and reads the sheet; ``run_upload`` imports those cells — the request
+path counts the rows first to decide between now and a background job. The import is
+one operation (``app.platform.operations``): committed once, or rolled back whole.
 """
 from __future__ import annotations
 
