@@ -180,7 +180,7 @@ def test_rebuild_runs_as_a_background_job(app, client, feed, enterprise):
     """`health rebuild --background` queues an RQ job that rebuilds the summaries and reports its result."""
     import json
 
-    from tests.integration.test_jobs import run_worker
+    from tests.integration.platform.test_jobs import run_worker
 
     number = F.id_number()
     F.make_staff(app, enterprise, F.tag(), number)

@@ -14,8 +14,8 @@ from models.mixins import utcnow
 from models.notify import Message
 from tests.conftest import csrf_from
 from tests.integration import factories as F
-from tests.integration.test_notify import Gateway, new_message, reload, run_worker
-from tests.integration.test_sms_login import _ip
+from tests.integration.notify.test_notify import Gateway, new_message, reload, run_worker
+from tests.integration.security.test_sms_login import _ip
 
 REDACTED = "您的登录验证码为******，5分钟内有效。"
 

@@ -18,7 +18,7 @@ import pytest
 import redis
 from rq.job import Job
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[3]
 START_DEADLINE = 120  # seconds; a deadline to fail on, not a speed requirement
 STOP_DEADLINE = 90
 

@@ -24,7 +24,7 @@ from models.staff import Staff
 from tests.integration.factories import in_db, tag
 from tests.integration.test_imports import new_enterprise
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[3]
 NOTICED_WITHIN = 120  # seconds from the kill (the bound)
 CRON_INTERVAL = 60  # maintenance.reap_jobs runs every minute
 START_DEADLINE = 120  # a deadline to fail on, not a speed requirement
@@ -187,11 +187,11 @@ def test_the_scheduled_reaper_fails_the_dead_workers_job_and_leaves_a_live_long_
     assert JOBS["maintenance.reap_jobs"].cron == "* * * * *"
     release = app.config["REDIS_PREFIX"] + "release:" + tag()
     with app.app_context():
-        doomed = enqueue("tests.integration.test_worker_death.held_job", release, job_kind="test_held")
+        doomed = enqueue("tests.integration.platform.test_worker_death.held_job", release, job_kind="test_held")
     first = workers()
     wait_for(lambda: record_of(app, doomed)[0] == "started", START_DEADLINE, "the first job to start", first.log)
     with app.app_context():
-        alive = enqueue("tests.integration.test_worker_death.held_job", release, job_kind="test_held")
+        alive = enqueue("tests.integration.platform.test_worker_death.held_job", release, job_kind="test_held")
     second = workers()
     wait_for(lambda: record_of(app, alive)[0] == "started", START_DEADLINE, "the second job to start", second.log)
     alive_since = time.monotonic()

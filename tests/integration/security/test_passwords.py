@@ -151,7 +151,7 @@ def test_refused_changes_say_why_in_chinese_and_change_nothing(app, old, new, co
 
 def test_enterprise_heads_have_no_password_to_change(app):
     """A head (SMS login) is not offered 修改密码 and cannot open it."""
-    from tests.integration.test_sms_login import ask_code, head_phone, last_code, submit
+    from tests.integration.security.test_sms_login import ask_code, head_phone, last_code, submit
 
     phone, _ids = head_phone(app)
     client = _client(app)
@@ -262,7 +262,7 @@ def test_admin_reset_applies_the_policy_and_forces_a_change(app, admin):
 
 def test_a_heads_account_gets_no_password_from_the_admin(app, admin):
     """Resetting an enterprise head's password is refused with a Chinese message: heads log in by SMS only."""
-    from tests.integration.test_sms_login import ask_code, head_phone, last_code, submit
+    from tests.integration.security.test_sms_login import ask_code, head_phone, last_code, submit
 
     phone, _ids = head_phone(app)
     client = _client(app)

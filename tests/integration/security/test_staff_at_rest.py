@@ -19,7 +19,7 @@ from models.staff import Staff
 from tests.conftest import csrf_from
 from tests.integration import factories as F
 from tests.integration.test_imports import upload
-from tests.integration.test_migrations import empty_database_url  # noqa: F401  (fixture)
+from tests.integration.platform.test_migrations import empty_database_url  # noqa: F401  (fixture)
 
 _RUNS = re.compile(r"[0-9Xx]{11,}")
 K1, K2 = "first-data-key-of-the-district", "second-data-key-of-the-district"

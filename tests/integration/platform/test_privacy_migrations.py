@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from models.mixins import JSONType, utcnow
-from tests.integration.test_migrations import empty_database_url, fresh_app  # noqa: F401 (fixtures)
+from tests.integration.platform.test_migrations import empty_database_url, fresh_app  # noqa: F401 (fixtures)
 
 NUMBER, PHONE, HEAD = "440115199007237653", "13576266263", "13900000001"
 

@@ -104,7 +104,7 @@ def test_every_page_of_other_roles_fits_the_policy(client, username):
 
 def test_enterprise_head_pages_fit_the_policy(app):
     """An enterprise head's pages (after the SMS login) fit the policy."""
-    from tests.integration.test_sms_login import ask_code, head_phone, last_code, submit, _ip
+    from tests.integration.security.test_sms_login import ask_code, head_phone, last_code, submit, _ip
 
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = _ip()

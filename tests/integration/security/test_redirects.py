@@ -11,7 +11,7 @@ import pytest
 from app.security import roles as R
 from tests.conftest import PASSWORD, csrf_from
 from tests.integration import factories as F
-from tests.integration.test_sms_login import ask_code, head_phone, last_code
+from tests.integration.security.test_sms_login import ask_code, head_phone, last_code
 
 PROBES = [
     "http://127.0.0.1:1@evil.com/phish",

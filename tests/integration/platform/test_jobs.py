@@ -15,7 +15,7 @@ from jobs.context import with_app_context
 from models.jobs import JobRecord
 
 
-# Job functions the worker imports by dotted path (tests.integration.test_jobs.…).
+# Job functions the worker imports by dotted path (tests.integration.platform.test_jobs.…).
 @with_app_context
 def progress_job(user_id: int) -> dict:
     """Reports 40 % and returns what its owner would have seen at that moment."""
@@ -54,7 +54,7 @@ def test_owner_follows_progress_and_result_others_get_404(app, ctx, client, auth
     """The user who started a job sees its progress and result; another town user gets 404, the admin sees it."""
     owner = user_id(ctx, "bureau_port")
     headers, other_headers, admin_headers = (auth.token(u) for u in ("bureau_port", "town_nansha", "admin"))
-    job_id = enqueue("tests.integration.test_jobs.progress_job", owner, job_kind="test", user_id=owner)
+    job_id = enqueue("tests.integration.platform.test_jobs.progress_job", owner, job_kind="test", user_id=owner)
     queued = client.get(f"/api/v1/jobs/{job_id}", headers=headers)
     assert queued.status_code == 200
     assert queued.json == {"status": "queued", "progress": 0, "result": None}
@@ -75,7 +75,7 @@ def test_failed_job_reports_its_message(app, ctx, client, auth):
     """When a background job fails, its owner sees "failed" with the reason in Chinese."""
     owner = user_id(ctx, "town_huangge")
     headers = auth.token("town_huangge")
-    job_id = enqueue("tests.integration.test_jobs.failing_job", 1, job_kind="test", user_id=owner)
+    job_id = enqueue("tests.integration.platform.test_jobs.failing_job", 1, job_kind="test", user_id=owner)
     run_worker(app)
     answer = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json
     assert answer["status"] == "failed"

@@ -8,7 +8,7 @@ import pytest
 
 from app.security import identities
 from tests.integration import factories as F
-from tests.integration.test_sms_login import _ip, head_phone, last_code, messages_to, open_pause
+from tests.integration.security.test_sms_login import _ip, head_phone, last_code, messages_to, open_pause
 
 SENT = "验证码已发送"
 

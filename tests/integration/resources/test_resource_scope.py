@@ -16,7 +16,7 @@ from app.security import roles as R
 from app.security import scope as S
 from tests.conftest import csrf_from, login
 from tests.integration import factories as F
-from tests.integration.test_sms_login import _ip, last_code, open_pause
+from tests.integration.security.test_sms_login import _ip, last_code, open_pause
 from views.resources import registered_resources
 
 TOWN, BUREAU, HEAD, NOBODY = "town_nansha", "bureau_port", "head", "nobody"
