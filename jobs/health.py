@@ -5,6 +5,7 @@ Each takes no personal data and is safe to run twice (see the services they call
 from __future__ import annotations
 
 from app.platform.extensions import db
+from app.platform.operations import transaction
 from app.platform.queue import set_progress
 from app.services.health.keys import ensure_current, fingerprints, rekey
 from app.services.health.retention import purge
@@ -43,8 +44,8 @@ def rekey_job() -> dict:
 def match_new_staff(enterprise_id: int, after_id: int) -> dict:
     """RQ job, queued by a large staff import: health summaries of the people it added
     (staff of ``enterprise_id`` above ``after_id`` that have records but no summary)."""
-    matched = refresh_new_staff(db.session, int(enterprise_id), int(after_id))
-    db.session.commit()
+    with transaction():
+        matched = refresh_new_staff(db.session, int(enterprise_id), int(after_id))
     return {"matched": matched}
 
 

@@ -45,8 +45,7 @@ class FeedUploadView(ScopedView):
         try:
             outcome = uploads.ingest_upload(self.session, request.form.get("kind", ""), upload.read(),
                                             upload.filename, g.user)
-        except ServiceError as err:
-            self.session.rollback()
+        except ServiceError as err:  # refused whole: the operation wrote nothing
             return self._render(err.status, error=str(err.message))
         return self._render(outcome=outcome, kind_label=KIND_LABELS.get(request.form.get("kind")))
 

@@ -36,7 +36,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import psycopg
 from sqlalchemy import DateTime, bindparam, text
@@ -45,6 +45,7 @@ from app.domain import feeds
 from app.domain.errors import RuleError
 from app.domain.feeds import TESTS, VACCINATIONS, BatchError
 from app.platform import clock, database
+from app.platform.operations import in_operation, transaction
 from app.services.health import keys as health_keys
 from app.services.health import partitions, summary, test_writer
 from models.health import FeedBatch
@@ -163,9 +164,14 @@ def store_vaccinations(session, stage_rows: list[tuple], now: datetime) -> tuple
 # -- a request ----------------------------------------------------------------------
 def ingest_rows(session, kind: str, rows: list[tuple[int, Any]], *, source: str = "api",
                 user_id: Optional[int] = None, now: Optional[datetime] = None,
-                timings: Optional[dict] = None) -> FeedResult:
-    """Clean, key and store ``rows`` (``(row_number, raw)``) of feed ``kind`` in ONE
-    transaction (committed here; rolled back on any error), with a FeedBatch row."""
+                timings: Optional[dict] = None,
+                also: Optional[Callable[[FeedResult], None]] = None) -> FeedResult:
+    """Clean, key and store ``rows`` (``(row_number, raw)``) of feed ``kind`` as ONE
+    operation (committed once, rolled back whole on any error), with a FeedBatch row.
+    ``also(result)`` runs last inside the same transaction (the upload's audit row).
+
+    Called outside an operation, each attempt is its own transaction and a deadlock is
+    retried; called inside one, the ingest joins it (and cannot retry)."""
     feeds.check_batch_size(len(rows))
     now = now or datetime.now(timezone.utc)
     utc_now = now.astimezone(timezone.utc).replace(tzinfo=None) if now.tzinfo else now
@@ -174,13 +180,20 @@ def ingest_rows(session, kind: str, rows: list[tuple[int, Any]], *, source: str 
     result = FeedResult(kind=kind, received=len(rows), timings=dict(timings or {}))
     if kind not in (TESTS, VACCINATIONS):
         raise ValueError(kind)
+    if kind == TESTS and database.is_pg(session):
+        # Before the request's transaction, in a short one of their own (see partitions).
+        partitions.ensure_window(session, utc_now)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            _store(session, kind, rows, tz, now, utc_now, key, result, source, user_id)
+            with transaction(session):
+                _store(session, kind, rows, tz, now, utc_now, key, result, source, user_id)
+                if also is not None:
+                    also(result)
+                started = time.perf_counter()
+            result.timings["commit"] = time.perf_counter() - started
             break
         except Exception as err:
-            session.rollback()
-            if attempt == ATTEMPTS or not _retryable(err):
+            if attempt == ATTEMPTS or in_operation() or not _retryable(err):
                 raise
             log.warning("feed %s: %s, retrying (%d)", kind, type(getattr(err, "orig", err)).__name__, attempt)
     log.info("feed %s (%s): received %d, stored %d (updated %d), duplicates %d, rejected %d, staff matched %d; "
@@ -196,35 +209,26 @@ def _retryable(err: BaseException) -> bool:
 
 
 def _store(session, kind, rows, tz, now, utc_now, key, result: FeedResult, source, user_id) -> None:
-    """One attempt: every row of the request and its FeedBatch, committed together."""
-    try:
-        summary.lock(session, shared=True)
-        database.tune(session)
-        # received_at = utc_now marks this request's rows (PostgreSQL tells inserts from updates by it)
-        if kind == TESTS:
-            if database.is_pg(session):
-                partitions.ensure_window(session, utc_now)
-            chunks = test_writer.TestChunks(rows, tz, now, key)
-            started = time.perf_counter()
-            inserted, updated, result.matched = test_writer.write_tests(session, chunks, utc_now, result.timings)
-            result.timings["records"] = time.perf_counter() - started
-            result.rejected, unique = chunks.errors, chunks.unique
-            result.duplicates = chunks.duplicates
-        else:
-            cleaned, result.rejected, result.duplicates = clean_vaccinations(rows, tz, now, key)
-            unique, updated = len(cleaned), 0
-            inserted, result.matched = store_vaccinations(session, list(cleaned.values()), utc_now)
-        result.stored, result.updated = inserted + updated, updated
-        result.duplicates += unique - inserted - updated
-        batch = FeedBatch(kind=kind, source=source, user_id=user_id, received=result.received,
-                          stored=result.stored, duplicates=result.duplicates, rejected=len(result.rejected),
-                          created_at=utc_now)
-        session.add(batch)
-        session.flush()
-        result.batch_id = batch.id
+    """One attempt: every row of the request and its FeedBatch, in the caller's transaction."""
+    summary.lock(session, shared=True)
+    database.tune(session)
+    # received_at = utc_now marks this request's rows (PostgreSQL tells inserts from updates by it)
+    if kind == TESTS:
+        chunks = test_writer.TestChunks(rows, tz, now, key)
         started = time.perf_counter()
-        session.commit()
-        result.timings["commit"] = time.perf_counter() - started
-    except BaseException:
-        session.rollback()
-        raise
+        inserted, updated, result.matched = test_writer.write_tests(session, chunks, utc_now, result.timings)
+        result.timings["records"] = time.perf_counter() - started
+        result.rejected, unique = chunks.errors, chunks.unique
+        result.duplicates = chunks.duplicates
+    else:
+        cleaned, result.rejected, result.duplicates = clean_vaccinations(rows, tz, now, key)
+        unique, updated = len(cleaned), 0
+        inserted, result.matched = store_vaccinations(session, list(cleaned.values()), utc_now)
+    result.stored, result.updated = inserted + updated, updated
+    result.duplicates += unique - inserted - updated
+    batch = FeedBatch(kind=kind, source=source, user_id=user_id, received=result.received,
+                      stored=result.stored, duplicates=result.duplicates, rejected=len(result.rejected),
+                      created_at=utc_now)
+    session.add(batch)
+    session.flush()
+    result.batch_id = batch.id

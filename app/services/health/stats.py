@@ -49,6 +49,7 @@ from app.domain.i18n import _
 from app.platform import audit
 from app.platform.clock import local_now, local_today
 from app.platform.kv import get_redis, key
+from app.platform.operations import operation, transaction
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import exports, lookups
@@ -196,14 +197,14 @@ def warm(session) -> dict[str, Any]:
     if not _cache_seconds():
         return {"cache": "off"}
     out: dict[str, Any] = {}
-    started = datetime.now()
-    start, end = period(None, None)
-    out["tests_rows"] = len(_test_counts(session, start, end, force=True)[1])
-    out["tests_ms"] = int((datetime.now() - started).total_seconds() * 1000)
-    started = datetime.now()
-    out["vaccines_rows"] = len(_vaccine_counts(session, force=True)[1])
-    out["vaccines_ms"] = int((datetime.now() - started).total_seconds() * 1000)
-    session.commit()
+    with transaction(session):  # reads only: ends the read snapshot when done
+        started = datetime.now()
+        start, end = period(None, None)
+        out["tests_rows"] = len(_test_counts(session, start, end, force=True)[1])
+        out["tests_ms"] = int((datetime.now() - started).total_seconds() * 1000)
+        started = datetime.now()
+        out["vaccines_rows"] = len(_vaccine_counts(session, force=True)[1])
+        out["vaccines_ms"] = int((datetime.now() - started).total_seconds() * 1000)
     return out
 
 
@@ -359,6 +360,7 @@ def _cell(row: dict[str, Any], key: str) -> Any:
     return "" if value is None else value
 
 
+@operation
 def export_table(table: StatsTable) -> exports.Export:
     """The table, its total row, 统计时间 (and the period) as .xlsx; audited."""
     headers = [str(label) for _k, label, _m in table.columns]
@@ -374,6 +376,6 @@ def export_table(table: StatsTable) -> exports.Export:
     stream_xlsx(buffer, headers, lines, sheet_title=title)
     buffer.seek(0)
     detail = f"{table.kind}" + (f"; start={table.start}; end={table.end}" if table.kind == TESTS else "")
-    audit.record("export", "Statistics", rows=len(table.rows) + 1, detail=detail, commit=True)
+    audit.record("export", "Statistics", rows=len(table.rows) + 1, detail=detail)
     stamp = datetime.fromisoformat(table.computed_at).strftime("%Y%m%d%H%M")
     return exports.Export(buffer, f"{title}_{stamp}.xlsx", len(table.rows) + 1)
