@@ -7,11 +7,15 @@ from __future__ import annotations
 from app.platform.extensions import db
 from app.platform.operations import transaction
 from app.platform.queue import set_progress
-from app.services.health.keys import ensure_current, fingerprints, rekey
-from app.services.health.retention import purge
-from app.services.health.summary import rebuild, refresh_new_staff
+from app.services.health.feeds.keys import ensure_current, fingerprints, rekey
+from app.services.health.feeds.retention import purge
+from app.services.health.status.summary import rebuild, refresh_new_staff
 from jobs.context import with_app_context
 from jobs.maintenance import audited_purge
+
+# The purge's entity in the audit log: its name before the model became SamplingRecord,
+# kept so that the log reads the same before and after.
+AUDIT_ENTITY = "TestRecord"
 
 
 def purge_tests() -> dict:
@@ -20,7 +24,7 @@ def purge_tests() -> dict:
     result = purge(db.session)
     detail = (f"cutoff={result['cutoff']}; partitions_dropped={len(result['partitions_dropped'])}; "
               f"tallies={result['tallies']}; summaries={result['summaries']}")
-    return audited_purge("TestRecord", result, rows_key="records", detail=detail)
+    return audited_purge(AUDIT_ENTITY, result, rows_key="records", detail=detail)
 
 
 def rebuild_summaries() -> dict:

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _
 
 from app.domain.errors import ServiceError
 from app.security import roles as R
-from app.services.health import uploads
+from app.services.health.feeds import uploads
 from app.services.imports import files
 from views.base import ScopedView, rw_map
 

@@ -15,12 +15,12 @@ plain number is dropped here) and stored once:
   A later 待出结果 never overwrites a result. Within one request the same applies
   (the resolved result wins, the repeat counts as a duplicate).
 
-Test rows (the city feed: up to 100,000 a request) are written by
-``test_writer``: cleaned chunk by chunk while a writer thread stages the previous
+Sampling rows (the city feed: up to 100,000 a request) are written by
+``sampling_writer``: cleaned chunk by chunk while a writer thread stages the previous
 chunk (PostgreSQL: binary ``COPY`` into a temporary table) and inserts it into
 ``test_record`` (plain ``INSERT`` under a savepoint, ``ON CONFLICT`` merge once stored
-records are met); then the rows of registered staff are folded into the summaries
-(``summary.TestFold``). Vaccination rows (fewer) are staged and inserted with
+records are met); then the ingest folds the rows of registered staff into the
+summaries (``status.summary.fold_samplings``). Vaccination rows (fewer) are staged and inserted with
 ``ON CONFLICT DO NOTHING``; the doses of the staff they touch are recomputed. On
 PostgreSQL the daily partitions are created first, in their own short transaction
 (``partitions``); rows sampled before the retention window land in the default
@@ -46,8 +46,9 @@ from app.domain.errors import RuleError
 from app.domain.feeds import TESTS, VACCINATIONS, BatchError
 from app.platform import clock, database
 from app.platform.operations import in_operation, transaction
-from app.services.health import keys as health_keys
-from app.services.health import partitions, summary, test_writer
+from app.services.health.feeds import keys as health_keys
+from app.services.health.feeds import partitions, sampling_writer
+from app.services.health.status import summary
 from models.health import FeedBatch
 
 log = logging.getLogger(__name__)
@@ -214,10 +215,14 @@ def _store(session, kind, rows, tz, now, utc_now, key, result: FeedResult, sourc
     database.tune(session)
     # received_at = utc_now marks this request's rows (PostgreSQL tells inserts from updates by it)
     if kind == TESTS:
-        chunks = test_writer.TestChunks(rows, tz, now, key)
+        chunks = sampling_writer.SamplingChunks(rows, tz, now, key)
         started = time.perf_counter()
-        inserted, updated, result.matched = test_writer.write_tests(session, chunks, utc_now, result.timings)
+        inserted, updated, written = sampling_writer.write_samplings(session, chunks, utc_now, result.timings)
         result.timings["records"] = time.perf_counter() - started
+        started = time.perf_counter()
+        result.matched = summary.fold_samplings(session, written, utc_now) if inserted or updated else 0
+        result.timings["summaries"] = time.perf_counter() - started
+        result.timings["records"] += result.timings["summaries"]
         result.rejected, unique = chunks.errors, chunks.unique
         result.duplicates = chunks.duplicates
     else:

@@ -58,7 +58,7 @@ from app.domain.errors import RuleError
 from app.domain.identity import normalize_id_number, normalize_phone
 from app.platform import database
 from app.platform.operations import transaction
-from app.services.health import summary
+from app.services.health.status import summary
 from models.staff import Staff
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from app.domain import feed_batches, feeds
 from app.domain.errors import ServiceError
 from app.domain.i18n import _
 from app.platform import audit
-from app.services.health import ingest
+from app.services.health.feeds import ingest
 from app.services.imports import files
 from app.sheets import Limits, SheetError, write_failures
 from app.sheets.sources import load_bytes, open_book

@@ -8,7 +8,7 @@
   partition (rows that arrived already older than the window) is emptied the same
   way. The next days' partitions are created in advance.
 * SQLite: ``DELETE … WHERE sampled_at < cutoff``.
-* Tallies (``TestDaily``) of days before the cutoff's day are deleted; summaries
+* Tallies (``SamplingDaily``) of days before the cutoff's day are deleted; summaries
   whose latest sampling is older than the cutoff lose those fields (what a rebuild
   from the remaining records would give), and rows left empty are deleted.
 
@@ -25,7 +25,8 @@ from sqlalchemy import DateTime, Date, bindparam, text
 from app.domain.health import utc_naive
 from app.platform import database
 from app.platform.operations import transaction
-from app.services.health import partitions, summary
+from app.services.health.feeds import partitions
+from app.services.health.status import summary
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def purge(session, now: Optional[datetime] = None) -> dict:
 
     Returns ``{"cutoff", "records", "partitions_dropped", "tallies", "summaries"}``."""
     now = utc_naive(now or datetime.now(timezone.utc))
-    cutoff = summary.retention_cutoff(now)
+    cutoff = partitions.retention_cutoff(now)
     first_day = partitions.first_kept_day(now)
     records, dropped = 0, []
     with transaction(session):
