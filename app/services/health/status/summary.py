@@ -1,6 +1,9 @@
 """The per-person summary (``HealthSummary``) and daily tallies (``SamplingDaily``) that pages
 and statistics read instead of recomputing "latest test per person" over millions of
-records (SPEC §3). Set-based SQL only, no ORM rows.
+records (SPEC §3). Set-based SQL only, no ORM rows; the SQL pieces (tally counts,
+latest test, doses, the raw-statement executor) are in ``sql``. The ingest calls
+``fold_samplings`` itself once its rows are written; ``rebuild`` runs one transaction
+per chunk of keys (a job, outside any operation); the others join the caller's.
 
 Keying. Summary and tally rows are keyed by the staff member's *current* key
 (``Staff.id_key``) and computed from the records under that key and, during a key
@@ -15,11 +18,11 @@ Rules (incremental on ingest, ``refresh_keys`` and ``rebuild`` give the same ans
 * a SamplingDaily row = per staff key and district calendar day of sampling: tests and
   how many were negative / positive / pending.
 * the summary's day bits = its key's SamplingDaily rows of the 62 days up to the latest
-  (``day_bits``), kept wherever SamplingDaily changes for a key: recomputed from SamplingDaily
-  by refresh and rebuild (and by ingest on SQLite), moved and merged with the changed
-  days by ingest on PostgreSQL. The retention purge
-  deletes old SamplingDaily rows and leaves their bits, which no statistics period reaches
-  (periods start inside the window).
+  (``day_bits``), kept wherever SamplingDaily changes for a key: recomputed from
+  SamplingDaily by refresh and rebuild (and by ingest on SQLite), moved and merged with
+  the changed days by ingest on PostgreSQL. The retention purge deletes old
+  SamplingDaily rows and leaves their bits, which no statistics period reaches (periods
+  start inside the window).
 * a stored result replaced by the feed (待出结果 → 阴性, or a corrected result) changes
   the record in place; the keys of such records are refreshed from the records.
 
