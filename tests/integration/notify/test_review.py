@@ -18,7 +18,7 @@ from app.security import scope as S
 from app.services import review
 from models.enterprises import Enterprise
 from tests.integration.factories import in_db, make_enterprise, make_staff, make_user, phone, tag
-from tests.integration.stats_factories import make_bureau_type, make_bureau_user, make_town
+from tests.integration.health.stats_factories import make_bureau_type, make_bureau_user, make_town
 
 
 class _Base(DeclarativeBase):

@@ -9,7 +9,7 @@ import uuid
 from jobs.runner import run_scheduled
 from models.jobs import JobRecord
 from tests.integration import factories as F
-from tests.integration.health_factories import add_tests, ago
+from tests.integration.health.health_factories import add_tests, ago
 
 
 def only_purge(app, entity: str, since: int) -> dict:

@@ -9,7 +9,7 @@ import pytest
 from app.domain.identity import mask_id, mask_phone
 from tests.conftest import login
 from tests.integration import factories as F
-from tests.integration.stats_factories import make_town
+from tests.integration.health.stats_factories import make_town
 
 HEAD_PHONE_COLUMN, PHONE_COLUMN, ID_COLUMN = 7, 4, 5  # staff export
 ENTERPRISE_HEAD_PHONE_COLUMN = 6  # enterprise export

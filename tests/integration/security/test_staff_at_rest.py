@@ -164,7 +164,7 @@ def test_migration_seals_existing_people_and_its_downgrade_opens_them(app_overri
     from flask_migrate import downgrade, upgrade
 
     from app.platform.extensions import db
-    from app.services.health import keys
+    from app.services.health.feeds import keys
 
     application = own_app(app_overrides, empty_database_url)
     people = [(F.id_number(), F.phone()), (F.id_number(), F.phone()), (F.id_number()[:-1] + "X", None)]
@@ -254,7 +254,7 @@ def test_id_hash_key_rotation_keeps_people_found_and_one_per_enterprise(app_over
     from app.security.scope import Scope
     from app.services import staff as staff_service
     from app.domain.errors import Conflict
-    from app.services.health import keys
+    from app.services.health.feeds import keys
 
     number, phone = F.id_number(), F.phone()
     first = own_app(app_overrides, empty_database_url, ID_HASH_KEY=H1)

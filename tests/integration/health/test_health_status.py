@@ -11,7 +11,7 @@ import pytest
 
 from app.security import roles as R
 from tests.integration import factories as F
-from tests.integration import health_factories as HF
+from tests.integration.health import health_factories as HF
 
 ROW = re.compile(r'class="row-select" value="(\d+)"')
 PERSON = re.compile(r'class="list-group-item person-link" data-id="(\d+)"')
@@ -301,7 +301,7 @@ def test_demo_data_fills_every_bucket_through_the_feed(app):
 
     from app.platform.extensions import db
     from app.security.scope import scope_for_user
-    from app.services.health import status
+    from app.services.health.status import lookup
     from models.enterprises import Enterprise
     from models.health import FeedBatch
     from models.users import SentinelUser
@@ -317,7 +317,7 @@ def test_demo_data_fills_every_bucket_through_the_feed(app):
         totals = {code: 0 for code in ("24h", "48h", "72h", "over72h", "unmatched")}
         people = 0
         for enterprise_id in demo:
-            counts = status.bucket_counts(db.session, scope, enterprise_id)
+            counts = lookup.bucket_counts(db.session, scope, enterprise_id)
             assert sum(counts.counts.values()) == counts.total
             people += counts.total
             for code in totals:

@@ -91,13 +91,13 @@ def keyed_staff(app, enterprise_id: int, category: Optional[str] = "高风险人
 
 
 def add_daily(app, key: str, day: date, negative: int = 0, positive: int = 0, pending: int = 0) -> None:
-    """One TestDaily row (tests = negative + positive + pending), and the key's summary
+    """One SamplingDaily row (tests = negative + positive + pending), and the key's summary
     with its day bits, as ingest keeps them."""
-    from app.services.health import day_bits
-    from models.health import HealthSummary, TestDaily
+    from app.services.health.status import day_bits
+    from models.health import HealthSummary, SamplingDaily
 
     def create(session):
-        session.add(TestDaily(id_key=key, day=day, tests=negative + positive + pending,
+        session.add(SamplingDaily(id_key=key, day=day, tests=negative + positive + pending,
                               negative=negative, positive=positive, pending=pending))
         if session.get(HealthSummary, key) is None:
             session.add(HealthSummary(id_key=key, max_dose=0))

@@ -1,7 +1,7 @@
 """Health rows of a test's own: test and vaccination records of a staff member, and
 that person's summary, written straight into the database (no feed request).
 
-Staff get their ``id_key`` from the mapper events of ``app.services.health.keys`` when
+Staff get their ``id_key`` from the mapper events of ``app.services.health.feeds.keys`` when
 ``factories.make_staff`` inserts them. The records' partitions (PostgreSQL) and the
 person's ``HealthSummary`` are made by the ingest's own helpers
 (``partitions.ensure_for``, ``summary.refresh_keys``), as a feed would leave them.
@@ -36,7 +36,7 @@ def staff_key(app, staff_id: int) -> str:
 
 
 def _summarise(session, key: str) -> None:
-    from app.services.health import summary
+    from app.services.health.status import summary
 
     summary.refresh_keys(session, [key])
 
@@ -44,19 +44,19 @@ def _summarise(session, key: str) -> None:
 def add_tests(app, staff_id: int, *samples: datetime | tuple, institution: str = "测试检测机构") -> str:
     """Test records of a person: each sample a sampling time (negative, tested an hour
     later) or ``(sampled_at, result[, tested_at])``. Returns the person's key."""
-    from models.health import TestRecord
+    from models.health import SamplingRecord
 
     key = staff_key(app, staff_id)
 
     def write(session):
-        from app.services.health import partitions
+        from app.services.health.feeds import partitions
 
         if session.get_bind().dialect.name == "postgresql":
             partitions.ensure_for(session, [s[0] if isinstance(s, tuple) else s for s in samples], utcnow())
         for sample in samples:
             sampled_at, result, tested_at = (sample + (None, None))[:3] if isinstance(sample, tuple) else (
                 sample, None, None)
-            session.add(TestRecord(
+            session.add(SamplingRecord(
                 sampled_at=sampled_at, identity=uuid.uuid4().hex, id_key=key,
                 tested_at=tested_at or sampled_at + timedelta(hours=1), result=result or NEGATIVE,
                 institution=institution,

@@ -1,9 +1,9 @@
 """数据统计 (SPEC §3): the test and vaccine tables, their drill-downs and exports.
 
 * ``test_stats(session, scope, start, end)``: 核酸检测统计 per town × staff category
-  over district-local days [start, end] (``stats_tests``; definitions in
+  over district-local days [start, end] (``samplings``; definitions in
   ``app.domain.stats_rules``).
-* ``vaccine_stats(session, scope)``: 疫苗接种统计 per town (``stats_vaccines``).
+* ``vaccine_stats(session, scope)``: 疫苗接种统计 per town (``vaccinations``).
 * ``people(...)``: the staff behind one number, as a scoped ``select(Staff)`` built on
   the staff list's own query (``app.services.staff.query``), for the page and the
   .xlsx (``app.services.exports.staff_export``). ``enterprise_people`` for 主体数量.
@@ -20,7 +20,7 @@ blank); the total row sums the rows. ``computed_at`` (统计时间) is the momen
 computation in district time.
 
 Cost and cache: the heavy part — counts per enterprise (× category) over every staff
-row, ``stats_tests.enterprise_counts`` / ``stats_vaccines.enterprise_counts`` — is the
+row, ``samplings.enterprise_counts`` / ``vaccinations.enterprise_counts`` — is the
 same for every user, so it is computed once and kept in Redis for
 ``STATS_CACHE_SECONDS`` (default 120; 0 turns the cache off), keyed by the table, its
 period (or today's date) and a generation that every vaccine product edit bumps. The
@@ -49,11 +49,13 @@ from app.domain.i18n import _
 from app.platform import audit
 from app.platform.clock import local_now, local_today
 from app.platform.kv import get_redis, key
+from app.platform.operations import operation, transaction
 from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import exports, lookups
 from app.services import staff as staff_service
-from app.services.health import stats_tests, stats_vaccines, vaccine_products
+from app.services.health.feeds import vaccine_products
+from app.services.health.statistics import samplings, vaccinations
 from app.sheets.writer import stream_xlsx
 from models.enterprises import Enterprise
 from models.staff import Staff
@@ -77,7 +79,7 @@ class StatsTable:
 
     @property
     def columns(self):
-        return stats_tests.COLUMNS if self.kind == TESTS else stats_vaccines.COLUMNS
+        return samplings.COLUMNS if self.kind == TESTS else vaccinations.COLUMNS
 
     @property
     def computed_label(self) -> str:
@@ -180,13 +182,13 @@ def _test_rates(row: dict[str, Any]) -> dict[str, Any]:
 def _test_counts(session, start: date, end: date, force: bool = False) -> tuple[str, list]:
     return _shared((TESTS, start.isoformat(), end.isoformat()), lambda: [
         [enterprise_id, cat, values]
-        for (enterprise_id, cat), values in stats_tests.enterprise_counts(session, start, end).items()], force)
+        for (enterprise_id, cat), values in samplings.enterprise_counts(session, start, end).items()], force)
 
 
 def _vaccine_counts(session, force: bool = False) -> tuple[str, list]:
     return _shared((VACCINES, local_today().isoformat()), lambda: [
         [enterprise_id, values]
-        for enterprise_id, values in stats_vaccines.enterprise_counts(session, eligibility(session)).items()], force)
+        for enterprise_id, values in vaccinations.enterprise_counts(session, eligibility(session)).items()], force)
 
 
 def warm(session) -> dict[str, Any]:
@@ -196,14 +198,14 @@ def warm(session) -> dict[str, Any]:
     if not _cache_seconds():
         return {"cache": "off"}
     out: dict[str, Any] = {}
-    started = datetime.now()
-    start, end = period(None, None)
-    out["tests_rows"] = len(_test_counts(session, start, end, force=True)[1])
-    out["tests_ms"] = int((datetime.now() - started).total_seconds() * 1000)
-    started = datetime.now()
-    out["vaccines_rows"] = len(_vaccine_counts(session, force=True)[1])
-    out["vaccines_ms"] = int((datetime.now() - started).total_seconds() * 1000)
-    session.commit()
+    with transaction(session):  # reads only: ends the read snapshot when done
+        started = datetime.now()
+        start, end = period(None, None)
+        out["tests_rows"] = len(_test_counts(session, start, end, force=True)[1])
+        out["tests_ms"] = int((datetime.now() - started).total_seconds() * 1000)
+        started = datetime.now()
+        out["vaccines_rows"] = len(_vaccine_counts(session, force=True)[1])
+        out["vaccines_ms"] = int((datetime.now() - started).total_seconds() * 1000)
     return out
 
 
@@ -214,14 +216,14 @@ def test_stats(session, scope: S.Scope, start: date, end: date) -> StatsTable:
     found: dict[tuple[int, str], dict[str, int]] = {}
     for enterprise_id, cat, values in counted:
         if enterprise_id in town_of:
-            _add(found.setdefault((town_of[enterprise_id], cat), dict.fromkeys(stats_tests.COUNTS, 0)), values)
+            _add(found.setdefault((town_of[enterprise_id], cat), dict.fromkeys(samplings.COUNTS, 0)), values)
     rows = []
     for town in lookups.towns_in_scope(session, scope):
         for cat in sorted(cat for town_id, cat in found if town_id == town.id) or [""]:
-            values = found.get((town.id, cat), dict.fromkeys(stats_tests.COUNTS, 0))
+            values = found.get((town.id, cat), dict.fromkeys(samplings.COUNTS, 0))
             rows.append(_test_rates({"town_id": town.id, "town": town.name, "category": cat or None, **values}))
     total = _test_rates({"town_id": None, "town": str(_("合计")), "category": None,
-                         **_total(rows, stats_tests.COUNTS)})
+                         **_total(rows, samplings.COUNTS)})
     return StatsTable(TESTS, rows, total, computed_at, start.isoformat(), end.isoformat())
 
 
@@ -231,8 +233,8 @@ def _vaccine_rates(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def eligibility(session, now: Optional[datetime] = None) -> stats_vaccines.Eligibility:
-    return stats_vaccines.Eligibility(session, vaccine_products.products(session), local_today(now))
+def eligibility(session, now: Optional[datetime] = None) -> vaccinations.Eligibility:
+    return vaccinations.Eligibility(session, vaccine_products.products(session), local_today(now))
 
 
 def vaccine_stats(session, scope: S.Scope) -> StatsTable:
@@ -242,15 +244,15 @@ def vaccine_stats(session, scope: S.Scope) -> StatsTable:
     town_of = _town_of(session, scope)
     found: dict[int, dict[str, int]] = {}
     for enterprise_id, town_id in town_of.items():
-        found.setdefault(town_id, dict.fromkeys(stats_vaccines.COUNTS, 0))["enterprises"] += 1
+        found.setdefault(town_id, dict.fromkeys(vaccinations.COUNTS, 0))["enterprises"] += 1
     for enterprise_id, values in counted:
         if enterprise_id in town_of:
             _add(found[town_of[enterprise_id]], values)
     rows = []
     for town in lookups.towns_in_scope(session, scope):
-        values = found.get(town.id, dict.fromkeys(stats_vaccines.COUNTS, 0))
+        values = found.get(town.id, dict.fromkeys(vaccinations.COUNTS, 0))
         rows.append(_vaccine_rates({"town_id": town.id, "town": town.name, **values}))
-    total = _vaccine_rates({"town_id": None, "town": str(_("合计")), **_total(rows, stats_vaccines.COUNTS)})
+    total = _vaccine_rates({"town_id": None, "town": str(_("合计")), **_total(rows, vaccinations.COUNTS)})
     return StatsTable(VACCINES, rows, total, computed_at, extra={"today": today.isoformat()})
 
 
@@ -260,7 +262,7 @@ def chart_data(table: StatsTable) -> dict[str, Any]:
     towns: dict[Any, dict[str, Any]] = {}
     for row in table.rows:
         entry = towns.setdefault(row["town_id"], {"town": row["town"], **{k: 0 for k in (
-            stats_tests.COUNTS if table.kind == TESTS else stats_vaccines.COUNTS)}})
+            samplings.COUNTS if table.kind == TESTS else vaccinations.COUNTS)}})
         for key in entry:
             if key != "town":
                 entry[key] += row[key]
@@ -272,7 +274,7 @@ def chart_data(table: StatsTable) -> dict[str, Any]:
         ]
         return {"categories": names, "series": series, "percent": False}
     series = [
-        {"name": str(_("完成%(dose)s接种率", dose=stats_vaccines.DOSE_WORDS[n])),
+        {"name": str(_("完成%(dose)s接种率", dose=vaccinations.DOSE_WORDS[n])),
          "data": [round(t[f"dose{n}_vaccinated"] * 100 / t["staff"], 2) if t["staff"] else 0 for t in towns.values()]}
         for n in (1, 2, 3)
     ]
@@ -303,7 +305,7 @@ class Drill:
 
 def check_drill(session, scope: S.Scope, drill: Drill) -> None:
     """:raise KeyError: unknown measure (404). :raise OutOfScope: a town outside the scope."""
-    measures = stats_tests.MEASURES if drill.kind == TESTS else stats_vaccines.MEASURES
+    measures = samplings.MEASURES if drill.kind == TESTS else vaccinations.MEASURES
     if drill.kind not in (TESTS, VACCINES) or drill.measure not in measures:
         raise KeyError(drill.measure)
     if drill.town_id is not None and drill.town_id not in {t.id for t in lookups.towns_in_scope(session, scope)}:
@@ -321,8 +323,8 @@ def people(session, scope: S.Scope, drill: Drill, now: Optional[datetime] = None
     elif drill.category:
         stmt = stmt.where(Staff.category == drill.category)
     if drill.kind == TESTS:
-        return stmt.where(stats_tests.people_clause(drill.measure, drill.start, drill.end))
-    return stmt.where(stats_vaccines.people_clause(drill.measure, eligibility(session, now)))
+        return stmt.where(samplings.people_clause(drill.measure, drill.start, drill.end))
+    return stmt.where(vaccinations.people_clause(drill.measure, eligibility(session, now)))
 
 
 def enterprise_people(session, scope: S.Scope, town_id: Optional[int]) -> Select:
@@ -332,7 +334,7 @@ def enterprise_people(session, scope: S.Scope, town_id: Optional[int]) -> Select
 
 
 def drill_title(drill: Drill, town_name: Optional[str]) -> str:
-    labels = stats_tests.MEASURE_LABELS if drill.kind == TESTS else stats_vaccines.MEASURE_LABELS
+    labels = samplings.MEASURE_LABELS if drill.kind == TESTS else vaccinations.MEASURE_LABELS
     parts = [town_name or str(_("全部镇街"))]
     if drill.category == NO_CATEGORY:
         parts.append(str(_("未填写人员类别")))
@@ -359,6 +361,7 @@ def _cell(row: dict[str, Any], key: str) -> Any:
     return "" if value is None else value
 
 
+@operation
 def export_table(table: StatsTable) -> exports.Export:
     """The table, its total row, 统计时间 (and the period) as .xlsx; audited."""
     headers = [str(label) for _k, label, _m in table.columns]
@@ -374,6 +377,6 @@ def export_table(table: StatsTable) -> exports.Export:
     stream_xlsx(buffer, headers, lines, sheet_title=title)
     buffer.seek(0)
     detail = f"{table.kind}" + (f"; start={table.start}; end={table.end}" if table.kind == TESTS else "")
-    audit.record("export", "Statistics", rows=len(table.rows) + 1, detail=detail, commit=True)
+    audit.record("export", "Statistics", rows=len(table.rows) + 1, detail=detail)
     stamp = datetime.fromisoformat(table.computed_at).strftime("%Y%m%d%H%M")
     return exports.Export(buffer, f"{title}_{stamp}.xlsx", len(table.rows) + 1)

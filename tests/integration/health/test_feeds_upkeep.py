@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.integration import factories as F
-from tests.integration.test_feeds_ingest import TESTS_URL, post, records_of, summary_of, tallies_of, trow
+from tests.integration.health.test_feeds_ingest import TESTS_URL, post, records_of, summary_of, tallies_of, trow
 
 DAY = 24.0
 
@@ -30,13 +30,13 @@ def utcnow() -> datetime:
 
 def partitions(app) -> set[str]:
     from app.platform.database import is_pg
-    from app.services.health.partitions import existing
+    from app.services.health.feeds.partitions import existing
 
     return F.in_db(app, lambda s: existing(s) if is_pg(s) else set())
 
 
 def purge(app, now):
-    from app.services.health.retention import purge as run
+    from app.services.health.feeds.retention import purge as run
 
     return F.in_db(app, lambda s: run(s, now))
 
@@ -102,7 +102,7 @@ def test_rows_older_than_the_window_are_accepted_then_purged(app, client, feed):
 @pytest.fixture
 def rotated(app):
     """ID_HASH_KEY rotated for the test (old one kept as previous); restored and re-keyed afterwards."""
-    from app.services.health.keys import rekey
+    from app.services.health.feeds.keys import rekey
 
     old = app.config["ID_HASH_KEY"], app.config.get("ID_HASH_KEY_PREVIOUS", "")
 
@@ -116,7 +116,7 @@ def rotated(app):
 
 def test_key_rotation_keeps_matching_old_records_and_new_ones(app, client, feed, enterprise, rotated):
     """After a secret change and a rekey, staff match the records under the old key and the new key."""
-    from app.services.health.keys import stale, staff_keys
+    from app.services.health.feeds.keys import stale, staff_keys
     from models.staff import Staff
 
     number = F.id_number()
@@ -138,8 +138,8 @@ def test_key_rotation_keeps_matching_old_records_and_new_ones(app, client, feed,
 
 def test_rebuild_recomputes_what_ingest_maintains(app, client, feed, enterprise):
     """The rebuild job gives the same summaries and tallies as ingest kept, and can run twice."""
-    from app.services.health.summary import rebuild
-    from models.health import HealthSummary, TestDaily
+    from app.services.health.status.summary import rebuild
+    from models.health import HealthSummary, SamplingDaily
 
     number = F.id_number()
     F.make_staff(app, enterprise, F.tag(), number)
@@ -158,7 +158,7 @@ def test_rebuild_recomputes_what_ingest_maintains(app, client, feed, enterprise)
     F.in_db(app, rebuild)
     F.in_db(app, rebuild)
     assert (summary_of(app, number), tallies_of(app, number)) == before
-    assert F.count(app, HealthSummary) >= 1 and F.count(app, TestDaily) >= 3
+    assert F.count(app, HealthSummary) >= 1 and F.count(app, SamplingDaily) >= 3
 
 
 def test_jobs_are_scheduled_and_listed(app):
@@ -171,7 +171,7 @@ def test_jobs_are_scheduled_and_listed(app):
     keys = app.test_cli_runner().invoke(args=["health", "keys"])
     assert keys.exit_code == 0, keys.output
     # What the command reports is the database's state (other tests' staff included).
-    from app.services.health.keys import fingerprints, stale
+    from app.services.health.feeds.keys import fingerprints, stale
 
     assert json.loads(keys.output) == {**fingerprints(app.config), "stale": F.in_db(app, stale)}
 

@@ -66,7 +66,7 @@ class Eligibility:
     @staticmethod
     def highest():
         """The highest dose done: the recorded maximum or the latest dose with a date
-        (as ``app.services.health.status.status_row`` reads it); 0 without a summary."""
+        (as ``app.services.health.status.lookup.status_row`` reads it); 0 without a summary."""
         return case(
             (or_(H.dose3_at.is_not(None), H.max_dose >= 3), 3),
             (or_(H.dose2_at.is_not(None), H.max_dose >= 2), 2),

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import login
 from tests.integration.factories import audits, last_audit_id, read_xlsx
-from tests.integration.stats_factories import (
+from tests.integration.health.stats_factories import (
     add_daily, keyed_staff, make_bureau_type, make_bureau_user, make_enterprise, make_town, make_user, tag,
 )
 

@@ -15,12 +15,12 @@ plain number is dropped here) and stored once:
   A later 待出结果 never overwrites a result. Within one request the same applies
   (the resolved result wins, the repeat counts as a duplicate).
 
-Test rows (the city feed: up to 100,000 a request) are written by
-``test_writer``: cleaned chunk by chunk while a writer thread stages the previous
+Sampling rows (the city feed: up to 100,000 a request) are written by
+``sampling_writer``: cleaned chunk by chunk while a writer thread stages the previous
 chunk (PostgreSQL: binary ``COPY`` into a temporary table) and inserts it into
 ``test_record`` (plain ``INSERT`` under a savepoint, ``ON CONFLICT`` merge once stored
-records are met); then the rows of registered staff are folded into the summaries
-(``summary.TestFold``). Vaccination rows (fewer) are staged and inserted with
+records are met); then the ingest folds the rows of registered staff into the
+summaries (``status.summary.fold_samplings``). Vaccination rows (fewer) are staged and inserted with
 ``ON CONFLICT DO NOTHING``; the doses of the staff they touch are recomputed. On
 PostgreSQL the daily partitions are created first, in their own short transaction
 (``partitions``); rows sampled before the retention window land in the default
@@ -36,7 +36,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import psycopg
 from sqlalchemy import DateTime, bindparam, text
@@ -45,8 +45,10 @@ from app.domain import feeds
 from app.domain.errors import RuleError
 from app.domain.feeds import TESTS, VACCINATIONS, BatchError
 from app.platform import clock, database
-from app.services.health import keys as health_keys
-from app.services.health import partitions, summary, test_writer
+from app.platform.operations import in_operation, transaction
+from app.services.health.feeds import keys as health_keys
+from app.services.health.feeds import partitions, sampling_writer
+from app.services.health.status import summary
 from models.health import FeedBatch
 
 log = logging.getLogger(__name__)
@@ -163,9 +165,14 @@ def store_vaccinations(session, stage_rows: list[tuple], now: datetime) -> tuple
 # -- a request ----------------------------------------------------------------------
 def ingest_rows(session, kind: str, rows: list[tuple[int, Any]], *, source: str = "api",
                 user_id: Optional[int] = None, now: Optional[datetime] = None,
-                timings: Optional[dict] = None) -> FeedResult:
-    """Clean, key and store ``rows`` (``(row_number, raw)``) of feed ``kind`` in ONE
-    transaction (committed here; rolled back on any error), with a FeedBatch row."""
+                timings: Optional[dict] = None,
+                also: Optional[Callable[[FeedResult], None]] = None) -> FeedResult:
+    """Clean, key and store ``rows`` (``(row_number, raw)``) of feed ``kind`` as ONE
+    operation (committed once, rolled back whole on any error), with a FeedBatch row.
+    ``also(result)`` runs last inside the same transaction (the upload's audit row).
+
+    Called outside an operation, each attempt is its own transaction and a deadlock is
+    retried; called inside one, the ingest joins it (and cannot retry)."""
     feeds.check_batch_size(len(rows))
     now = now or datetime.now(timezone.utc)
     utc_now = now.astimezone(timezone.utc).replace(tzinfo=None) if now.tzinfo else now
@@ -174,13 +181,20 @@ def ingest_rows(session, kind: str, rows: list[tuple[int, Any]], *, source: str 
     result = FeedResult(kind=kind, received=len(rows), timings=dict(timings or {}))
     if kind not in (TESTS, VACCINATIONS):
         raise ValueError(kind)
+    if kind == TESTS and database.is_pg(session):
+        # Before the request's transaction, in a short one of their own (see partitions).
+        partitions.ensure_window(session, utc_now)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            _store(session, kind, rows, tz, now, utc_now, key, result, source, user_id)
+            with transaction(session):
+                _store(session, kind, rows, tz, now, utc_now, key, result, source, user_id)
+                if also is not None:
+                    also(result)
+                started = time.perf_counter()
+            result.timings["commit"] = time.perf_counter() - started
             break
         except Exception as err:
-            session.rollback()
-            if attempt == ATTEMPTS or not _retryable(err):
+            if attempt == ATTEMPTS or in_operation() or not _retryable(err):
                 raise
             log.warning("feed %s: %s, retrying (%d)", kind, type(getattr(err, "orig", err)).__name__, attempt)
     log.info("feed %s (%s): received %d, stored %d (updated %d), duplicates %d, rejected %d, staff matched %d; "
@@ -196,35 +210,30 @@ def _retryable(err: BaseException) -> bool:
 
 
 def _store(session, kind, rows, tz, now, utc_now, key, result: FeedResult, source, user_id) -> None:
-    """One attempt: every row of the request and its FeedBatch, committed together."""
-    try:
-        summary.lock(session, shared=True)
-        database.tune(session)
-        # received_at = utc_now marks this request's rows (PostgreSQL tells inserts from updates by it)
-        if kind == TESTS:
-            if database.is_pg(session):
-                partitions.ensure_window(session, utc_now)
-            chunks = test_writer.TestChunks(rows, tz, now, key)
-            started = time.perf_counter()
-            inserted, updated, result.matched = test_writer.write_tests(session, chunks, utc_now, result.timings)
-            result.timings["records"] = time.perf_counter() - started
-            result.rejected, unique = chunks.errors, chunks.unique
-            result.duplicates = chunks.duplicates
-        else:
-            cleaned, result.rejected, result.duplicates = clean_vaccinations(rows, tz, now, key)
-            unique, updated = len(cleaned), 0
-            inserted, result.matched = store_vaccinations(session, list(cleaned.values()), utc_now)
-        result.stored, result.updated = inserted + updated, updated
-        result.duplicates += unique - inserted - updated
-        batch = FeedBatch(kind=kind, source=source, user_id=user_id, received=result.received,
-                          stored=result.stored, duplicates=result.duplicates, rejected=len(result.rejected),
-                          created_at=utc_now)
-        session.add(batch)
-        session.flush()
-        result.batch_id = batch.id
+    """One attempt: every row of the request and its FeedBatch, in the caller's transaction."""
+    summary.lock(session, shared=True)
+    database.tune(session)
+    # received_at = utc_now marks this request's rows (PostgreSQL tells inserts from updates by it)
+    if kind == TESTS:
+        chunks = sampling_writer.SamplingChunks(rows, tz, now, key)
         started = time.perf_counter()
-        session.commit()
-        result.timings["commit"] = time.perf_counter() - started
-    except BaseException:
-        session.rollback()
-        raise
+        inserted, updated, written = sampling_writer.write_samplings(session, chunks, utc_now, result.timings)
+        result.timings["records"] = time.perf_counter() - started
+        started = time.perf_counter()
+        result.matched = summary.fold_samplings(session, written, utc_now) if inserted or updated else 0
+        result.timings["summaries"] = time.perf_counter() - started
+        result.timings["records"] += result.timings["summaries"]
+        result.rejected, unique = chunks.errors, chunks.unique
+        result.duplicates = chunks.duplicates
+    else:
+        cleaned, result.rejected, result.duplicates = clean_vaccinations(rows, tz, now, key)
+        unique, updated = len(cleaned), 0
+        inserted, result.matched = store_vaccinations(session, list(cleaned.values()), utc_now)
+    result.stored, result.updated = inserted + updated, updated
+    result.duplicates += unique - inserted - updated
+    batch = FeedBatch(kind=kind, source=source, user_id=user_id, received=result.received,
+                      stored=result.stored, duplicates=result.duplicates, rejected=len(result.rejected),
+                      created_at=utc_now)
+    session.add(batch)
+    session.flush()
+    result.batch_id = batch.id

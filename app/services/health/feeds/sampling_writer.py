@@ -1,6 +1,6 @@
-"""Writing a request's test rows: cleaned in chunks, staged, merged into ``test_record``.
+"""Writing a request's sampling rows: cleaned in chunks, staged, merged into ``test_record``.
 
-The rows are cleaned, keyed and de-duplicated chunk by chunk (``TestChunks``); each
+The rows are cleaned, keyed and de-duplicated chunk by chunk (``SamplingChunks``); each
 chunk of new unique rows goes to the writer:
 
 * PostgreSQL (``PgWriter``): a thread of its own sends the chunk with binary ``COPY``
@@ -12,8 +12,8 @@ chunk of new unique rows goes to the writer:
   session meanwhile), so everything still commits or rolls back as one.
 * SQLite (``SqliteWriter``): the same statements in turn, in the request's thread.
 
-Then the staff rows of ``feed_new`` are folded into the summaries and tallies
-(``summary.TestFold``; one hash join with the staff keys per request).
+What the request wrote (``source``) is then folded into the summaries and tallies by
+the ingest (``status.summary.fold_samplings``; one hash join with the staff keys).
 
 A repeat in the request that resolves a pending result (or corrects one) is kept aside
 and merged after the other chunks; it counts as a duplicate of the request, and the
@@ -36,7 +36,7 @@ from app.domain import feeds
 from app.domain.errors import RuleError
 from app.domain.feeds import PENDING
 from app.platform import database
-from app.services.health import summary
+from app.services.health.status import sql
 
 CHUNK = 20_000
 _ORDER = itemgetter(1)  # sampling time: the primary key's (and the partitions') order
@@ -45,13 +45,11 @@ STAGE_COLUMNS = ("identity VARCHAR(32), sampled_at TIMESTAMP, id_key VARCHAR(43)
 COLS = "identity, sampled_at, id_key, tested_at, result, institution"
 
 
-class TestChunks:
+class SamplingChunks:
     """Iterate over chunks of new unique stage rows ``(identity, sampled_at, id_key,
     tested_at, result, institution)``; afterwards ``errors`` holds ``(row, message)``,
     ``duplicates`` the in-request repeats, ``unique`` the distinct records and ``late``
     the repeats that must replace an earlier row."""
-    __test__ = False
-
     def __init__(self, rows: Iterable[tuple[int, Any]], tz, now: datetime, key, size: Optional[int] = None):
         self.rows, self.tz, self.now, self.key, self.size = rows, tz, now, key, size or CHUNK
         self.errors: list[tuple[int, str]] = []
@@ -61,7 +59,7 @@ class TestChunks:
 
     def __iter__(self) -> Iterator[list[tuple]]:
         fast, clean, identity_of = feeds.test_fields, feeds.clean_test_row, feeds.test_identity
-        key, tz, now, row_type = self.key, self.tz, self.now, feeds.TestRow
+        key, tz, now, row_type = self.key, self.tz, self.now, feeds.SamplingRow
         self.errors, self.duplicates, self.unique, self.late = [], 0, 0, []  # a retry starts afresh
         seen: dict = {}
         out: list[tuple] = []
@@ -209,7 +207,7 @@ class SqliteWriter:
     def __init__(self, session, now: datetime):
         self.session, self.now = session, now
         self.merging = False
-        self.execute = summary.sqlalchemy_executor(session, now)
+        self.execute = sql.executor(session, now)
         database.temp_table(session, "feed_stage", STAGE_COLUMNS)
         database.temp_table(session, "feed_new", STAGE_COLUMNS + ", inserted SMALLINT")
 
@@ -253,12 +251,13 @@ class SqliteWriter:
         pass
 
 
-def write_tests(session, chunks: TestChunks, now: datetime, timings: Optional[dict] = None) -> tuple[int, int, int]:
+def write_samplings(session, chunks: SamplingChunks, now: datetime,
+                    timings: Optional[dict] = None) -> tuple[int, int, str]:
     """Run every chunk (and the late replacements) through the backend's writer in the
-    caller's transaction, then fold the staff rows into the summaries
-    (``summary.TestFold``); returns ``(inserted, updated, staff rows matched)``.
-    ``timings``: seconds the cleaning waited for the database at the end (db_wait)
-    and of the summaries."""
+    caller's transaction; returns ``(inserted, updated, source)``, ``source`` being what
+    was written (a table or subquery with ``inserted``: 1 new, 0 result replaced) for
+    the summaries' fold. ``timings``: seconds spent handing chunks over and waiting for
+    the database at the end (db_wait)."""
     timings = timings if timings is not None else {}
     writer = PgWriter(session, now) if database.is_pg(session) else SqliteWriter(session, now)
     handing = 0.0  # seconds spent handing chunks over (sorting, waiting for the writer)
@@ -281,10 +280,4 @@ def write_tests(session, chunks: TestChunks, now: datetime, timings: Optional[di
         counted = f"(SELECT inserted AS ins FROM {source} n) x"
     inserted, updated = session.execute(text(
         f"SELECT coalesce(sum(ins), 0), count(*) - coalesce(sum(ins), 0) FROM {counted}")).one()
-    started = time.perf_counter()
-    fold = summary.TestFold(session)
-    if inserted or updated:
-        fold.run_chunk(summary.sqlalchemy_executor(session, now), source, "n.inserted")
-        fold.finish(session)
-    timings["summaries"] = time.perf_counter() - started
-    return int(inserted), int(updated), fold.matched
+    return int(inserted), int(updated), source

@@ -1,4 +1,4 @@
-"""Feed requests larger than one chunk (``test_writer.CHUNK``, 20,000 rows in production;
+"""Feed requests larger than one chunk (``sampling_writer.CHUNK``, 20,000 rows in production;
 2 here): chunks staged and matched with the staff while the next is cleaned, a chunk
 that meets stored records merged, repeats resolved across chunks — and the summaries
 and tallies the ingest kept equal those the rebuild computes from the records."""
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.integration import factories as F
-from tests.integration.test_feeds_ingest import post, summary_of, tallies_of, trow
+from tests.integration.health.test_feeds_ingest import post, summary_of, tallies_of, trow
 
 
 @pytest.fixture
@@ -18,14 +18,14 @@ def feed(auth):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    from app.services.health import test_writer
+    from app.services.health.feeds import sampling_writer
 
-    monkeypatch.setattr(test_writer, "CHUNK", 2)
+    monkeypatch.setattr(sampling_writer, "CHUNK", 2)
 
 
 def rebuilt(app, numbers):
     """Summaries and tallies of ``numbers`` as ingest kept them, then as the rebuild computes them."""
-    from app.services.health.summary import rebuild
+    from app.services.health.status.summary import rebuild
 
     kept = [(summary_of(app, n), tallies_of(app, n)) for n in numbers]
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime, timedelta
-from typing import Iterable
+from typing import Iterable, Optional
 
+from flask import current_app
 from sqlalchemy import text
 
-from app.domain.health import local_date
+from app.domain.health import local_date, utc_naive
 from app.platform import clock
-from app.services.health import summary
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,16 @@ def day_of(name: str) -> date | None:
     return datetime.strptime(match.group(1), "%Y%m%d").date() if match else None
 
 
+def retention_cutoff(now: Optional[datetime] = None) -> datetime:
+    """Naive UTC instant before which test records are out of the window."""
+    days = int(current_app.config.get("TEST_RETENTION_DAYS", 14))
+    return utc_naive(now or datetime.utcnow()) - timedelta(days=days)
+
+
 def first_kept_day(now: datetime) -> date:
     """The district day holding the retention cutoff: partitions before it are purged,
     partitions from it on are created on demand."""
-    return local_date(summary.retention_cutoff(now), clock.district_tz())
+    return local_date(retention_cutoff(now), clock.district_tz())
 
 
 def existing(conn) -> set[str]:

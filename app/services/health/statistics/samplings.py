@@ -3,10 +3,10 @@
 Definitions: ``app.domain.stats_rules`` (per staff row; a tested person is exactly one
 of 阳性 / 未出结果 / 阴性). ``enterprise_counts`` groups every staff row by (enterprise,
 category) — the same for every user, so it is computed once and shared
-(``app.services.health.stats`` keeps the enterprises of the user's scope and sums them
+(``app.services.health.statistics.tables`` keeps the enterprises of the user's scope and sums them
 per town) — LEFT JOINed on PostgreSQL, for a period the pickers offer, to the
 summaries' *day bits* (one row per person: ``day_bits``; the period becomes a mask
-over each key's bits), else to the TestDaily rows of the period summed per key
+over each key's bits), else to the SamplingDaily rows of the period summed per key
 (``person_tests``; a row per person and day). Drill-downs (``people_clause``) select
 the staff behind a number with the same classes, so a list always has as many people
 as its number.
@@ -24,8 +24,8 @@ from sqlalchemy import ColumnElement, Date, and_, bindparam, case, exists, func,
 from app.domain import stats_rules
 from app.domain.i18n import _
 from app.platform import clock, database
-from app.services.health import day_bits
-from models.health import TestDaily
+from app.services.health.status import day_bits
+from models.health import SamplingDaily
 from models.staff import Staff
 
 # (key, label, drill-down measure or None)
@@ -54,14 +54,14 @@ OUTCOME_LABELS = {
 
 
 def _sums(start: date, end: date):
-    """TestDaily of the period, per staff key: tests, positives, pendings."""
-    tests = func.sum(TestDaily.tests)
-    positive = func.sum(TestDaily.positive)
-    pending = func.sum(TestDaily.pending)
+    """SamplingDaily of the period, per staff key: tests, positives, pendings."""
+    tests = func.sum(SamplingDaily.tests)
+    positive = func.sum(SamplingDaily.positive)
+    pending = func.sum(SamplingDaily.pending)
     stmt = (
-        select(TestDaily.id_key)
-        .where(TestDaily.day >= start, TestDaily.day <= end, TestDaily.tests > 0)
-        .group_by(TestDaily.id_key)
+        select(SamplingDaily.id_key)
+        .where(SamplingDaily.day >= start, SamplingDaily.day <= end, SamplingDaily.tests > 0)
+        .group_by(SamplingDaily.id_key)
     )
     return stmt, tests, positive, pending
 
@@ -84,9 +84,9 @@ def person_tests(start: date, end: date):
 
 
 def _has(start: date, end: date, *conditions) -> ColumnElement[bool]:
-    """EXISTS a TestDaily row of the person's key in the period meeting ``conditions``
+    """EXISTS a SamplingDaily row of the person's key in the period meeting ``conditions``
     (a semi- or, negated, an anti-join: never NOT IN over a million keys)."""
-    return exists().where(TestDaily.id_key == Staff.id_key, TestDaily.day >= start, TestDaily.day <= end,
+    return exists().where(SamplingDaily.id_key == Staff.id_key, SamplingDaily.day >= start, SamplingDaily.day <= end,
                           *conditions)
 
 
@@ -99,9 +99,9 @@ def people_clause(measure: str, start: date, end: date) -> ColumnElement[bool]:
         raise KeyError(measure)
     if measure == "staff":
         return Staff.id.is_not(None)
-    tested = _has(start, end, TestDaily.tests > 0)
-    positive = _has(start, end, TestDaily.positive > 0)
-    pending = _has(start, end, TestDaily.pending > 0)
+    tested = _has(start, end, SamplingDaily.tests > 0)
+    positive = _has(start, end, SamplingDaily.positive > 0)
+    pending = _has(start, end, SamplingDaily.pending > 0)
     if measure == "untested":
         return ~tested
     if measure == "tested":
@@ -149,11 +149,11 @@ def enterprise_counts(session, start: date, end: date, *, use_day_bits: Optional
     """(enterprise id, category or '') → the counts of ``COUNTS``, for every staff row.
 
     Read on PostgreSQL from the summaries' day bits (one row per person) when they
-    cover the period, else from TestDaily (a row per person and day: on SQLite always,
+    cover the period, else from SamplingDaily (a row per person and day: on SQLite always,
     where computing the masks and bit counts row by row takes longer than that
     aggregate, 2.2 s against 1.5 s at 200,000 staff); ``use_day_bits`` forces one of them.
     No scope here: the result is the same for every user and may be cached; callers keep
-    the enterprises of the user's scope (``app.services.health.stats``)."""
+    the enterprises of the user's scope (``app.services.health.statistics.tables``)."""
     if use_day_bits is None:  # SQLite: its per-row expressions cost more than the aggregate saves
         use_day_bits = database.is_pg(session) and covered_by_day_bits(start, end)
     with _analytics(session):
@@ -183,7 +183,7 @@ def _counts_from_day_bits(session, start: date, end: date) -> list[tuple]:
     """The counts from the summaries' day bits: per staff row, the period's mask over
     its key's bits (bit i = ``tally_day`` - i days); tests = the bit planes of each
     day's count, plus the multiples of 8 of the rare days with 8 or more tests
-    (``day_bits.MANY_TESTS``, from TestDaily). Same classes as the TestDaily path."""
+    (``day_bits.MANY_TESTS``, from SamplingDaily). Same classes as the SamplingDaily path."""
     name = database.dialect(session)
     mask = day_bits.period_mask_sql("h.t")
     tested = "((h.tests_b0 | h.tests_b1 | h.tests_b2) & h.m) <> 0"
@@ -215,7 +215,7 @@ def _date_params(values: dict[str, date]):
 
 
 def _counts_from_tallies(start: date, end: date):
-    """The counts from TestDaily: its rows of the period summed per key, LEFT JOINed to
+    """The counts from SamplingDaily: its rows of the period summed per key, LEFT JOINed to
     every staff row (any period; on PostgreSQL 1.8 times the time of the day bits at
     200,000 staff, bench/README.md)."""
     p = person_tests(start, end)
@@ -240,6 +240,6 @@ def person_numbers(session, keys: list[str], start: date, end: date) -> dict[str
     if not keys:
         return {}
     stmt, tests, positive, pending = _sums(start, end)
-    stmt = stmt.add_columns(tests, positive, pending).where(TestDaily.id_key.in_(set(keys)))
+    stmt = stmt.add_columns(tests, positive, pending).where(SamplingDaily.id_key.in_(set(keys)))
     return {k: (int(t or 0), str(OUTCOME_LABELS[stats_rules.test_outcome(t or 0, pos or 0, pen or 0)]))
             for k, t, pos, pen in session.execute(stmt)}

@@ -3,8 +3,8 @@
 Staff are matched to ``HealthSummary`` by an outer join on their keyed ID hash
 (``Staff.id_key``, see :func:`join_summary`). Nothing here recomputes "latest test per
 person" from the records: lists, counts and exports read the summary (maintained on
-ingest, ``app.services.health.summary``); only one person's 7-day history (查看核酸)
-reads ``TestRecord`` rows, through the (id_key, sampled_at) index.
+ingest, ``app.services.health.status.summary``); only one person's 7-day history (查看核酸)
+reads ``SamplingRecord`` rows, through the (id_key, sampled_at) index.
 
 Buckets are the rules of ``app.domain.health`` (``bucket_of`` in Python,
 ``bucket_range`` in SQL, both with the same window); doses follow
@@ -29,11 +29,10 @@ from app.platform import clock, labels
 from app.security import scope as S
 from app.services import staff as staff_service
 from app.services.paging import Page, paginate
-from models.health import HealthSummary, TestRecord
+from models.health import HealthSummary, SamplingRecord
 from models.mixins import utcnow
 from models.staff import Staff
 
-TIME_FORMAT = "%Y-%m-%d %H:%M"
 DOSE_LABELS = {1: _("第一针"), 2: _("第二针"), 3: _("第三针")}
 DONE = _("已接种")  # a dose implied by a later one, without a record of its own
 HISTORY_LIMIT = 200  # far above what a person is sampled in 7 days
@@ -44,22 +43,6 @@ HISTORY_LIMIT = 200  # far above what a person is sampled in 7 days
 def window() -> timedelta:
     """The matching window: TEST_RETENTION_DAYS (14 by default)."""
     return timedelta(days=int(current_app.config.get("TEST_RETENTION_DAYS") or H.WINDOW.days))
-
-
-def local_text(moment: Optional[datetime | date]) -> str:
-    """A stored time (naive UTC) as the district reads it; '' for None."""
-    if moment is None:
-        return ""
-    if not isinstance(moment, datetime):
-        return moment.isoformat()
-    return clock.to_local(moment).strftime(TIME_FORMAT)
-
-
-def local_iso(moment: Optional[datetime]) -> Optional[str]:
-    """ISO 8601 with the district offset (2022-06-07T10:30:00+08:00), for the API."""
-    if moment is None:
-        return None
-    return clock.to_local(moment).isoformat()
 
 
 def bucket_label(code: str) -> str:
@@ -102,7 +85,7 @@ def join_summary(stmt: Select) -> tuple[Select, SummaryColumns]:
     """``stmt`` (selecting from Staff) outer-joined to each person's summary: one
     equality join on ``Staff.id_key`` (indexed on both sides). During a key rotation
     the summary stays keyed by the staff's current key and covers the records under
-    both keys (``app.services.health.keys``), so no second join is needed."""
+    both keys (``app.services.health.feeds.keys``), so no second join is needed."""
     hs = aliased(HealthSummary, name="hs")
     stmt = stmt.outerjoin(hs, hs.id_key == Staff.id_key)
     return stmt, SummaryColumns(*(getattr(hs, attribute) for attribute in SUMMARY_ATTRIBUTES))
@@ -158,11 +141,11 @@ class _TestTimes:
 
     @property
     def sampled_text(self) -> str:
-        return local_text(self.sampled_at)
+        return clock.local_text(self.sampled_at)
 
     @property
     def tested_text(self) -> str:
-        return local_text(self.tested_at)
+        return clock.local_text(self.tested_at)
 
     @property
     def result_label(self) -> str:
@@ -260,7 +243,7 @@ class HistoryEntry(_TestTimes):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "sampled_at": local_iso(self.sampled_at), "tested_at": local_iso(self.tested_at),
+            "sampled_at": clock.local_iso(self.sampled_at), "tested_at": clock.local_iso(self.tested_at),
             "result": self.result, "result_label": self.result_label,
             "institution": self.institution,
         }
@@ -286,7 +269,7 @@ class PersonHealth:
         s = self.status
         return {
             "latest": {
-                "sampled_at": local_iso(s.sampled_at), "tested_at": local_iso(s.tested_at),
+                "sampled_at": clock.local_iso(s.sampled_at), "tested_at": clock.local_iso(s.tested_at),
                 "result": s.result, "result_label": s.result_label or None, "institution": s.institution,
             },
             "bucket": {"code": s.bucket, "label": s.bucket_label},
@@ -303,10 +286,10 @@ class PersonHealth:
 # One person's history by key(s) and time range, built once: building a statement costs
 # more than running this one (an index range scan of a few rows).
 _HISTORY = (
-    select(TestRecord.sampled_at, TestRecord.tested_at, TestRecord.result, TestRecord.institution)
-    .where(TestRecord.id_key.in_(bindparam("keys", expanding=True)),
-           TestRecord.sampled_at >= bindparam("start"), TestRecord.sampled_at <= bindparam("end"))
-    .order_by(TestRecord.sampled_at.desc()).limit(HISTORY_LIMIT)
+    select(SamplingRecord.sampled_at, SamplingRecord.tested_at, SamplingRecord.result, SamplingRecord.institution)
+    .where(SamplingRecord.id_key.in_(bindparam("keys", expanding=True)),
+           SamplingRecord.sampled_at >= bindparam("start"), SamplingRecord.sampled_at <= bindparam("end"))
+    .order_by(SamplingRecord.sampled_at.desc()).limit(HISTORY_LIMIT)
 )
 
 

@@ -51,7 +51,7 @@ def post(client, headers, rows, url=TESTS_URL):
 
 def summary_of(app, number: str):
     """(last_sampled_at, last_result, max_dose, product) of a staff number's summary, or None."""
-    from app.services.health.keys import staff_keys
+    from app.services.health.feeds.keys import staff_keys
     from models.health import HealthSummary
 
     def read(session):
@@ -65,25 +65,25 @@ def summary_of(app, number: str):
 
 def tallies_of(app, number: str) -> list[tuple]:
     """[(day, tests, negative, positive, pending)] of a number's daily tallies."""
-    from app.services.health.keys import staff_keys
-    from models.health import TestDaily
+    from app.services.health.feeds.keys import staff_keys
+    from models.health import SamplingDaily
 
     def read(session):
         key = staff_keys(number)[0]
-        rows = session.execute(select(TestDaily).where(TestDaily.id_key == key).order_by(TestDaily.day)).scalars()
+        rows = session.execute(select(SamplingDaily).where(SamplingDaily.id_key == key).order_by(SamplingDaily.day)).scalars()
         return [(r.day, r.tests, r.negative, r.positive, r.pending) for r in rows]
 
     return F.in_db(app, read)
 
 
 def records_of(app, number: str) -> list[tuple]:
-    from app.services.health.keys import staff_keys
-    from models.health import TestRecord
+    from app.services.health.feeds.keys import staff_keys
+    from models.health import SamplingRecord
 
     def read(session):
         key = staff_keys(number)[0]
-        rows = session.execute(select(TestRecord).where(TestRecord.id_key == key)
-                               .order_by(TestRecord.sampled_at)).scalars()
+        rows = session.execute(select(SamplingRecord).where(SamplingRecord.id_key == key)
+                               .order_by(SamplingRecord.sampled_at)).scalars()
         return [(r.sampled_at, r.result, r.institution) for r in rows]
 
     return F.in_db(app, read)
@@ -167,16 +167,16 @@ def test_malformed_request_is_400_in_chinese_and_stores_nothing(app, client, fee
 
 def test_100001_rows_refused_whole_with_nothing_stored(app, client, feed):
     """More than 100,000 rows: 413 with a Chinese message, not one row stored."""
-    from models.health import FeedBatch, TestRecord
+    from models.health import FeedBatch, SamplingRecord
 
     number = F.id_number()
     rows = [trow(number, 1 + i / 10000) for i in range(100_001)]
-    before = F.count(app, TestRecord)
+    before = F.count(app, SamplingRecord)
     batches = F.count(app, FeedBatch)
     response = client.post(TESTS_URL, data=json.dumps(rows), headers={**feed, "Content-Type": "application/json"})
     assert response.status_code == 413
     assert "100000" in response.json["message"] and "分批" in response.json["message"]
-    assert F.count(app, TestRecord) == before and F.count(app, FeedBatch) == batches
+    assert F.count(app, SamplingRecord) == before and F.count(app, FeedBatch) == batches
 
 
 def test_only_the_feed_role_and_admin_may_push(app, client, auth):
@@ -234,12 +234,12 @@ def test_records_of_people_not_registered_get_no_summary(app, client, feed):
 
 def test_records_keep_no_plain_id_number(app, client, feed):
     """A stored test record holds a 43-character key, never the ID number."""
-    from models.health import TestRecord
+    from models.health import SamplingRecord
 
     number = F.id_number()
     post(client, feed, [trow(number, 5, record_id="R" + F.tag())])
-    stored = F.in_db(app, lambda s: s.execute(select(TestRecord.id_key, TestRecord.identity, TestRecord.institution)
-                                              .order_by(TestRecord.received_at.desc()).limit(1)).one())
+    stored = F.in_db(app, lambda s: s.execute(select(SamplingRecord.id_key, SamplingRecord.identity, SamplingRecord.institution)
+                                              .order_by(SamplingRecord.received_at.desc()).limit(1)).one())
     assert len(stored.id_key) == 43 and number not in tuple(stored)
 
 

@@ -1,6 +1,9 @@
-"""The per-person summary (``HealthSummary``) and daily tallies (``TestDaily``) that pages
+"""The per-person summary (``HealthSummary``) and daily tallies (``SamplingDaily``) that pages
 and statistics read instead of recomputing "latest test per person" over millions of
-records (SPEC §3). Set-based SQL only, no ORM rows.
+records (SPEC §3). Set-based SQL only, no ORM rows; the SQL pieces (tally counts,
+latest test, doses, the raw-statement executor) are in ``sql``. The ingest calls
+``fold_samplings`` itself once its rows are written; ``rebuild`` runs one transaction
+per chunk of keys (a job, outside any operation); the others join the caller's.
 
 Keying. Summary and tally rows are keyed by the staff member's *current* key
 (``Staff.id_key``) and computed from the records under that key and, during a key
@@ -12,14 +15,14 @@ Rules (incremental on ingest, ``refresh_keys`` and ``rebuild`` give the same ans
   last_sampled_at / last_tested_at / last_result / last_institution are its fields.
 * doseN_at = the earliest date recorded for dose N; max_dose = the highest dose
   recorded; product = the product of the highest dose's earliest record.
-* a TestDaily row = per staff key and district calendar day of sampling: tests and
+* a SamplingDaily row = per staff key and district calendar day of sampling: tests and
   how many were negative / positive / pending.
-* the summary's day bits = its key's TestDaily rows of the 62 days up to the latest
-  (``day_bits``), kept wherever TestDaily changes for a key: recomputed from TestDaily
-  by refresh and rebuild (and by ingest on SQLite), moved and merged with the changed
-  days by ingest on PostgreSQL. The retention purge
-  deletes old TestDaily rows and leaves their bits, which no statistics period reaches
-  (periods start inside the window).
+* the summary's day bits = its key's SamplingDaily rows of the 62 days up to the latest
+  (``day_bits``), kept wherever SamplingDaily changes for a key: recomputed from
+  SamplingDaily by refresh and rebuild (and by ingest on SQLite), moved and merged with
+  the changed days by ingest on PostgreSQL. The retention purge deletes old
+  SamplingDaily rows and leaves their bits, which no statistics period reaches (periods
+  start inside the window).
 * a stored result replaced by the feed (待出结果 → 阴性, or a corrected result) changes
   the record in place; the keys of such records are refreshed from the records.
 
@@ -30,30 +33,23 @@ writers anyway.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable, Iterable, Optional
 
-from flask import current_app
-from sqlalchemy import DateTime, bindparam, func, select, text
+from sqlalchemy import func, select, text
 
-from app.domain.health import utc_naive
 from app.platform.database import ANALYZE_FROM, day_sql, is_pg, stage_rows, temp_table, tune
-from app.services.health import day_bits
+from app.platform.operations import transaction
+from app.services.health.status import day_bits, sql
 from models.staff import Staff
 
 log = logging.getLogger(__name__)
 
 REBUILD_CHUNK = 5000
-_HK_KEYS = "skey VARCHAR(43) PRIMARY KEY"
 LOCK_ID = 727_401  # pg_advisory_xact_lock key shared by ingest (shared) and refresh (exclusive)
 
 
-# -- helpers shared with ingest -----------------------------------------------------
-def rotating(session) -> bool:
-    """Whether any staff member carries a key under a previous secret (a rotation)."""
-    return session.execute(text("SELECT 1 FROM staff WHERE id_key_previous IS NOT NULL LIMIT 1")).first() is not None
-
-
+# -- the lock shared with ingest and retention --------------------------------------
 def lock(session, shared: bool) -> None:
     """Ingest (shared) vs refresh (exclusive), until the transaction ends (PostgreSQL)."""
     if is_pg(session):
@@ -61,16 +57,8 @@ def lock(session, shared: bool) -> None:
         session.execute(text(f"SELECT {fn}({LOCK_ID})"))
 
 
-def _now_param():
-    return bindparam("now", value=utc_naive(datetime.utcnow()), type_=DateTime)
-
-
-_COUNTS = ("count(*), sum(CASE WHEN {r} = 'negative' THEN 1 ELSE 0 END), "
-           "sum(CASE WHEN {r} = 'positive' THEN 1 ELSE 0 END), sum(CASE WHEN {r} = 'pending' THEN 1 ELSE 0 END)")
-
-
 # -- on ingest ----------------------------------------------------------------------
-class TestFold:
+class SamplingFold:
     """Folds the test records an ingest wrote into the summaries and tallies
     (``run_chunk``, on the ingest's transaction), then ``finish`` refreshes the keys
     whose stored result was replaced.
@@ -79,13 +67,12 @@ class TestFold:
     ``inserted`` (1 = a new record, 0 = a stored record whose result was replaced).
     Only rows of registered staff are folded: matched by ``staff.id_key`` (a hash
     semi-join), and during a key rotation also by ``staff.id_key_previous``. SQL uses
-    ``%(now)s`` (psycopg style; ``sqlalchemy_executor`` adapts it).
+    ``%(now)s`` (psycopg style; ``sql.executor`` adapts it).
     """
-    __test__ = False
 
     def __init__(self, session):
         self.pg = is_pg(session)
-        self.rotating = rotating(session)
+        self.rotating = sql.rotating(session)
         self.day = day_sql(session, "sampled_at")
         self.matched = 0
         temp_table(session, "feed_match", "skey VARCHAR(43), sampled_at TIMESTAMP, tested_at TIMESTAMP, "
@@ -115,7 +102,7 @@ class TestFold:
         day, skey = self.day, 'skey COLLATE "C"' if self.pg else "skey"
         tallies = (
             "INSERT INTO test_daily (id_key, day, tests, negative, positive, pending) "
-            f"SELECT {skey}, {day}, {_COUNTS.format(r='result')} FROM feed_match WHERE inserted = 1 "
+            f"SELECT {skey}, {day}, {sql.COUNTS.format(r='result')} FROM feed_match WHERE inserted = 1 "
             f"GROUP BY {skey}, {day} ORDER BY {skey}, {day} "
             "ON CONFLICT (id_key, day) DO UPDATE SET tests = test_daily.tests + excluded.tests, "
             "negative = test_daily.negative + excluded.negative, "
@@ -159,14 +146,14 @@ class TestFold:
         return len(replaced)
 
 
-def sqlalchemy_executor(session, now: datetime):
-    """``execute(sql) -> rowcount`` for TestFold statements through the session."""
-    def execute(sql: str) -> int:
-        statement = text(sql.replace("%(now)s", ":now"))
-        if ":now" in statement.text:
-            statement = statement.bindparams(bindparam("now", value=now, type_=DateTime))
-        return session.execute(statement).rowcount or 0
-    return execute
+def fold_samplings(session, source: str, now: datetime) -> int:
+    """Fold the sampling records an ingest just wrote (``source``: a table or subquery
+    with ``inserted``, see :class:`SamplingFold`) into the summaries and tallies, in the
+    ingest's transaction; returns how many staff rows matched."""
+    fold = SamplingFold(session)
+    fold.run_chunk(sql.executor(session, now), source, "n.inserted")
+    fold.finish(session)
+    return fold.matched
 
 
 def apply_vaccinations(session, record_keys: Iterable[str]) -> int:
@@ -187,36 +174,6 @@ def apply_vaccinations(session, record_keys: Iterable[str]) -> int:
 
 
 # -- from the records ---------------------------------------------------------------
-_PAIRS = ("INSERT INTO hk_pairs (skey, rkey) "
-          "SELECT s.id_key, s.id_key FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
-          "UNION SELECT s.id_key, s.id_key_previous FROM staff s JOIN hk_keys k ON k.skey = s.id_key "
-          "WHERE s.id_key_previous IS NOT NULL")
-
-def _latest_sql(session) -> str:
-    """skey and the fields of its latest test record, as a subquery ``lt``. A plain join
-    (not a probe per key): the planner may hash-join a large key set with one scan of
-    the records, where per-key probes would visit every daily partition's index."""
-    if is_pg(session):
-        return ("(SELECT DISTINCT ON (p.skey) p.skey, t.sampled_at, t.tested_at, t.result, t.institution "
-                " FROM hk_pairs p JOIN test_record t ON t.id_key = p.rkey "
-                " ORDER BY p.skey, t.sampled_at DESC) lt")
-    return ("(SELECT skey, sampled_at, tested_at, result, institution FROM ("
-            " SELECT p.skey, t.sampled_at, t.tested_at, t.result, t.institution, "
-            " ROW_NUMBER() OVER (PARTITION BY p.skey ORDER BY t.sampled_at DESC) AS rn "
-            " FROM hk_pairs p JOIN test_record t ON t.id_key = p.rkey) x WHERE rn = 1) lt")
-
-
-_VACCINES = (
-    "(SELECT p.skey, min(CASE WHEN v.dose = 1 THEN v.vaccinated_at END) AS d1, "
-    " min(CASE WHEN v.dose = 2 THEN v.vaccinated_at END) AS d2, "
-    " min(CASE WHEN v.dose = 3 THEN v.vaccinated_at END) AS d3, max(v.dose) AS md "
-    " FROM hk_pairs p JOIN vaccination_record v ON v.id_key = p.rkey GROUP BY p.skey) va "
-    "JOIN (SELECT skey, product FROM (SELECT p.skey, v.product, ROW_NUMBER() OVER "
-    " (PARTITION BY p.skey ORDER BY v.dose DESC, v.vaccinated_at, v.identity) AS rn "
-    " FROM hk_pairs p JOIN vaccination_record v ON v.id_key = p.rkey) y WHERE rn = 1) vp ON vp.skey = va.skey"
-)
-
-
 def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: bool = True,
                  locked: bool = False) -> int:
     """Recompute the summaries (and, with ``tests``, the tallies) of the staff keys
@@ -228,7 +185,7 @@ def refresh_keys(session, keys: Iterable[str], *, tests: bool = True, vaccines: 
     if not locked:
         lock(session, shared=False)
     tune(session)
-    stage_rows(session, "hk_keys", _HK_KEYS, [(k,) for k in wanted])
+    stage_rows(session, "hk_keys", sql.HK_KEYS, [(k,) for k in wanted])
     _refresh_staged(session, tests, vaccines)
     return len(wanted)
 
@@ -250,7 +207,7 @@ def refresh_new_staff(session, enterprise_id: int, after_id: int) -> int:
     if is_pg(session) and new >= ANALYZE_FROM:
         session.execute(text("ANALYZE hk_new"))
     columns = ("k", "p") if session.execute(text("SELECT 1 FROM hk_new WHERE p IS NOT NULL LIMIT 1")).first() else ("k",)
-    temp_table(session, "hk_keys", _HK_KEYS)
+    temp_table(session, "hk_keys", sql.HK_KEYS)
     # One semi-join per record table and key column (no OR: the planner may hash them).
     count = session.execute(text("INSERT INTO hk_keys (skey) " + " UNION ".join(
         f"SELECT n.k FROM hk_new n WHERE EXISTS (SELECT 1 FROM {table} r WHERE r.id_key = n.{column})"
@@ -266,7 +223,7 @@ def _refresh_staged(session, tests: bool, vaccines: bool, fresh: bool = False) -
     """``refresh_keys`` of the keys staged in ``hk_keys``; ``fresh``: none of them has a
     summary yet (nothing to reset first)."""
     temp_table(session, "hk_pairs", "skey VARCHAR(43), rkey VARCHAR(43)")
-    pairs = session.execute(text(_PAIRS)).rowcount or 0
+    pairs = session.execute(text(sql.PAIRS)).rowcount or 0
     if is_pg(session) and pairs >= ANALYZE_FROM:
         session.execute(text("ANALYZE hk_pairs"))
     in_keys = "id_key IN (SELECT skey FROM hk_keys)"
@@ -278,16 +235,16 @@ def _refresh_staged(session, tests: bool, vaccines: bool, fresh: bool = False) -
         session.execute(text(
             "INSERT INTO health_summary (id_key, last_sampled_at, last_tested_at, last_result, "
             "last_institution, max_dose, updated_at) "
-            f"SELECT lt.skey, lt.sampled_at, lt.tested_at, lt.result, lt.institution, 0, :now FROM {_latest_sql(session)} "
+            f"SELECT lt.skey, lt.sampled_at, lt.tested_at, lt.result, lt.institution, 0, :now FROM {sql.latest_sql(session)} "
             "WHERE true ON CONFLICT (id_key) DO UPDATE SET last_sampled_at = excluded.last_sampled_at, "
             "last_tested_at = excluded.last_tested_at, last_result = excluded.last_result, "
             "last_institution = excluded.last_institution, updated_at = excluded.updated_at"
-        ).bindparams(_now_param()))
+        ).bindparams(sql.now_param()))
         session.execute(text(f"DELETE FROM test_daily WHERE {in_keys}"))
         day = day_sql(session, "t.sampled_at")
         session.execute(text(
             "INSERT INTO test_daily (id_key, day, tests, negative, positive, pending) "
-            f"SELECT p.skey, {day}, {_COUNTS.format(r='t.result')} "
+            f"SELECT p.skey, {day}, {sql.COUNTS.format(r='t.result')} "
             f"FROM hk_pairs p JOIN test_record t ON t.id_key = p.rkey GROUP BY p.skey, {day}"
         ))
         day_bits.refresh(session, "SELECT skey FROM hk_keys")
@@ -298,11 +255,11 @@ def _refresh_staged(session, tests: bool, vaccines: bool, fresh: bool = False) -
                 f"product = NULL WHERE {in_keys}"))
         session.execute(text(
             "INSERT INTO health_summary (id_key, dose1_at, dose2_at, dose3_at, max_dose, product, updated_at) "
-            f"SELECT va.skey, va.d1, va.d2, va.d3, va.md, vp.product, :now FROM {_VACCINES} "
+            f"SELECT va.skey, va.d1, va.d2, va.d3, va.md, vp.product, :now FROM {sql.VACCINES} "
             "WHERE true ON CONFLICT (id_key) DO UPDATE SET dose1_at = excluded.dose1_at, "
             "dose2_at = excluded.dose2_at, dose3_at = excluded.dose3_at, max_dose = excluded.max_dose, "
             "product = excluded.product, updated_at = excluded.updated_at"
-        ).bindparams(_now_param()))
+        ).bindparams(sql.now_param()))
     session.execute(text(
         f"DELETE FROM health_summary WHERE {in_keys} AND last_sampled_at IS NULL AND max_dose = 0"))
 
@@ -315,36 +272,32 @@ def rebuild(session, chunk: int = REBUILD_CHUNK, progress: Optional[Callable[[in
     Starts with ANALYZE on PostgreSQL: right after a bulk load the planner's statistics
     are stale and it sorts every record per chunk instead of probing the key index
     (measured 562 s instead of 140 s for 200,000 keys over 5M records)."""
-    if is_pg(session):
-        session.execute(text("ANALYZE test_record"))
-        session.execute(text("ANALYZE vaccination_record"))
-        session.commit()
-    total = session.execute(select(func.count(func.distinct(Staff.id_key)))).scalar_one() or 1
+    with transaction(session):
+        if is_pg(session):
+            session.execute(text("ANALYZE test_record"))
+            session.execute(text("ANALYZE vaccination_record"))
+        total = session.execute(select(func.count(func.distinct(Staff.id_key)))).scalar_one() or 1
     last, done = "", 0
     while True:
-        keys = list(session.execute(
-            select(Staff.id_key).where(Staff.id_key > last).group_by(Staff.id_key).order_by(Staff.id_key).limit(chunk)
-        ).scalars())
+        with transaction(session):  # one transaction per chunk
+            keys = list(session.execute(
+                select(Staff.id_key).where(Staff.id_key > last).group_by(Staff.id_key).order_by(Staff.id_key)
+                .limit(chunk)).scalars())
+            if keys:
+                refresh_keys(session, keys)
         if not keys:
             break
-        refresh_keys(session, keys)
-        session.commit()
         last, done = keys[-1], done + len(keys)
         if progress:
             progress(min(99, 99 * done // total))
-    lock(session, shared=False)
     orphans = 0
-    for table in ("health_summary", "test_daily"):
-        result = session.execute(text(
-            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM staff s WHERE s.id_key = {table}.id_key)"))
-        orphans += result.rowcount or 0
-    session.commit()
+    with transaction(session):
+        lock(session, shared=False)
+        for table in ("health_summary", "test_daily"):
+            result = session.execute(text(
+                f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM staff s WHERE s.id_key = {table}.id_key)"))
+            orphans += result.rowcount or 0
     result = {"keys": done, "orphans": orphans}
     log.info("health summaries rebuilt: %s", result)
     return result
 
-
-def retention_cutoff(now: Optional[datetime] = None) -> datetime:
-    """Naive UTC instant before which test records are out of the window."""
-    days = int(current_app.config.get("TEST_RETENTION_DAYS", 14))
-    return utc_naive(now or datetime.utcnow()) - timedelta(days=days)

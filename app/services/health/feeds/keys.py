@@ -57,7 +57,8 @@ from app.domain import idkey
 from app.domain.errors import RuleError
 from app.domain.identity import normalize_id_number, normalize_phone
 from app.platform import database
-from app.services.health import summary
+from app.platform.operations import transaction
+from app.services.health.status import summary
 from models.staff import Staff
 
 log = logging.getLogger(__name__)
@@ -220,24 +221,15 @@ def rekey(session, chunk: int = REKEY_CHUNK, progress: Optional[Callable[[int], 
     total = session.execute(select(func.count(Staff.id))).scalar_one() or 1
     last_id, seen, changed = 0, 0, 0
     while True:
-        rows = session.execute(
-            select(Staff.id, Staff.id_number, Staff.phone, Staff.id_key, Staff.id_key_previous, Staff.phone_key)
-            .where(Staff.id > last_id).order_by(Staff.id).limit(chunk)
-        ).all()
+        with transaction(session):  # one transaction per chunk
+            rows = session.execute(
+                select(Staff.id, Staff.id_number, Staff.phone, Staff.id_key, Staff.id_key_previous, Staff.phone_key)
+                .where(Staff.id > last_id).order_by(Staff.id).limit(chunk)
+            ).all()
+            changed += _rekey_chunk(session, rows, current, previous, phone)
         if not rows:
             break
-        updates = []
-        for row in rows:
-            number, digits = normalised(row.id_number), normalised_phone(row.phone)
-            key = current(number) if number else None
-            old = previous(number) if (number and previous) else None
-            pkey = phone(digits) if digits else None
-            if (key, old, pkey) != (row.id_key, row.id_key_previous, row.phone_key):
-                updates.append((row.id, key, old, pkey))
-        if updates:
-            _bulk_update(session, updates)
-        session.commit()
-        last_id, seen, changed = rows[-1].id, seen + len(rows), changed + len(updates)
+        last_id, seen = rows[-1].id, seen + len(rows)
         if progress:
             progress(min(50, 50 * seen // total))
     if changed:
@@ -250,6 +242,21 @@ def rekey(session, chunk: int = REKEY_CHUNK, progress: Optional[Callable[[int], 
             (lambda pct: progress(50 + pct // 2)) if progress else None))
     log.info("staff ID keys recomputed: %s", result)
     return result
+
+
+def _rekey_chunk(session, rows, current, previous, phone) -> int:
+    """Write the new keys of one chunk of staff ``rows``; returns how many changed."""
+    updates = []
+    for row in rows:
+        number, digits = normalised(row.id_number), normalised_phone(row.phone)
+        key = current(number) if number else None
+        old = previous(number) if (number and previous) else None
+        pkey = phone(digits) if digits else None
+        if (key, old, pkey) != (row.id_key, row.id_key_previous, row.phone_key):
+            updates.append((row.id, key, old, pkey))
+    if updates:
+        _bulk_update(session, updates)
+    return len(updates)
 
 
 def _bulk_update(session, updates: list[tuple]) -> None:

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from app.services.health import day_bits, stats_tests, summary
+from app.services.health.statistics import samplings
+from app.services.health.status import day_bits, summary
 from tests.conftest import PASSWORD, api_token
 from tests.integration import factories as F
-from tests.integration.stats_factories import keyed_staff
+from tests.integration.health.stats_factories import keyed_staff
 
 TZ = ZoneInfo("Asia/Shanghai")
 TESTS_URL = "/api/v1/feeds/tests"
@@ -66,7 +67,7 @@ def people(app):
 
 def _counts(app, enterprises, start: date, end: date, day_bits: bool) -> dict:
     def read(session):
-        counts = stats_tests.enterprise_counts(session, start, end, use_day_bits=day_bits)
+        counts = samplings.enterprise_counts(session, start, end, use_day_bits=day_bits)
         return {k: v for k, v in counts.items() if k[0] in enterprises}
 
     return F.in_db(app, read)
@@ -113,8 +114,8 @@ def test_a_day_of_eleven_tests_counts_eleven(app, people):
 def test_refresh_and_purge_keep_the_day_bits_right(app, people):
     """Recomputing the summaries from the records gives the same bits as the feeds'
     increments; after the retention purge, every period the pickers still offer agrees."""
-    from app.services.health.keys import staff_keys
-    from app.services.health.retention import purge
+    from app.services.health.feeds.keys import staff_keys
+    from app.services.health.feeds.retention import purge
     from models.health import HealthSummary
 
     with app.app_context():
@@ -142,17 +143,17 @@ def test_refresh_and_purge_keep_the_day_bits_right(app, people):
 
 def test_periods_beyond_the_bits_use_the_tallies():
     today = date(2026, 12, 2)
-    assert stats_tests.covered_by_day_bits(today - timedelta(days=13), today, today)
-    assert stats_tests.covered_by_day_bits(today - timedelta(days=day_bits.BIT_DAYS - 2), today, today)
-    assert not stats_tests.covered_by_day_bits(today - timedelta(days=day_bits.BIT_DAYS - 1), today, today)
+    assert samplings.covered_by_day_bits(today - timedelta(days=13), today, today)
+    assert samplings.covered_by_day_bits(today - timedelta(days=day_bits.BIT_DAYS - 2), today, today)
+    assert not samplings.covered_by_day_bits(today - timedelta(days=day_bits.BIT_DAYS - 1), today, today)
 
 
 def test_a_refresh_clears_the_bits_of_days_no_longer_tallied(app):
     """Day bits follow the tallies: a vaccinated person whose tests all left the window
     keeps the summary (for the doses) and, once refreshed, no test days."""
-    from app.services.health.retention import purge
-    from models.health import HealthSummary, TestDaily
-    from tests.integration.health_factories import add_doses
+    from app.services.health.feeds.retention import purge
+    from models.health import HealthSummary, SamplingDaily
+    from tests.integration.health.health_factories import add_doses
 
     enterprise = F.make_enterprise(app, F.tag() + "位图企业")
     number = F.id_number()
@@ -170,7 +171,7 @@ def test_a_refresh_clears_the_bits_of_days_no_longer_tallied(app):
         summary.refresh_keys(session, [key])
         session.commit()
         row = session.get(HealthSummary, key)
-        days = session.execute(select(TestDaily).where(TestDaily.id_key == key)).all()
+        days = session.execute(select(SamplingDaily).where(SamplingDaily.id_key == key)).all()
         return days, row.max_dose, [getattr(row, c) for c in day_bits.BIT_COLUMNS]
 
     assert F.in_db(app, refreshed) == ([], 1, [None, 0, 0, 0, 0, 0])
@@ -182,8 +183,8 @@ def test_concurrent_feeds_keep_tallies_and_day_bits_exact(app):
     requests left are what a recomputation from the records gives."""
     import threading
 
-    from app.services.health.keys import staff_keys
-    from models.health import HealthSummary, TestDaily
+    from app.services.health.feeds.keys import staff_keys
+    from models.health import HealthSummary, SamplingDaily
 
     rng = random.Random(6)
     enterprise = F.make_enterprise(app, F.tag() + "并发企业")
@@ -214,8 +215,8 @@ def test_concurrent_feeds_keep_tallies_and_day_bits_exact(app):
         keys = [staff_keys(n)[0] for n in numbers]
 
     def state(session):
-        days = session.execute(select(TestDaily.id_key, TestDaily.day, TestDaily.tests, TestDaily.positive,
-                                      TestDaily.pending).where(TestDaily.id_key.in_(keys))).all()
+        days = session.execute(select(SamplingDaily.id_key, SamplingDaily.day, SamplingDaily.tests, SamplingDaily.positive,
+                                      SamplingDaily.pending).where(SamplingDaily.id_key.in_(keys))).all()
         bits = session.execute(select(HealthSummary.id_key, *[getattr(HealthSummary, c) for c in day_bits.BIT_COLUMNS])
                                .where(HealthSummary.id_key.in_(keys))).all()
         return sorted(days), sorted(bits)

@@ -6,7 +6,7 @@ sheet read with the feed's header names (SPEC §9 fields or their Chinese column
 names), and the rows go through the same ingest as the API (``ingest.ingest_rows``,
 source "upload"). Failed rows are kept in a workbook (the feed columns plus 异常信息)
 that only the uploading user can download (``app.services.imports.files``). The upload
-is audited (who, file, counts).
+is audited (who, file, counts) in the ingest's own transaction.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from app.domain import feed_batches, feeds
 from app.domain.errors import ServiceError
 from app.domain.i18n import _
 from app.platform import audit
-from app.services.health import ingest
+from app.services.health.feeds import ingest
 from app.services.imports import files
 from app.sheets import Limits, SheetError, write_failures
 from app.sheets.sources import load_bytes, open_book
@@ -72,18 +72,21 @@ def ingest_upload(session, kind: str, data: bytes, filename: str, user) -> dict:
     :raise UploadRefused: nothing stored."""
     if kind not in KINDS:
         raise UploadRefused(MSG_KIND)
+    name = Path(filename or "").name[:200]
+
+    def audited(result: ingest.FeedResult) -> None:  # in the ingest's transaction
+        audit.record("import", "FeedBatch", result.batch_id, rows=result.stored, detail=name, user=user,
+                     after={"kind": kind, "received": result.received, "stored": result.stored,
+                            "duplicates": result.duplicates, "rejected": len(result.rejected), "file": name})
+
     with ingest.bulk():
         rows = _rows(data, kind)
-        result = ingest.ingest_rows(session, kind, rows, source="upload", user_id=getattr(user, "id", None))
+        result = ingest.ingest_rows(session, kind, rows, source="upload", user_id=getattr(user, "id", None),
+                                    also=audited)
     token: Optional[str] = None
     if result.rejected:
         token, _path = files.save_failures(failures_workbook(kind, rows, result.rejected),
                                            getattr(user, "id", None), f"feed_{kind}")
-    name = Path(filename or "").name[:200]
-    audit.record("import", "FeedBatch", result.batch_id, rows=result.stored, detail=name, user=user,
-                 after={"kind": kind, "received": result.received, "stored": result.stored,
-                        "duplicates": result.duplicates, "rejected": len(result.rejected), "file": name},
-                 commit=True)
     answer = result.as_dict()
     answer.update(errors_token=token, shown=answer["rejected"][:SHOWN_ERRORS])
     return answer

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import api_token, csrf_from, login
 from tests.integration.factories import audits, in_db, last_audit_id, read_xlsx
-from tests.integration.stats_factories import keyed_staff, make_enterprise, make_town, make_user, set_summary, tag
+from tests.integration.health.stats_factories import keyed_staff, make_enterprise, make_town, make_user, set_summary, tag
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 DAY = timedelta(days=1)
@@ -202,7 +202,7 @@ def test_only_admin_edits_products(app):
 def test_bootstrap_inserts_missing_products_only(app, tmp_path):
     """Loading the shipped file adds missing products, keeps the admin's edits, and never revives a deleted one."""
     from app.platform import audit
-    from app.services.health import vaccine_products
+    from app.services.health.feeds import vaccine_products
     from models.vaccines import VaccineProduct
 
     code = "ship" + tag()[1:]
@@ -229,25 +229,25 @@ def test_bootstrap_inserts_missing_products_only(app, tmp_path):
 
 def test_cached_table_is_refreshed_by_a_product_edit(app, client, auth):
     """With the one-minute cache on, a new person appears only after the cache is reset by a product change."""
-    from app.services.health import stats
+    from app.services.health.statistics import tables
 
     app.config["STATS_CACHE_SECONDS"] = 60
     _tid, town = make_town(app)
     enterprise = make_enterprise(app, f"{tag()}缓存", town=town)
     keyed_staff(app, enterprise)
     with app.app_context():
-        stats.bump_generation()  # whatever earlier pages cached
+        tables.bump_generation()  # whatever earlier pages cached
     first = _row(_body(client, auth, "admin"), town)["staff"]
     assert first == 1
     keyed_staff(app, enterprise)
     assert _row(_body(client, auth, "admin"), town)["staff"] == first
     with app.app_context():
-        stats.bump_generation()
+        tables.bump_generation()
     assert _row(_body(client, auth, "admin"), town)["staff"] == first + 1
 
 
 def test_warm_job_precomputes_the_default_pages(app, client, auth):
-    """The every-minute stats.warm job computes the shared counts; pages then show its 统计时间 and numbers."""
+    """The every-minute tables.warm job computes the shared counts; pages then show its 统计时间 and numbers."""
     from jobs.registry import JOBS
 
     app.config["STATS_CACHE_SECONDS"] = 120
@@ -270,7 +270,7 @@ def test_warm_job_precomputes_the_default_pages(app, client, auth):
 def test_admin_deletes_a_product_audited(app, client):
     """Deleting a product asks for a POST with the page's token, is audited with its values, and sticks."""
     from app.platform.extensions import db
-    from app.services.health import vaccine_products
+    from app.services.health.feeds import vaccine_products
 
     login(client, "admin")
     code = "del" + tag()[1:]

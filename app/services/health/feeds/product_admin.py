@@ -7,8 +7,8 @@ from typing import Any
 
 from app.domain.fields import Field
 from app.domain.i18n import _
-from app.services.health import stats
-from app.services.health.vaccine_products import AUDIT_FIELDS, ENTITY, after_save, validate
+from app.services.health.statistics import tables
+from app.services.health.feeds.vaccine_products import AUDIT_FIELDS, ENTITY, after_save, validate
 from app.services.resources import ModelService
 from models.vaccines import VaccineProduct
 
@@ -48,7 +48,7 @@ class VaccineProductService(ModelService):
 
     def after_write(self, session, row: VaccineProduct, action: str) -> None:
         after_save(session, row)
-        stats.bump_generation()
+        tables.bump_generation()
 
     def after_delete(self, session, rows: list[VaccineProduct]) -> None:
-        stats.bump_generation()
+        tables.bump_generation()

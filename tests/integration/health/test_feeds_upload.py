@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import csrf_from
 from tests.integration import factories as F
-from tests.integration.test_feeds_ingest import local, records_of, summary_of
+from tests.integration.health.test_feeds_ingest import local, records_of, summary_of
 
 URL = "/feeds/upload/"
 

@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from app.domain import vaccines
 from app.domain.errors import RuleError, ValidationFailed
 from app.domain.i18n import _
-from app.platform import audit
+from app.platform.operations import operation
 from models.audit import AuditLog
 from models.vaccines import VaccineProduct
 
@@ -110,6 +110,7 @@ def _deleted_codes(session) -> set[str]:
     return {(before or {}).get("code") for before in session.execute(stmt).scalars()}
 
 
+@operation
 def load_file(session, path: Path | str = vaccines.DATA_PATH) -> int:
     """Insert the shipped products missing from the table (by code); returns how many.
 
@@ -134,12 +135,5 @@ def load_file(session, path: Path | str = vaccines.DATA_PATH) -> int:
         ))
         has_default = has_default or product.default
         added += 1
-    session.commit()
     return added
-
-
-def audit_change(action: str, row: VaccineProduct, before: dict | None = None) -> None:
-    """Audit an add / edit / delete (before and after values, SPEC §8)."""
-    after = None if action == "delete" else audit.snapshot(row, AUDIT_FIELDS)
-    audit.record(action, ENTITY, row.id, before=before, after=after, detail=row.name, commit=True)
 

@@ -1,14 +1,14 @@
 """Day bits: a person's test tallies of the last ``BIT_DAYS`` days, in their summary.
 
-``health_summary`` carries for its key the bits of the key's TestDaily rows over the 62
+``health_summary`` carries for its key the bits of the key's SamplingDaily rows over the 62
 days up to the key's latest day (``tally_day``; bit i is the day ``tally_day`` - i):
 ``tests_b0..b2`` are the bit planes of each day's test count (count mod 8),
 ``positive_days`` / ``pending_days`` the days with a positive / pending test. The test
 statistics of a period then read one summary row per person (``period_mask_sql`` over
-its bits) instead of a TestDaily row per person and day (``stats_tests``); days of
-``MANY_TESTS`` or more tests add their multiples of 8 from TestDaily.
+its bits) instead of a SamplingDaily row per person and day (``statistics.samplings``); days of
+``MANY_TESTS`` or more tests add their multiples of 8 from SamplingDaily.
 
-Kept by ``summary`` wherever TestDaily changes: ``recompute_sql`` (refresh, rebuild,
+Kept by ``summary`` wherever SamplingDaily changes: ``recompute_sql`` (refresh, rebuild,
 SQLite ingest, the migration that added the bits), ``SHIFT_ON_INGEST`` (PostgreSQL
 ingest). SQL only, no app needed.
 """
@@ -48,7 +48,7 @@ def days_between_sql(dialect_name: str, later: str, earlier: str) -> str:
     return f"({day_number_sql(dialect_name, later)} - {day_number_sql(dialect_name, earlier)})"
 
 
-# the bit of a TestDaily row (alias {t}) in each column of BIT_COLUMNS[1:]
+# the bit of a SamplingDaily row (alias {t}) in each column of BIT_COLUMNS[1:]
 _BIT_RULES = tuple(f"({{t}}.tests / {1 << plane}) % 2 = 1" for plane in range(PLANES)) + (
     "{t}.positive > 0", "{t}.pending > 0")
 
@@ -63,11 +63,11 @@ def _bits(aggregate: str, alias: str, offset: str) -> str:
 
 def recompute_sql(dialect_name: str, keys_sql: str) -> str:
     """UPDATE the day bits of the summaries whose keys ``keys_sql`` selects, from their
-    TestDaily rows (the key's latest day is ``tally_day``, bit i its i-th day before):
+    SamplingDaily rows (the key's latest day is ``tally_day``, bit i its i-th day before):
     ``tests_b0..b2`` are the bit planes of each day's test count (count mod 8),
     ``positive_days`` / ``pending_days`` the days with a positive / pending test.
-    Statistics of a period then read one summary row per person instead of a TestDaily
-    row per person and day (``stats_tests``). Summaries without rows keep their bits:
+    Statistics of a period then read one summary row per person instead of a SamplingDaily
+    row per person and day (``statistics.samplings``). Summaries without rows keep their bits:
     callers reset them first where rows may have gone (``RESET``). No app needed
     (the migration that added the bits runs it too)."""
     off = days_between_sql(dialect_name, "m.tally", "d.day")
@@ -85,7 +85,7 @@ def recompute_sql(dialect_name: str, keys_sql: str) -> str:
 # as bits from the batch's latest day per key (x.top), then, against the summary row the
 # fold has just locked, both moved to the new latest day: the stored bits with the
 # changed days cleared, the batch's bits set. The same result as recompute_sql, without
-# reading the key's other TestDaily rows; one join with health_summary.
+# reading the key's other SamplingDaily rows; one join with health_summary.
 _FULL = (1 << BIT_DAYS) - 1
 _NEW_TALLY = "GREATEST(h.tally_day, x.top)"
 
