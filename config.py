@@ -188,7 +188,7 @@ class Config:
         # Privacy: key of the HMAC that health feeds are keyed by.
         self.ID_HASH_KEY = _persistent_secret("ID_HASH_KEY")
         # During a rotation: the secret before ID_HASH_KEY, kept for one retention window
-        # so records keyed with it still match (app/services/health/keys.py). Empty: none.
+        # so records keyed with it still match (app/services/health/feeds/keys.py). Empty: none.
         self.ID_HASH_KEY_PREVIOUS = os.environ.get("ID_HASH_KEY_PREVIOUS", "")
         # Key that staff ID numbers and phones are sealed with (AES-GCM, app/domain/sealing.py);
         # losing it loses those values: back it up with the database (README, Security).

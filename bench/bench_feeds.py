@@ -71,7 +71,7 @@ def prepare(url: str, instance: Path, n_staff: int) -> tuple[list[str], dict]:
     from app import create_app
     from app.cli.demo import load_demo
     from app.platform.extensions import db
-    from app.services.health.keys import rekey
+    from app.services.health.feeds.keys import rekey
     from models.staff import Staff
     from staff_data import bulk_load
 
@@ -98,7 +98,7 @@ def start_server(url: str, instance: Path, workers: int) -> tuple[subprocess.Pop
     conf = instance / "gunicorn_bench.py"  # the ingest's own log line (steps in seconds) to the log file
     conf.write_text("import logging, sys\n"
                     "def post_worker_init(worker):\n"
-                    "    log = logging.getLogger('app.services.health.ingest')\n"
+                    "    log = logging.getLogger('app.services.health.feeds.ingest')\n"
                     "    log.setLevel(logging.INFO)\n"
                     "    log.addHandler(logging.StreamHandler(sys.stderr))\n")
     log = open(instance / "gunicorn.log", "wb")

@@ -9,7 +9,7 @@ For each backend, in a process of its own, on a fresh database:
    (timed), then the staff's vaccinations (doses 0–3) the same way.
 2. The bulk up to ``--total`` raw records is loaded directly, not through HTTP: the rows
    of ``health_data.records_for`` (every staff member ~14 tests over 14 days, then others
-   ~2 each) go through the ingest's own row cleaning and identity (``TestChunks``) and are
+   ~2 each) go through the ingest's own row cleaning and identity (``SamplingChunks``) and are
    written with ``COPY`` (PostgreSQL, through a staging table) / ``executemany``
    (SQLite) into ``test_record``, skipping any row the API already stored; then the database is analysed and ``summary.rebuild`` (timed) recomputes every staff
    key's summary and daily tallies from all records.
@@ -17,9 +17,9 @@ For each backend, in a process of its own, on a fresh database:
    p95, ms): the enterprise head's home ``/head/`` (an enterprise of ~200 staff); the
    test statistics for 7 days (page and API) and the vaccine statistics (page and API)
    as the district admin, cold (``STATS_CACHE_SECONDS=0``) and warm (after one
-   ``stats.warm`` job, its own time reported); one ``GET /api/v1/staff/<id>/health``
+   ``tables.warm`` job, its own time reported); one ``GET /api/v1/staff/<id>/health``
    as a town user; and the 7-day test counts in-process from the summaries' day bits
-   and from TestDaily (the way before them), checked equal.
+   and from SamplingDaily (the way before them), checked equal.
 
     .venv/bin/python bench/bench_health_pages.py [--records 1000000] [--total 5000000] [--staff 200000]
         [--batch 100000] [--backends postgresql,sqlite] [--n 10]
@@ -50,7 +50,7 @@ from bench_staff_health import HEAD_USER, login as web_login  # noqa: E402
 from bench_stats import login as api_login  # noqa: E402
 
 TARGET_STATS_MS, TARGET_LOOKUP_MS, TARGET_INGEST_ROWS_S = 1000, 20, 100_000
-SLICE = 500_000  # rows per TestChunks pass (its duplicate map stays small)
+SLICE = 500_000  # rows per SamplingChunks pass (its duplicate map stays small)
 
 
 def ingest(url: str, instance: Path, numbers: list[str], args) -> dict:
@@ -90,9 +90,10 @@ def bulk_records(app, numbers: list[str], others: list[str], total: int) -> dict
 
     from app.platform.clock import district_tz
     from app.platform.extensions import db
-    from app.services.health import partitions, summary
-    from app.services.health.keys import keyers
-    from app.services.health.test_writer import COLS, TestChunks, _sqlite_time
+    from app.services.health.feeds import partitions
+    from app.services.health.status import summary
+    from app.services.health.feeds.keys import keyers
+    from app.services.health.feeds.sampling_writer import COLS, SamplingChunks, _sqlite_time
 
     with app.app_context():
         have = db.session.execute(text("SELECT count(*) FROM test_record")).scalar_one()
@@ -113,7 +114,7 @@ def bulk_records(app, numbers: list[str], others: list[str], total: int) -> dict
                 part = list(itertools.islice(rows, SLICE))
                 if not part:
                     break
-                chunks = TestChunks(enumerate(part, 1), district_tz(), now, key)
+                chunks = SamplingChunks(enumerate(part, 1), district_tz(), now, key)
                 # A generated row may repeat one the API stored (same person, second and
                 # institution): such rows are skipped, as the feed would answer "duplicate".
                 if pg:
@@ -214,11 +215,11 @@ def measure(app, sample_id: int) -> list[dict]:
     app.config["STATS_CACHE_SECONDS"] = 120
     with app.app_context():
         from app.platform.extensions import db
-        from app.services.health import stats
+        from app.services.health.statistics import tables
 
-        warmed = stats.warm(db.session)
-    rows.append({"what": "job stats.warm: tests counts (7 days)", "median_ms": warmed["tests_ms"], "p95_ms": None})
-    rows.append({"what": "job stats.warm: vaccine counts", "median_ms": warmed["vaccines_ms"], "p95_ms": None})
+        warmed = tables.warm(db.session)
+    rows.append({"what": "job tables.warm: tests counts (7 days)", "median_ms": warmed["tests_ms"], "p95_ms": None})
+    rows.append({"what": "job tables.warm: vaccine counts", "median_ms": warmed["vaccines_ms"], "p95_ms": None})
     rows += counts_both_ways(app)
     for what, url, api in STATS:
         add(f"warm, admin: {what}", admin, url, admin_headers if api else None)
@@ -227,30 +228,30 @@ def measure(app, sample_id: int) -> list[dict]:
 
 def counts_both_ways(app, n: int = 5) -> list[dict]:
     """The 7-day test counts computed in-process from the summaries' day bits and, as
-    before them, from TestDaily (median of ``n`` after one warm-up): the same data,
+    before them, from SamplingDaily (median of ``n`` after one warm-up): the same data,
     the same minutes."""
     import statistics
     from datetime import timedelta
 
     from app.platform.clock import local_today
     from app.platform.extensions import db
-    from app.services.health import stats_tests
+    from app.services.health.statistics import samplings
 
     out = []
     with app.app_context():
         end = local_today()
         start = end - timedelta(days=6)
         results = {}
-        for label, day_bits in (("day bits", True), ("TestDaily", False)):
+        for label, day_bits in (("day bits", True), ("SamplingDaily", False)):
             times = []
             for _ in range(n + 1):
                 started = time.perf_counter()
-                results[label] = stats_tests.enterprise_counts(db.session, start, end, use_day_bits=day_bits)
+                results[label] = samplings.enterprise_counts(db.session, start, end, use_day_bits=day_bits)
                 times.append((time.perf_counter() - started) * 1000)
                 db.session.rollback()
             out.append({"what": f"test counts (7 days) from {label}, in-process",
                         "median_ms": round(statistics.median(times[1:]), 1), "p95_ms": round(max(times[1:]), 1)})
-        assert results["day bits"] == results["TestDaily"], "day bits and TestDaily disagree"
+        assert results["day bits"] == results["SamplingDaily"], "day bits and SamplingDaily disagree"
     return out
 
 

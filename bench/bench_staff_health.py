@@ -38,7 +38,7 @@ def add_health(app) -> int:
 
     from app.platform.extensions import db
     from app.security import roles as R
-    from app.services.health.keys import keyers
+    from app.services.health.feeds.keys import keyers
     from models.enterprises import Enterprise
     from models.health import HealthSummary
     from models.regions import Town

@@ -4,7 +4,7 @@ Same registry as ``bench_staff_list.py`` (1,000 enterprises over the towns, 200,
 staff, categories spread over three values), then what ingest maintains for them:
 every staff row keyed, a HealthSummary per key (doses 0–3 with dates spread over the
 last 300 days and seven product names: the shipped ones, a blank and an unknown one),
-and TestDaily for every key and each of the last 14 local days (2.8 M rows; the 7-day
+and SamplingDaily for every key and each of the last 14 local days (2.8 M rows; the 7-day
 period reads 1.4 M of them — the worst case of everybody testing daily). The raw test
 records are not loaded: no statistics query reads them.
 
@@ -68,7 +68,7 @@ def add_health(app) -> dict:
     from sqlalchemy import select, text
 
     from app.platform.extensions import db
-    from app.services.health.keys import keyers
+    from app.services.health.feeds.keys import keyers
     from models.staff import Staff
 
     rng = random.Random(11)
@@ -177,9 +177,9 @@ def measure(app) -> list[dict]:
     app.config["STATS_CACHE_SECONDS"] = 120
     with app.app_context():
         from app.platform.extensions import db
-        from app.services.health import stats
+        from app.services.health.statistics import tables
 
-        warmed = stats.warm(db.session)
+        warmed = tables.warm(db.session)
     rows.append({"what": "job stats.warm: tests counts (7 days)", "median_ms": warmed["tests_ms"],
                  "max_ms": warmed["tests_ms"]})
     rows.append({"what": "job stats.warm: vaccine counts", "median_ms": warmed["vaccines_ms"],
@@ -195,10 +195,10 @@ def explain(app) -> None:
     """EXPLAIN ANALYZE of the two shared count queries (PostgreSQL), with the session
     settings the app uses for them."""
     from app.platform.extensions import db
-    from app.services.health import stats, stats_tests, stats_vaccines
+    from app.services.health.statistics import samplings, tables, vaccinations
 
     with app.test_request_context():
-        start, end = stats.period(None, None)
+        start, end = tables.period(None, None)
         captured: list[str] = []
         real = db.session.execute
 
@@ -209,8 +209,8 @@ def explain(app) -> None:
 
         db.session.execute = capture
         try:
-            stats_tests.enterprise_counts(db.session, start, end)
-            stats_vaccines.enterprise_counts(db.session, stats.eligibility(db.session))
+            samplings.enterprise_counts(db.session, start, end)
+            vaccinations.enterprise_counts(db.session, tables.eligibility(db.session))
         finally:
             db.session.execute = real
         for sql in captured:

@@ -20,7 +20,7 @@ def generate(n_staff: int, n_enterprises: int = 1000):
     from app.cli.demo import GIVEN, SURNAMES, make_id_number
     from app.platform.data_keys import keyring
     from app.platform.extensions import db
-    from app.services.health.keys import phone_keyers
+    from app.services.health.feeds.keys import phone_keyers
     from models.enterprise_types import EnterpriseType
     from models.regions import Town
     from models.staff import Staff

@@ -5,12 +5,17 @@ Each takes no personal data and is safe to run twice (see the services they call
 from __future__ import annotations
 
 from app.platform.extensions import db
+from app.platform.operations import transaction
 from app.platform.queue import set_progress
-from app.services.health.keys import ensure_current, fingerprints, rekey
-from app.services.health.retention import purge
-from app.services.health.summary import rebuild, refresh_new_staff
+from app.services.health.feeds.keys import ensure_current, fingerprints, rekey
+from app.services.health.feeds.retention import purge
+from app.services.health.status.summary import rebuild, refresh_new_staff
 from jobs.context import with_app_context
 from jobs.maintenance import audited_purge
+
+# The purge's entity in the audit log: its name before the model became SamplingRecord,
+# kept so that the log reads the same before and after.
+AUDIT_ENTITY = "TestRecord"
 
 
 def purge_tests() -> dict:
@@ -19,7 +24,7 @@ def purge_tests() -> dict:
     result = purge(db.session)
     detail = (f"cutoff={result['cutoff']}; partitions_dropped={len(result['partitions_dropped'])}; "
               f"tallies={result['tallies']}; summaries={result['summaries']}")
-    return audited_purge("TestRecord", result, rows_key="records", detail=detail)
+    return audited_purge(AUDIT_ENTITY, result, rows_key="records", detail=detail)
 
 
 def rebuild_summaries() -> dict:
@@ -43,8 +48,8 @@ def rekey_job() -> dict:
 def match_new_staff(enterprise_id: int, after_id: int) -> dict:
     """RQ job, queued by a large staff import: health summaries of the people it added
     (staff of ``enterprise_id`` above ``after_id`` that have records but no summary)."""
-    matched = refresh_new_staff(db.session, int(enterprise_id), int(after_id))
-    db.session.commit()
+    with transaction():
+        matched = refresh_new_staff(db.session, int(enterprise_id), int(after_id))
     return {"matched": matched}
 
 

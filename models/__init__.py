@@ -9,6 +9,6 @@ from models.audit import AuditLog  # noqa: F401
 from models.security_events import SecurityEvent  # noqa: F401
 from models.notify import Message  # noqa: F401
 from models.jobs import JobRecord  # noqa: F401
-from models.health import FeedBatch, HealthSummary, TestDaily, TestRecord, VaccinationRecord  # noqa: F401
+from models.health import FeedBatch, HealthSummary, SamplingDaily, SamplingRecord, VaccinationRecord  # noqa: F401
 from models.vaccines import VaccineProduct  # noqa: F401
 from models.review import ReviewStep  # noqa: F401

@@ -4,7 +4,7 @@ Feed records keep the keyed hash of the normalised ID number (``app.domain.idkey
 never the plain number nor a name. Staff carry the same key (``Staff.id_key``) and
 matching is an equality join on it.
 
-* ``TestRecord``: one nucleic-acid test. Unique by (sampled_at, identity) where
+* ``SamplingRecord``: one nucleic-acid test. Unique by (sampled_at, identity) where
   ``identity`` is ``feeds.record_identity`` (record_id, else ID + sampled_at +
   institution). On PostgreSQL the table is partitioned by sampling day (range on
   ``sampled_at``); the retention purge drops whole partitions. SQLite deletes rows.
@@ -15,8 +15,8 @@ matching is an equality join on it.
   registered staff, and for a new staff key when the staff row is written; a rebuild
   job recomputes it from the records. It also carries the key's *day bits*: which of
   its last 62 days had tests, how many (bit planes), positives and pendings — what
-  period statistics read (``app.services.health.day_bits``).
-* ``TestDaily``: per staff key and district calendar day, how many tests and of which
+  period statistics read (``app.services.health.status.day_bits``).
+* ``SamplingDaily``: per staff key and district calendar day, how many tests and of which
   results. Period statistics (人次, 人数, 阴性/阳性/未出结果人数) aggregate this instead
   of the raw records. Maintained on ingest like the summary.
 """
@@ -35,9 +35,8 @@ KEY = String(43)  # idkey.KEY_LENGTH: base64url HMAC-SHA256
 IDENTITY = String(32)  # feeds.record_identity
 
 
-class TestRecord(Model):
+class SamplingRecord(Model):
     __tablename__ = "test_record"
-    __test__ = False  # not a pytest class
     __table_args__ = (
         Index("ix_test_record_key_sampled", "id_key", "sampled_at"),
     )
@@ -85,9 +84,9 @@ class HealthSummary(Model):
     dose3_at: Mapped[Optional[date]] = mapped_column(Date)
     max_dose: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
     product: Mapped[Optional[str]] = mapped_column(String(100))  # of the latest dose
-    # Day bits (``app.services.health.day_bits``): the key's TestDaily rows of its last 62 days,
+    # Day bits (``app.services.health.status.day_bits``): the key's SamplingDaily rows of its last 62 days,
     # bit i = the day ``tally_day`` - i, so period statistics read one row per person.
-    tally_day: Mapped[Optional[date]] = mapped_column(Date)  # the key's latest TestDaily day
+    tally_day: Mapped[Optional[date]] = mapped_column(Date)  # the key's latest SamplingDaily day
     tests_b0: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     tests_b1: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     tests_b2: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
@@ -96,9 +95,8 @@ class HealthSummary(Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
-class TestDaily(Model):
+class SamplingDaily(Model):
     __tablename__ = "test_daily"
-    __test__ = False
     __table_args__ = (
         Index("ix_test_daily_day", "day"),
         # the rare days of 8 or more tests, which the summaries' day bits count modulo 8

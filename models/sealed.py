@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+
 from sqlalchemy import String
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
@@ -40,8 +42,6 @@ _COMPARISONS = frozenset({
 
 def current_keyring():
     """The app's keyring. :raise RuntimeError: outside an app context or before init."""
-    from flask import current_app
-
     try:
         return current_app.extensions[KEYRING]
     except RuntimeError:

@@ -2,7 +2,7 @@
 
 The ID number and the phone are stored sealed (``models.sealed``: AES-GCM under
 ``DATA_KEY``); Python sees plain text. They are found by their keyed hashes under
-``ID_HASH_KEY`` (``id_key``, ``phone_key``: app/services/health/keys.py sets them on
+``ID_HASH_KEY`` (``id_key``, ``phone_key``: app/services/health/feeds/keys.py sets them on
 every write), and "one person per ID number per enterprise" is the unique
 ``(enterprise_id, id_key)``.
 """
@@ -51,7 +51,7 @@ class Staff(TimestampMixin, Model):
     phone_key: Mapped[Optional[str]] = mapped_column(String(43))
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
-    # The summary the lists join on id_key (app.services.health.status); read-only here,
+    # The summary the lists join on id_key (app.services.health.status.lookup); read-only here,
     # loaded with the person where a reader asks for it (joinedload), else on first use.
     health_summary: Mapped[Optional["HealthSummary"]] = relationship(
         "HealthSummary", primaryjoin="foreign(Staff.id_key) == HealthSummary.id_key", viewonly=True,

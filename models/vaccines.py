@@ -1,6 +1,6 @@
 """Vaccine products (疫苗产品): dose counts and intervals as data the district admin edits.
 
-Read by the statistics through ``app.services.health.vaccine_products.products`` as
+Read by the statistics through ``app.services.health.feeds.vaccine_products.products`` as
 ``app.domain.vaccines.Product`` values; shipped defaults come from
 ``data/vaccine_products.json`` (inserted when missing, never overwritten).
 """

@@ -8,11 +8,10 @@ from flask import request
 from flask_appbuilder import expose, has_access
 
 from app.domain.i18n import _
-from app.platform.clock import district_tz
+from app.platform.clock import district_tz, local_text
 from app.platform.security_events import KINDS
 from app.security import roles as R
 from app.services import records, security_log
-from app.services.health.status import local_text
 from views.menus import ADMIN
 from views.resources import Menu, Resource, ResourceView
 

@@ -3,7 +3,7 @@
 JWT only, resource ``Feeds`` write (the 数据接口 role; the district admin has all).
 Body: a JSON array, or CSV with ``Content-Type: text/csv`` (header first). Answer:
 ``{"received", "stored", "duplicates", "rejected": [{"row", "error"}], …}``
-(``app.services.health.ingest.FeedResult``). A request refused as a whole (malformed,
+(``app.services.health.feeds.ingest.FeedResult``). A request refused as a whole (malformed,
 more than 100,000 rows, too large) is 400/413 with a Chinese message and stores nothing.
 
 The body limit of these two routes is ``FEED_MAX_MB`` (default 64), above the global
@@ -19,7 +19,7 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import lazy_gettext as _
 
 from app.security import roles as R
-from app.services.health import ingest
+from app.services.health.feeds import ingest
 from views import openapi as doc
 from views.base import ScopedApi, rw_map
 

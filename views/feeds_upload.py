@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _
 
 from app.domain.errors import ServiceError
 from app.security import roles as R
-from app.services.health import uploads
+from app.services.health.feeds import uploads
 from app.services.imports import files
 from views.base import ScopedView, rw_map
 
@@ -45,8 +45,7 @@ class FeedUploadView(ScopedView):
         try:
             outcome = uploads.ingest_upload(self.session, request.form.get("kind", ""), upload.read(),
                                             upload.filename, g.user)
-        except ServiceError as err:
-            self.session.rollback()
+        except ServiceError as err:  # refused whole: the operation wrote nothing
             return self._render(err.status, error=str(err.message))
         return self._render(outcome=outcome, kind_label=KIND_LABELS.get(request.form.get("kind")))
 

@@ -20,7 +20,7 @@ from app.security.scope import get_or_404
 from app.services import enterprises as enterprise_service
 from app.services import identity
 from app.services import staff as staff_service
-from app.services.health import status as health_status
+from app.services.health.status import lookup as health_status
 from models.enterprises import Enterprise
 from views.base import ScopedView
 

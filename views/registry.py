@@ -16,7 +16,7 @@ from app.security import roles as R
 from app.services import enterprises as enterprise_service
 from app.services import exports, lookups
 from app.services import staff as staff_service
-from app.services.health import status as health_status
+from app.services.health.status import lookup as health_status
 from views import openapi as doc
 from views.menus import REGISTRY
 from views.registry_pages import EnterprisePages, StaffPages

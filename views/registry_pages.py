@@ -17,7 +17,7 @@ from app.services import enterprises as enterprise_service
 from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
-from app.services.health import status as health_status
+from app.services.health.status import lookup as health_status
 from models.enterprises import Enterprise
 from models.staff import Staff
 from views.resources import ResourceView

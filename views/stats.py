@@ -2,7 +2,7 @@
 ``GET /api/v1/stats/tests`` / ``GET /api/v1/stats/vaccines`` (SPEC §3, §9).
 
 Resource ``Statistics`` (read): bureau, town, task force, district admin. Numbers,
-scope and definitions are ``app.services.health.stats``'s; these views parse the
+scope and definitions are ``app.services.health.statistics.tables``'s; these views parse the
 request and render.
 """
 from __future__ import annotations
@@ -16,10 +16,10 @@ from flask_babel import lazy_gettext as _
 
 from app.domain.errors import OutOfScope, RuleError
 from app.domain.identity import mask_id, mask_phone
+from app.platform import clock
 from app.security import roles as R
 from app.services import exports
-from app.services.health import stats, stats_tests, stats_vaccines
-from app.services.health import status as health_status
+from app.services.health.statistics import samplings, tables, vaccinations
 from app.services.paging import paginate
 from models.regions import Town
 from views import openapi as doc
@@ -54,7 +54,7 @@ VACCINE_TABLE = doc.obj({
 }, required=("computed_at", "columns", "rows", "total"))
 
 
-def _drill_from_args(kind_default: str = stats.TESTS) -> stats.Drill:
+def _drill_from_args(kind_default: str = tables.TESTS) -> tables.Drill:
     """The drill-down a link names; OutOfScope (404) for anything malformed."""
     args = request.args
     kind = args.get("kind", kind_default)
@@ -62,12 +62,12 @@ def _drill_from_args(kind_default: str = stats.TESTS) -> stats.Drill:
     if town_id not in (None, "") and not str(town_id).isdigit():
         raise OutOfScope("Town")
     start = end = None
-    if kind == stats.TESTS:
+    if kind == tables.TESTS:
         try:
-            start, end = stats.period(args.get("start"), args.get("end"))
+            start, end = tables.period(args.get("start"), args.get("end"))
         except RuleError:
             raise OutOfScope("period")
-    return stats.Drill(kind, args.get("measure", "staff"), int(town_id) if town_id else None,
+    return tables.Drill(kind, args.get("measure", "staff"), int(town_id) if town_id else None,
                        args.get("category") or None, start, end)
 
 
@@ -79,50 +79,50 @@ class StatsView(ScopedView):
 
     def _period(self) -> tuple[date, date]:
         try:
-            return stats.period(request.args.get("start"), request.args.get("end"))
+            return tables.period(request.args.get("start"), request.args.get("end"))
         except RuleError as err:
             flash(str(err), "danger")
-            return stats.period(None, None)
+            return tables.period(None, None)
 
     @expose("/tests")
     @has_access
     def tests(self):
         """核酸检测统计 for the chosen period (default: the last 7 days)."""
         start, end = self._period()
-        table = stats.test_stats(self.session, self.scope, start, end)
-        earliest, today = stats.period_bounds()
+        table = tables.test_stats(self.session, self.scope, start, end)
+        earliest, today = tables.period_bounds()
         return self.render_template("sentinel/stats_tests.html", table=table, start=start, end=end,
                                     earliest=earliest, today=today, kept=(today - earliest).days + 1,
-                                    chart=stats.chart_data(table), no_category=stats.NO_CATEGORY,
+                                    chart=tables.chart_data(table), no_category=tables.NO_CATEGORY,
                                     title=_("核酸检测统计"))
 
     @expose("/tests/export")
     @has_access
     def tests_export(self):
         start, end = self._period()
-        return exports.download(stats.export_table(stats.test_stats(self.session, self.scope, start, end)))
+        return exports.download(tables.export_table(tables.test_stats(self.session, self.scope, start, end)))
 
     @expose("/vaccines")
     @has_access
     def vaccines(self):
         """疫苗接种统计 as of today."""
-        table = stats.vaccine_stats(self.session, self.scope)
-        return self.render_template("sentinel/stats_vaccines.html", table=table, chart=stats.chart_data(table),
+        table = tables.vaccine_stats(self.session, self.scope)
+        return self.render_template("sentinel/stats_vaccines.html", table=table, chart=tables.chart_data(table),
                                     district=current_app.config.get("DISTRICT_NAME", ""), title=_("疫苗接种统计"))
 
     @expose("/vaccines/export")
     @has_access
     def vaccines_export(self):
-        return exports.download(stats.export_table(stats.vaccine_stats(self.session, self.scope)))
+        return exports.download(tables.export_table(tables.vaccine_stats(self.session, self.scope)))
 
     def _drill(self):
         try:
             drill = _drill_from_args()
-            stats.check_drill(self.session, self.scope, drill)
+            tables.check_drill(self.session, self.scope, drill)
         except KeyError:
             raise OutOfScope("measure")
         town = self.session.get(Town, drill.town_id) if drill.town_id else None
-        return drill, stats.drill_title(drill, town.name if town else None)
+        return drill, tables.drill_title(drill, town.name if town else None)
 
     @expose("/people")
     @has_access
@@ -132,19 +132,19 @@ class StatsView(ScopedView):
         page, size = self.paging()
         args = {k: v for k, v in request.args.items() if k not in ("page", "size")}
         if drill.measure == "enterprises":
-            result = paginate(self.session, stats.enterprise_people(self.session, self.scope, drill.town_id),
+            result = paginate(self.session, tables.enterprise_people(self.session, self.scope, drill.town_id),
                               page, size)
             return self.render_template("sentinel/stats_people.html", page=result, drill=drill, args=args,
                                         enterprises=True, mask_phone=mask_phone, title=title)
-        result = paginate(self.session, stats.people(self.session, self.scope, drill), page, size)
+        result = paginate(self.session, tables.people(self.session, self.scope, drill), page, size)
         keys = [p.id_key for p in result.items if p.id_key]
-        numbers = stats_tests.person_numbers(self.session, keys, drill.start, drill.end) \
-            if drill.kind == stats.TESTS else {}
-        doses = stats_vaccines.person_doses(self.session, keys)
+        numbers = samplings.person_numbers(self.session, keys, drill.start, drill.end) \
+            if drill.kind == tables.TESTS else {}
+        doses = vaccinations.person_doses(self.session, keys)
         can_open = self.appbuilder.sm.has_access("can_read", R.STAFF)
         return self.render_template(
             "sentinel/stats_people.html", page=result, drill=drill, args=args, enterprises=False,
-            numbers=numbers, untested=stats_tests.OUTCOME_LABELS["untested"], doses=doses, mask_id=mask_id, mask_phone=mask_phone, local_text=health_status.local_text,
+            numbers=numbers, untested=samplings.OUTCOME_LABELS["untested"], doses=doses, mask_id=mask_id, mask_phone=mask_phone, local_text=clock.local_text,
             can_open=can_open, title=title,
         )
 
@@ -152,7 +152,7 @@ class StatsView(ScopedView):
     @has_access
     def people_export(self):
         drill, title = self._drill()
-        return exports.download(stats.export_people(self.session, self.scope, drill, title))
+        return exports.download(tables.export_people(self.session, self.scope, drill, title))
 
 
 class StatsApi(ScopedApi):
@@ -178,10 +178,10 @@ class StatsApi(ScopedApi):
         A bad date, an end before the start, or a period longer than the test records
         are kept is a 400."""
         try:
-            start, end = stats.period(request.args.get("start"), request.args.get("end"))
+            start, end = tables.period(request.args.get("start"), request.args.get("end"))
         except RuleError as err:
             return self.response_400(str(err))
-        return self.response(200, **stats.test_stats(self.session, self.scope, start, end).as_json())
+        return self.response(200, **tables.test_stats(self.session, self.scope, start, end).as_json())
 
     @expose("/vaccines", methods=["GET"])
     @protect()
@@ -189,7 +189,7 @@ class StatsApi(ScopedApi):
     @doc.describe(doc.answer(doc.ref("VaccineStats"), "The table: a row per town, and the total"))
     def get_vaccines(self):
         """疫苗接种统计 per town, as of today (district time)."""
-        return self.response(200, **stats.vaccine_stats(self.session, self.scope).as_json())
+        return self.response(200, **tables.vaccine_stats(self.session, self.scope).as_json())
 
 
 def register(appbuilder) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from app.domain.i18n import _
 from app.security import roles as R
-from app.services.health.product_admin import VaccineProductService
+from app.services.health.feeds.product_admin import VaccineProductService
 from views.menus import ADMIN
 from views.resources import Menu, Resource
 

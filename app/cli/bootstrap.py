@@ -10,8 +10,8 @@ from sqlalchemy import select
 from app.domain.enterprise_types import parse_declaration
 from app.platform.extensions import db
 from app.platform.operations import operation
-from app.services.health.keys import ensure_current
-from app.services.health.vaccine_products import load_file
+from app.services.health.feeds.keys import ensure_current
+from app.services.health.feeds.vaccine_products import load_file
 from models.audit import AuditLog
 from models.enterprise_types import EnterpriseType
 from models.organisations import Bureau
@@ -80,7 +80,7 @@ def load_enterprise_types(path: Path = TYPES_FILE) -> int:
 @operation
 def load_vaccine_products() -> int:
     """Shipped vaccine products (data/vaccine_products.json) missing from the table;
-    never overwrites the admin's edits (app/services/health/vaccine_products.py)."""
+    never overwrites the admin's edits (app/services/health/feeds/vaccine_products.py)."""
     return load_file(db.session)
 
 
@@ -97,5 +97,5 @@ def bootstrap() -> None:
 @operation
 def ensure_staff_keys() -> None:
     """Staff ID keys made with another ID_HASH_KEY (or none yet) are recomputed, with a
-    warning in the log (app/services/health/keys.py)."""
+    warning in the log (app/services/health/feeds/keys.py)."""
     ensure_current(db.session)

@@ -12,7 +12,7 @@ from app.cli.bootstrap import bootstrap
 from app.platform.extensions import db
 from app.platform.operations import operation
 from app.security import roles as R
-from app.services.health import ingest
+from app.services.health.feeds import ingest
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.organisations import Bureau

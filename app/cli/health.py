@@ -1,5 +1,5 @@
 """``flask --app run health keys | rekey | rebuild | purge`` (SPEC §3; see
-app/services/health/keys.py for the key rotation steps)."""
+app/services/health/feeds/keys.py for the key rotation steps)."""
 from __future__ import annotations
 
 import json
@@ -10,9 +10,9 @@ from flask.cli import AppGroup
 
 from app.platform.extensions import db
 from app.platform.queue import enqueue
-from app.services.health.keys import fingerprints, rekey, stale
-from app.services.health.retention import purge
-from app.services.health.summary import rebuild
+from app.services.health.feeds.keys import fingerprints, rekey, stale
+from app.services.health.feeds.retention import purge
+from app.services.health.status.summary import rebuild
 
 
 def _echo(value) -> None:

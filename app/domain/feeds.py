@@ -54,10 +54,8 @@ MSG_TESTED_BEFORE = _("检测时间不能早于采样时间")
 
 
 @dataclass(slots=True)
-class TestRow:
+class SamplingRow:
     """A valid test record; times naive UTC, ``result`` one of RESULTS."""
-    __test__ = False  # not a pytest class
-
     record_id: str | None
     id_type: str
     id_number: str
@@ -231,9 +229,9 @@ _id_card_ok = identity.id_card_ok  # the one ID-card rule (app.domain.identity)
 _batch_clock: list = [None, None, None, None, None]  # now, tz → utc_now + skew, today
 
 
-def _fast_test_row(raw: dict, tz: tzinfo, now: datetime) -> TestRow | None:
+def _fast_test_row(raw: dict, tz: tzinfo, now: datetime) -> SamplingRow | None:
     fields = test_fields(raw, tz, now)
-    return None if fields is None else TestRow(fields[0], _ID_CARD, *fields[1:])
+    return None if fields is None else SamplingRow(fields[0], _ID_CARD, *fields[1:])
 
 
 def test_fields(raw: dict, tz: tzinfo, now: datetime) -> tuple | None:
@@ -295,8 +293,8 @@ def test_fields(raw: dict, tz: tzinfo, now: datetime) -> tuple | None:
     return record_id, number, sampled, tested, result, institution
 
 
-def clean_test_row(raw: Any, tz: tzinfo, now: datetime) -> TestRow | RuleError:
-    """A TestRow, or the first RuleError of the row (a RuleError input is passed on).
+def clean_test_row(raw: Any, tz: tzinfo, now: datetime) -> SamplingRow | RuleError:
+    """A SamplingRow, or the first RuleError of the row (a RuleError input is passed on).
 
     tested_at may be blank only while the result is pending; neither time may lie more
     than CLOCK_SKEW after ``now``; tested_at may not precede sampled_at.
@@ -308,7 +306,7 @@ def clean_test_row(raw: Any, tz: tzinfo, now: datetime) -> TestRow | RuleError:
     return _clean_test_row(raw, tz, now)
 
 
-def _clean_test_row(raw: Any, tz: tzinfo, now: datetime) -> TestRow | RuleError:
+def _clean_test_row(raw: Any, tz: tzinfo, now: datetime) -> SamplingRow | RuleError:
     """The general path of ``clean_test_row``: every rule, in order, with its message."""
     if isinstance(raw, RuleError):
         return raw
@@ -326,7 +324,7 @@ def _clean_test_row(raw: Any, tz: tzinfo, now: datetime) -> TestRow | RuleError:
         institution = _text(_present(raw, "institution"), "institution", required=True)
     except RuleError as err:
         return err
-    return TestRow(record_id, id_type, number, sampled, tested, result, institution)
+    return SamplingRow(record_id, id_type, number, sampled, tested, result, institution)
 
 
 def _dose(raw: dict) -> int:
@@ -371,14 +369,14 @@ def clean_vaccination_row(raw: Any, tz: tzinfo, now: datetime) -> VaccinationRow
     return VaccinationRow(record_id, id_type, number, dose, moment, product, site)
 
 
-def record_identity(row: TestRow | VaccinationRow, key: str) -> str:
+def record_identity(row: SamplingRow | VaccinationRow, key: str) -> str:
     """A stable 32-character unique key of a feed record, for idempotent ingest.
 
     ``key`` is the row's ``idkey.id_key``. With a ``record_id`` the identity is that id
     (per feed kind); without, a test record is (ID, sampled_at, institution) and a
     vaccination (ID, dose, day). Hashed, so the plain ID number is never part of it.
     """
-    if type(row) is TestRow:
+    if type(row) is SamplingRow:
         return test_identity(row.record_id, key, row.sampled_at, row.institution)
     if row.record_id:
         material = f"vr\x1f{row.record_id}"

@@ -1,7 +1,7 @@
 """Rules of the statistics pages (SPEC §3 数据统计, seed 001 §2.4.1), free of the app.
 
 Test statistics, per staff row over a period of district-local days [start, end]
-(TestDaily keeps, per staff key and local sampling day, how many tests and of which
+(SamplingDaily keeps, per staff key and local sampling day, how many tests and of which
 results; 核酸检测统计以核酸采样时间为准):
 
 * 人员数量: staff rows; 核酸检测人次: tests sampled in the period; 核酸检测人数: staff

@@ -17,10 +17,8 @@ from app.domain.i18n import _
 
 
 @dataclass(frozen=True)
-class TestingRule:
+class FrequencyRule:
     """N sampling events within D days; ``code`` is the stable stored form."""
-
-    __test__ = False  # not a pytest class
 
     code: str
     name: str
@@ -29,20 +27,20 @@ class TestingRule:
 
 
 RULES = (
-    TestingRule("1d1", N_("一天一检"), 1, 1),
-    TestingRule("2d1", N_("两天一检"), 1, 2),
-    TestingRule("3d1", N_("三天一检"), 1, 3),
-    TestingRule("3d2", N_("三天两检"), 2, 3),
-    TestingRule("7d1", N_("七天一检"), 1, 7),
-    TestingRule("7d2", N_("七天两检"), 2, 7),
-    TestingRule("7d3", N_("七天三检"), 3, 7),
-    TestingRule("14d1", N_("十四天一检"), 1, 14),
+    FrequencyRule("1d1", N_("一天一检"), 1, 1),
+    FrequencyRule("2d1", N_("两天一检"), 1, 2),
+    FrequencyRule("3d1", N_("三天一检"), 1, 3),
+    FrequencyRule("3d2", N_("三天两检"), 2, 3),
+    FrequencyRule("7d1", N_("七天一检"), 1, 7),
+    FrequencyRule("7d2", N_("七天两检"), 2, 7),
+    FrequencyRule("7d3", N_("七天三检"), 3, 7),
+    FrequencyRule("14d1", N_("十四天一检"), 1, 14),
 )
 _BY_KEY = {**{r.name: r for r in RULES}, **{r.code: r for r in RULES}}
 MAX_DAYS = max(r.d for r in RULES)
 
 
-def rule_by_name(name: str) -> TestingRule:
+def rule_by_name(name: str) -> FrequencyRule:
     """The rule called ``name`` (一天一检 …) or with that code (1d1 …); RuleError if none."""
     rule = _BY_KEY.get(str(name or "").strip())
     if rule is None:
@@ -50,18 +48,18 @@ def rule_by_name(name: str) -> TestingRule:
     return rule
 
 
-def window(rule: TestingRule, today: date, tz: tzinfo) -> tuple[datetime, datetime]:
+def window(rule: FrequencyRule, today: date, tz: tzinfo) -> tuple[datetime, datetime]:
     """``(start, end)`` naive UTC: a sampling time s counts iff ``start <= s < end``
     (00:00 district time D days before today up to 00:00 today)."""
     return local_midnight_utc(today - timedelta(days=rule.d), tz), local_midnight_utc(today, tz)
 
 
-def count_events(sampling_times: Iterable[datetime], rule: TestingRule, today: date, tz: tzinfo) -> int:
+def count_events(sampling_times: Iterable[datetime], rule: FrequencyRule, today: date, tz: tzinfo) -> int:
     """Distinct sampling times (naive UTC or aware) inside the rule's window."""
     start, end = window(rule, today, tz)
     return len({t for t in map(utc_naive, sampling_times) if start <= t < end})
 
 
-def complies(sampling_times: Iterable[datetime], rule: TestingRule, today: date, tz: tzinfo) -> bool:
+def complies(sampling_times: Iterable[datetime], rule: FrequencyRule, today: date, tz: tzinfo) -> bool:
     """Did the person meet ``rule`` as checked on ``today`` (local date)?"""
     return count_events(sampling_times, rule, today, tz) >= rule.n

@@ -18,6 +18,7 @@ from flask import current_app
 from app.domain.health import local_midnight_utc, utc_naive
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+MINUTE_FORMAT = "%Y-%m-%d %H:%M"  # how pages show a time
 
 
 def tz_name() -> str:
@@ -33,6 +34,23 @@ def district_tz() -> ZoneInfo:
 def to_local(moment: datetime) -> datetime:
     """A naive-UTC (as stored) or aware datetime as an aware district-local one."""
     return utc_naive(moment).replace(tzinfo=timezone.utc).astimezone(district_tz())
+
+
+def local_text(moment: Optional[datetime | date]) -> str:
+    """A stored time (naive UTC) as the district reads it, to the minute; a date as
+    ISO; '' for None."""
+    if moment is None:
+        return ""
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
+    return to_local(moment).strftime(MINUTE_FORMAT)
+
+
+def local_iso(moment: Optional[datetime]) -> Optional[str]:
+    """ISO 8601 with the district offset (2022-06-07T10:30:00+08:00), for the API."""
+    if moment is None:
+        return None
+    return to_local(moment).isoformat()
 
 
 def local_now(now: Optional[datetime] = None) -> datetime:

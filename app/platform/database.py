@@ -40,7 +40,7 @@ def install_sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        # PostgreSQL's bit_count, for the day bits of the test statistics (stats_tests)
+        # PostgreSQL's bit_count, for the day bits of the test statistics (statistics.samplings)
         dbapi_connection.create_function("bit_count", 1, _bit_count, deterministic=True)
 
 

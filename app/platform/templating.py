@@ -1,19 +1,18 @@
 """Jinja filters every page may use."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask
+
+from app.platform.clock import MINUTE_FORMAT, to_local
 
 
 def local_minute(value) -> str:
     """A stored (naive UTC) time in district local time, to the minute."""
     if not isinstance(value, datetime):
         return "" if value is None else str(value)
-    tz = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-    aware = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-    return aware.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return to_local(value).strftime(MINUTE_FORMAT)
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,8 @@ table into Flask-AppBuilder's builtin roles (checked in memory, no permission ro
 """
 from __future__ import annotations
 
+from flask_babel import gettext
+
 DISTRICT_ADMIN = "district_admin"
 BUREAU = "bureau"
 TOWN = "town"
@@ -84,8 +86,6 @@ ROLE_LABELS = {
 
 def role_label(name: str) -> str:
     """A role's human name in the user's language (the bare name for a role not listed)."""
-    from flask_babel import gettext
-
     label = ROLE_LABELS.get(name)
     return gettext(label) if label else name
 

@@ -33,7 +33,7 @@ from app.security import scope as S
 from app.services import enterprises as enterprise_service
 from app.services import lookups
 from app.services import staff as staff_service
-from app.services.health import status as health_status
+from app.services.health.status import lookup as health_status
 from app.sheets.writer import ExportWriter
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
@@ -47,7 +47,7 @@ STAFF_HEADERS = (
     _("企业名称"), _("姓名"), _("所属镇街"), _("证件类型"), _("手机号码"), _("证件号码"),
     _("负责人姓名"), _("负责人电话"), _("人员类别"), _("居住地址"),
 )
-# From the per-person health summary (app.services.health.status), joined in the query.
+# From the per-person health summary (app.services.health.status.lookup), joined in the query.
 HEALTH_HEADERS = (
     _("最近一次核酸采样时间"), _("最近一次核酸检测时间"), _("最近一次核酸检测结果"),
     _("第一针疫苗接种时间"), _("第二针疫苗接种时间"), _("第三针疫苗接种时间"),

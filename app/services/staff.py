@@ -16,7 +16,7 @@ from app.platform.operations import operation
 from app.security import scope as S
 from app.services import lookups
 from app.services.enterprise_types import keep_undeclared
-from app.services.health import keys as health_keys  # also installs the Staff key events
+from app.services.health.feeds import keys as health_keys  # also installs the Staff key events
 from app.services.paging import Page, paginate
 from app.services.resources import ModelService
 from models.enterprises import Enterprise

@@ -1,7 +1,7 @@
 """day bits in the health summary: period test statistics read one row per person
 
 The summary of a key gains the bits of its TestDaily rows of its last 62 days
-(``app.services.health.day_bits``): which days had tests, each day's count
+(``app.services.health.status.day_bits``): which days had tests, each day's count
 as three bit planes, the days with a positive or a pending test. The 7-day test
 statistics then aggregate 200,000 summary rows instead of 1.4 million TestDaily rows.
 A partial index finds the rare days of 8 or more tests, whose count the planes hold
@@ -15,7 +15,7 @@ Create Date: 2026-12-02 06:40:00
 from alembic import op
 import sqlalchemy as sa
 
-from app.services.health.day_bits import recompute_sql
+from app.services.health.status.day_bits import recompute_sql
 
 
 # revision identifiers, used by Alembic.

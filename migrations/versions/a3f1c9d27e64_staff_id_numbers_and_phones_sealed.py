@@ -55,7 +55,7 @@ def _is_sealed(value):
 
 def _seal(bind):
     from app.platform.data_keys import keyring
-    from app.services.health import keys
+    from app.services.health.feeds import keys
 
     ring = keyring()
     seal_number, seal_phone = ring.sealer(b"staff.id_number"), ring.sealer(b"staff.phone")

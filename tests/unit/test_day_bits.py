@@ -1,4 +1,4 @@
-"""Day bits (app.services.health.day_bits): the SQL that builds a person's bits from
+"""Day bits (app.services.health.status.day_bits): the SQL that builds a person's bits from
 their daily tallies and the SQL that masks a period over them, run on an in-memory
 SQLite and checked against the rule written out in Python."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from hypothesis import given, strategies as st
 
-from app.services.health import day_bits
+from app.services.health.status import day_bits
 
 TODAY = date(2026, 12, 2)
 

@@ -1,12 +1,12 @@
 """Uploaded sheets as feed rows (app.domain.feed_batches.parse_table_rows) and the ID keys
-staff carry (app.services.health.keys.staff_keys, given a configuration)."""
+staff carry (app.services.health.feeds.keys.staff_keys, given a configuration)."""
 
 from datetime import date, datetime
 
 import pytest
 
 from app.domain import feed_batches, feeds, idkey
-from app.services.health.keys import row_keys, staff_keys
+from app.services.health.feeds.keys import row_keys, staff_keys
 
 CONFIG = {"ID_HASH_KEY": "current-secret-0123456789", "ID_HASH_KEY_PREVIOUS": ""}
 ROTATING = {"ID_HASH_KEY": "current-secret-0123456789", "ID_HASH_KEY_PREVIOUS": "previous-secret-012345"}

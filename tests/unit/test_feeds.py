@@ -46,7 +46,7 @@ def error(result):
 def test_local_time_without_offset_is_district_time():
     """A feed time without offset is read as Beijing time and stored as UTC."""
     r = clean()
-    assert isinstance(r, feeds.TestRow)
+    assert isinstance(r, feeds.SamplingRow)
     assert r.sampled_at == datetime(2022, 6, 7, 2, 0) and r.tested_at == datetime(2022, 6, 7, 10, 0)
     assert (r.id_type, r.id_number, r.result, r.institution) == ("居民身份证", ID, "negative", "南沙区第一人民医院")
 
@@ -82,7 +82,7 @@ def test_pending_needs_no_test_time_but_a_result_does():
 
 def test_future_times_are_rejected_beyond_clock_skew():
     """A sampling time more than 10 minutes ahead is refused; a few minutes of clock skew are not."""
-    assert isinstance(clean(sampled_at="2022-06-08T12:05:00", tested_at=..., result="pending"), feeds.TestRow)
+    assert isinstance(clean(sampled_at="2022-06-08T12:05:00", tested_at=..., result="pending"), feeds.SamplingRow)
     assert error(clean(sampled_at="2022-06-08T12:11:00")) == ("sampled_at", "采样时间不能晚于当前时间")
     assert error(clean(tested_at="2022-06-09T00:00:00"))[0] == "tested_at"
 
@@ -94,9 +94,9 @@ def test_each_row_is_judged_by_its_own_clock():
     for now in (later, NOW, later, datetime(2022, 6, 8, 4, 0), NOW):
         accepted = now == later
         future = feeds.clean_test_row(row(sampled_at="2022-06-08T12:11:00", tested_at=..., result="pending"), TZ, now)
-        assert isinstance(future, feeds.TestRow) == accepted
+        assert isinstance(future, feeds.SamplingRow) == accepted
         young = feeds.clean_test_row(row(id_number=born_tomorrow), TZ, now)
-        assert isinstance(young, feeds.TestRow) == accepted
+        assert isinstance(young, feeds.SamplingRow) == accepted
 
 
 def test_test_time_before_sampling_is_rejected():
@@ -135,7 +135,7 @@ def test_birth_dates_in_ids_agree_with_identity_rules(born, seq):
     """A well-formed number born before 1900 or after today is refused like in the registry."""
     number = make_id(f"440115{born:%Y%m%d}{seq:03d}")
     got = clean(id_number=number)
-    assert isinstance(got, feeds.TestRow) == (date(1900, 1, 1) <= born <= TODAY)
+    assert isinstance(got, feeds.SamplingRow) == (date(1900, 1, 1) <= born <= TODAY)
 
 
 @pytest.mark.parametrize("field", ["id_number", "sampled_at", "result", "institution"])
@@ -183,7 +183,7 @@ def test_fast_id_path_agrees_with_identity_rules(body, last):
     except RuleError:
         expected = None
     got = clean(id_number=number)
-    assert (got.id_number if isinstance(got, feeds.TestRow) else None) == expected
+    assert (got.id_number if isinstance(got, feeds.SamplingRow) else None) == expected
 
 
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2022, 6, 7)),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import select
 
 from app.security.scope import Audience
@@ -12,8 +13,6 @@ from models.users import SentinelUser
 def users_with(role: str, column) -> Callable[[Any, frozenset], Audience]:
     """``holders`` of a dimension held by users of ``role`` through a user ``column``:
     the active users of that role whose column holds one of the values."""
-    from flask_appbuilder.security.sqla.models import Role
-
     def holders(session, values: frozenset) -> Audience:
         stmt = (
             select(SentinelUser.id)

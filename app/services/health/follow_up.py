@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 
 from app.platform.operations import after_commit
 from app.platform.queue import enqueue
-from app.services.health import keys, summary
+from app.services.health.feeds import keys
+from app.services.health.status import summary
 from models.staff import Staff
 
 INLINE_MATCH = 2000  # new people matched to health records in the import's transaction

@@ -20,7 +20,7 @@ def _rows(app, enterprise_id):
 def _upsert(app, inserts, updates):
     """The rows written as the importer hands them over: with their keyed hashes."""
     from app.platform.extensions import db
-    from app.services.health.keys import row_keys
+    from app.services.health.feeds.keys import row_keys
     from app.services.imports import store
 
     with app.app_context():
@@ -57,7 +57,7 @@ def test_bulk_rows_are_stored_like_orm_rows_and_unchanged_updates_touch_nothing(
 
 def test_imported_people_carry_the_same_id_key_as_people_added_by_hand(app, client, auth):
     """Staff written in bulk get the keyed ID hash health records match on, exactly as the ORM computes it."""
-    from app.services.health.keys import staff_keys
+    from app.services.health.feeds.keys import staff_keys
     from tests.integration.imports.helpers import ID_A, ID_X, filled_staff_template, new_enterprise, upload
 
     admin = auth.token("admin")

@@ -1,0 +1,1 @@
+"""Integration tests of the health package: feeds, per-person status, statistics."""
