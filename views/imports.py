@@ -158,8 +158,7 @@ class _ImportView(ScopedView):
         try:
             data, filename, options = _upload(self.kind)
             outcome = launch(self.session, self.scope, g.user, self.kind, data, filename, **options)
-        except (ServiceError, OutOfScope) as err:
-            self.session.rollback()
+        except (ServiceError, OutOfScope) as err:  # nothing written: the import's operation rolled back
             message = err.message if isinstance(err, ServiceError) else _("数据不存在或无权访问")
             return self._render(error=str(message)), getattr(err, "status", 404)
         return self._render(outcome=outcome)

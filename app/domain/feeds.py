@@ -119,37 +119,6 @@ def _record_id(raw: dict) -> str | None:
     return _text(value, "record_id", required=False, max_len=MAX_RECORD_ID)
 
 
-_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
-
-
-_BIRTHS: dict[str, date | None] = {}  # YYYYMMDD → the date, None if not a date (≤ ~50k keys)
-_CHECK_CHARS = "0123456789X"
-
-
-def _birth(digits: str) -> date | None:
-    try:
-        born = _BIRTHS[digits]
-    except KeyError:
-        try:
-            born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
-        except ValueError:
-            born = None
-        if len(_BIRTHS) < 100_000:
-            _BIRTHS[digits] = born
-    return born
-
-
-def _id_card_ok(number: str, today: date) -> bool:
-    """Fast path for a plain, valid 18-digit number (what a feed almost always sends);
-    anything else goes through identity.validate_id_number for its exact reason."""
-    if not _ID_SHAPE.fullmatch(number):
-        return False
-    if number[17] != _CHECK_CHARS[(1 - 2 * int(number[:17], 13)) % 11]:
-        return False
-    born = _birth(number[6:14])
-    return born is not None and 1900 <= born.year and born <= today
-
-
 def _id(raw: dict, today: date) -> tuple[str, str]:
     id_type = _present(raw, "id_type")
     if id_type is None or id_type == identity.ID_CARD:
@@ -163,7 +132,7 @@ def _id(raw: dict, today: date) -> tuple[str, str]:
         raise _missing("id_number")
     if not isinstance(number, str):
         raise _wrong_type("id_number")
-    if id_type == identity.ID_CARD and _id_card_ok(number, today):
+    if id_type == identity.ID_CARD and identity.id_card_ok(number, today):  # the usual row: valid as sent
         return id_type, number
     return id_type, identity.validate_id_number(id_type, number, today=today)
 
@@ -256,6 +225,7 @@ def _fast_text(value: Any) -> str | None:
 
 _fromiso = datetime.fromisoformat
 _ID_CARD = identity.ID_CARD
+_id_card_ok = identity.id_card_ok  # the one ID-card rule (app.domain.identity)
 _batch_clock: list = [None, None, None, None, None]  # now, tz → utc_now + skew, today
 
 
@@ -285,13 +255,7 @@ def test_fields(raw: dict, tz: tzinfo, now: datetime) -> tuple | None:
     if id_type is not None and id_type != _ID_CARD and id_type != "":
         return None
     number = get("id_number")
-    if type(number) is not str or not _ID_SHAPE.fullmatch(number) \
-            or number[17] != _CHECK_CHARS[(1 - 2 * int(number[:17], 13)) % 11]:
-        return None
-    born = _BIRTHS.get(number[6:14], False)
-    if born is False:
-        born = _birth(number[6:14])
-    if born is None or born.year < 1900 or born > today:
+    if not _id_card_ok(number, today):
         return None
     result = get("result")
     result = _RESULTS.get(result) if type(result) is str else None

@@ -31,6 +31,7 @@ from app.platform.extensions import db
 
 log = logging.getLogger(__name__)
 _AFTER_COMMIT = "sentinel_after_commit"
+_COMMITTED = "sentinel_committed"  # after-commit work of a transaction committed, not ended yet
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,6 +55,7 @@ def transaction(session=None) -> Iterator[Any]:
     except BaseException:
         if depth == 0:
             session.rollback()
+            session.info.pop(_AFTER_COMMIT, None)  # no rollback event when nothing was begun
         raise
     else:
         if depth == 0:
@@ -92,21 +94,36 @@ class Command:
 
 def after_commit(fn: Callable[[], Any], session=None) -> None:
     """Run ``fn()`` once the current transaction of ``session`` (default ``db.session``)
-    is committed; forget it if the transaction rolls back. An error in ``fn`` is logged,
-    never raised (the data is committed already)."""
+    is committed; forget it if the transaction rolls back. ``fn`` runs when that
+    transaction has ended, so it may use the session again (in a transaction of its
+    own: ``enqueue`` stores the job's record). An error in ``fn`` is logged, never
+    raised (the data is committed already)."""
     session = session if session is not None else db.session
     session.info.setdefault(_AFTER_COMMIT, []).append(fn)
 
 
 @event.listens_for(Session, "after_commit")
-def _run_after_commit(session) -> None:
-    for fn in session.info.pop(_AFTER_COMMIT, []):
+def _committed(session) -> None:
+    # No SQL may run while the commit is still in progress: the work waits for the
+    # transaction's end (below).
+    if session.info.get(_AFTER_COMMIT):
+        session.info.setdefault(_COMMITTED, []).extend(session.info.pop(_AFTER_COMMIT))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_after_commit(session, transaction) -> None:
+    if transaction.parent is not None or not session.info.get(_COMMITTED):
+        return
+    for fn in session.info.pop(_COMMITTED):
         try:
             fn()
         except Exception:  # noqa: BLE001 - the transaction is committed; report and go on
             log.exception("after-commit work failed")
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_commit(session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_commit(session, previous_transaction) -> None:
+    # Every rollback of a begun transaction, also one that never reached the database
+    # (no ``after_rollback`` then): its work must not run at the next commit.
+    if previous_transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)

@@ -438,3 +438,61 @@ def test_property_phone_round_trip(phone, prefix, full):
     raw = prefix + (to_fullwidth(phone) if full else phone)
     assert idn.normalize_phone(raw) == phone
     assert idn.mask_phone(phone) == phone[:3] + "****" + phone[-4:]
+
+
+# -- the one ID-card rule (id_card_ok): the import's and the feeds' fast paths -------------
+def test_id_card_ok_takes_a_valid_number_with_digit_or_x_check():
+    """A valid number passes, with a digit or an X as its check character."""
+    assert idn.id_card_ok(VALID, TODAY) and idn.id_card_ok(WITH_X, TODAY)
+
+
+@pytest.mark.parametrize("number", [
+    wrong_check(VALID),                     # checksum
+    WITH_X.lower(),                         # not normalised: x is for the full cleaner
+    make_id(born="19900230"),               # no such day
+    make_id(born="18991231"),               # before 1900
+    make_id(born="20220602"),               # after today
+    VALID[:17], VALID + "1",                # length
+    VALID[:6] + make_id(born="19900723")[6:14] + "7a5" + "0",
+    to_fullwidth(VALID),                    # not normalised
+    " " + VALID[1:],
+    "44011519900723",                       # 15 digits-ish
+])
+def test_id_card_ok_refuses_what_the_full_check_refuses(number):
+    """Every number the fast paths refuse the full validation refuses too (or
+    normalises first): the fast paths never accept what the rules would not."""
+    assert not idn.id_card_ok(number, TODAY)
+
+
+def test_id_card_ok_refuses_the_15_digit_card_whose_birth_date_is_still_read():
+    """A first-generation 15-digit number is not valid for storing, but its birth date
+    is read (19 + YYMMDD)."""
+    old = "440115900723765"
+    assert not idn.id_card_ok(old, TODAY)
+    with pytest.raises(RuleError) as err:
+        idn.validate_id_number(idn.ID_CARD, old, today=TODAY)
+    assert err.value.message == idn.MSG_ID_LENGTH
+    assert idn.birth_date_from_id(old) == date(1990, 7, 23)
+
+
+def test_id_card_ok_accepts_a_birthday_of_today_and_refuses_tomorrow():
+    """Born today is valid; born tomorrow is not, by the full validation's reason too."""
+    today, tomorrow = make_id(born=f"{TODAY:%Y%m%d}"), make_id(born=f"{TODAY + timedelta(days=1):%Y%m%d}")
+    assert idn.id_card_ok(today, TODAY) and not idn.id_card_ok(tomorrow, TODAY)
+    with pytest.raises(RuleError) as err:
+        idn.validate_id_number(idn.ID_CARD, tomorrow, today=TODAY)
+    assert err.value.message == idn.MSG_ID_FUTURE
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789Xx", min_size=17, max_size=19),
+       st.dates(min_value=date(1880, 1, 1), max_value=date(2030, 1, 1)), st.integers(0, 999))
+def test_property_id_card_ok_agrees_with_the_full_validation(junk, born, seq):
+    """On valid-looking and random numbers, ``id_card_ok`` says yes exactly when the
+    full validation accepts the number unchanged."""
+    for number in (junk, make_id(born=f"{born:%Y%m%d}", seq=f"{seq:03d}")):
+        try:
+            accepted = idn.validate_id_number(idn.ID_CARD, number, today=TODAY) == number
+        except RuleError:
+            accepted = False
+        assert idn.id_card_ok(number, TODAY) == accepted

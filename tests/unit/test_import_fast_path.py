@@ -9,7 +9,7 @@ from stdnum.cn import ric
 
 from app.domain.enterprise_types import parse_declaration
 from app.domain.records import clean_staff
-from app.services.imports.importers import BaseImporter
+from app.services.imports.base import Importer
 from app.services.imports.staff_rows import FastStaffRows
 
 TODAY = date(2026, 11, 22)
@@ -35,7 +35,7 @@ X_ID = next(i for i in (id_card("19850101", f"{n:03d}") for n in range(1000)) if
 
 def full(values: dict, decl=PORT):
     """What the importer did before the fast path: _raw, then clean_staff."""
-    return clean_staff(BaseImporter._raw(None, values, decl, decl.staff_fields), decl)
+    return clean_staff(Importer.raw(values, decl.staff_fields), decl)
 
 
 texts = st.one_of(

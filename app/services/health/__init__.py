@@ -6,11 +6,6 @@
   ``summary``; its SQL pieces, ``sql``), day bits, and the lookup the pages, lists and
   exports read (``lookup``).
 * ``statistics`` — 数据统计: the tables (``tables``), of samplings and of vaccinations.
-
-``keys`` and ``summary`` are also named here: other packages (the registry import)
-reach the health package through these two.
+* ``follow_up`` — the health side of a staff import (keys of the rows, matching the new
+  people to their records): the registry import's one way into the health package.
 """
-from app.services.health.feeds import keys
-from app.services.health.status import summary
-
-__all__ = ["keys", "summary"]

@@ -10,6 +10,12 @@ stored people before reading, so its new rows go to the database while the rest 
 file is still being read (``store.InsertStream``); an enterprise import reads all rows
 first, since its keys decide which stored enterprises to look up. Failed rows go to a failure workbook (the
 original columns plus 异常信息) that only the importing user can download.
+
+The upload is read once: ``open_upload`` builds the kind's importer (``kinds.py``: it
+hands the importer its scope decisions and the health follow-up; ``base.Importer`` is
+the interface) and reads the sheet; ``run_upload`` imports those cells — the request
+path counts the rows first to decide between now and a background job. The import is
+one operation (``app.platform.operations``): committed once, or rolled back whole.
 """
 from __future__ import annotations
 
@@ -25,13 +31,16 @@ from flask import current_app
 
 from app.domain.errors import ServiceError
 from app.platform import audit
-from app.services.imports import files, store
-from app.services.imports.importers import IMPORTERS, MSG_EXISTS_ELSEWHERE, RowFailed
-from app.sheets import Limits, SheetError, check_file, read_sheet, write_failures
+from app.platform.operations import transaction
+from app.services.imports import files, kinds, store
+from app.services.imports.base import Importer, RowFailed
+from app.services.imports.importers import MSG_EXISTS_ELSEWHERE
+from app.services.imports.kinds import KINDS
+from app.sheets import Limits, ParsedSheet, SheetError, check_file, read_sheet, write_failures
 
-__all__ = ["run_import", "ImportResult", "ImportRefused", "estimate_rows", "check_upload", "KINDS"]
+__all__ = ["run_import", "run_upload", "open_upload", "Upload", "ImportResult", "ImportRefused", "check_upload",
+           "KINDS"]
 
-KINDS = tuple(IMPORTERS)
 log = logging.getLogger(__name__)
 READ_SHARE = 70  # progress: reading and validating take 0–70 %, writing 70–99 %
 PROGRESS_EVERY = 1000
@@ -64,32 +73,43 @@ class ImportResult:
         return out
 
 
-def _importer(session, scope, kind, enterprise_id, enterprise_type):
-    if kind not in IMPORTERS:
-        raise ValueError(f"unknown import kind {kind!r}")
-    return IMPORTERS[kind](session, scope, enterprise_id=enterprise_id, enterprise_type=enterprise_type)
-
-
 def _limits() -> Limits:
     return Limits.from_config(current_app.config)
 
 
-def estimate_rows(session, scope, kind, data, filename, *, enterprise_id=None, enterprise_type=None,
-                  stop=None) -> int:
-    """Data rows of an upload, counted up to just over ``stop`` (no row is cleaned);
-    raises like ``run_import`` for a refused file or an enterprise outside the scope."""
-    importer = _importer(session, scope, kind, enterprise_id, enterprise_type)
+@dataclass
+class Upload:
+    """An upload read once: its importer and its sheet (every cell loaded)."""
+
+    kind: str
+    scope: object
+    filename: str
+    importer: Importer
+    sheet: ParsedSheet
+
+    def count(self, stop: Optional[int] = None) -> int:
+        """Data rows, counted up to just over ``stop`` (no row is cleaned)."""
+        return self.sheet.rows.count(stop=stop)
+
+
+def open_upload(session, scope, kind, data, filename: str = "", *, enterprise_id=None,
+                enterprise_type=None) -> Upload:
+    """Build the importer of ``kind`` and read ``data`` (bytes or a path) with its spec;
+    raises like ``run_import`` for a refused file, an enterprise outside the scope or an
+    unknown type. Nothing is written."""
+    importer = kinds.importer(session, scope, kind, enterprise_id=enterprise_id, enterprise_type=enterprise_type)
     try:
-        parsed = read_sheet(data, filename, importer.spec, _limits())
+        with _no_cycle_collector():
+            sheet = read_sheet(data, filename, importer.spec, _limits())
     except SheetError as err:
         raise ImportRefused(err) from None
-    return parsed.rows.count(stop=stop)
+    return Upload(kind, scope, filename, importer, sheet)
 
 
 def check_upload(session, scope, kind, data, *, enterprise_id=None, enterprise_type=None) -> None:
     """What can be judged of an upload without reading its cells (the enterprise's
     scope, size, format, zip bomb, encryption); raises like ``run_import``."""
-    _importer(session, scope, kind, enterprise_id, enterprise_type)
+    kinds.importer(session, scope, kind, enterprise_id=enterprise_id, enterprise_type=enterprise_type)
     try:
         check_file(data, _limits())
     except SheetError as err:
@@ -125,8 +145,21 @@ def run_import(session, scope, kind: str, data, filename: str = "", *, enterpris
     :raise ServiceError: unknown enterprise type (400).
     Any other exception rolls the whole import back and propagates.
     """
+    lap = _Laps()
+    upload = open_upload(session, scope, kind, data, filename, enterprise_id=enterprise_id,
+                         enterprise_type=enterprise_type)
+    lap("read")
+    return run_upload(session, upload, dry_run=dry_run, progress=progress, user=user, lap=lap)
+
+
+def run_upload(session, upload: Upload, *, dry_run: bool = False,
+               progress: Optional[Callable[[int], None]] = None, user=None, lap=None) -> ImportResult:
+    """Import an upload already read (``open_upload``), as ``run_import`` does: one
+    transaction, committed once by the operation wrapper or rolled back whole. The
+    health job of a large staff import is queued once the import is committed (the
+    result's ``health_job``, set by then)."""
     with _no_cycle_collector():
-        return _run(session, scope, kind, data, filename, enterprise_id, enterprise_type, dry_run, progress, user)
+        return _run(session, upload, dry_run, user, _throttled(progress), lap or _Laps())
 
 
 @contextmanager
@@ -143,66 +176,62 @@ def _no_cycle_collector():
             gc.enable()
 
 
-def _run(session, scope, kind, data, filename, enterprise_id, enterprise_type, dry_run, progress, user):
-    report = _throttled(progress)
-    lap = _Laps()
-    importer = _importer(session, scope, kind, enterprise_id, enterprise_type)
-    try:
-        parsed = read_sheet(data, filename, importer.spec, _limits())
-    except SheetError as err:
-        raise ImportRefused(err) from None
-    lap("read")
+def _run(session, upload: Upload, dry_run: bool, user, report, lap) -> ImportResult:
+    with transaction(session):  # committed once here, or rolled back whole
+        result = _import(session, upload, dry_run, user, report, lap)
+    if not dry_run:
+        lap("commit")
+    report(100)
+    log.info("%s import of %d rows (%d new, %d updated, %d failed): %s", upload.kind, result.total,
+             result.created, result.updated, result.failed, lap)
+    return result
+
+
+def _import(session, upload: Upload, dry_run: bool, user, report, lap) -> ImportResult:
+    importer, parsed = upload.importer, upload.sheet
+    upload.sheet = None  # the cells are dropped as soon as this import is done with them
     result = ImportResult(dry_run=dry_run)
     failures: list[tuple[list, str]] = []
-    present = parsed.present
-    if hasattr(importer, "present_fields"):
-        present = importer.present_fields(present)
+    present = importer.present_fields(parsed.present)
     with_extras = any(k.startswith("extras.") for k in parsed.present)
     # Rows below the header (a template's formatted-but-empty rows included, so early
     # progress may lag): an estimate, not another pass over 100,000 rows.
     expected = max(parsed.last_row - parsed.header_row, 1)
     # Known before reading (every row the import may update): new rows go to the
     # database while the next ones are read, the server keeping its indexes meanwhile.
-    streamed = hasattr(importer, "stored")
-    known = importer.stored(with_extras) if streamed else None
-    try:
-        with store.InsertStream(session, importer.table) if streamed and not dry_run else nullcontext() as stream:
-            inserts = _Inserts(importer, stream, keep=not streamed and not dry_run)
-            valid = _valid_rows(parsed, importer, result, failures, report, expected)
-            hidden: set = set()
-            if known is None:  # the keys decide which stored rows to read: all rows first
-                valid = _last_of_each_key(valid, result)
-                known, hidden = importer.existing([key for key, _v, _n in valid], with_extras)
-            routes = _Routes(importer, known, hidden, present, inserts.add)
-            for key, values, number in valid:
-                routes.add(key, values, number)
-            inserts.flush()
-            lap("clean")
-        if stream is not None:
-            lap("insert end")  # the server finishing the streamed rows
-        result.duplicates += routes.duplicates
-        refused = routes.refused
-        if refused:  # their cells, for the failure workbook: one more pass, only then
-            failures.extend((row.original, refused[row.number]) for row in parsed.rows if row.number in refused)
-        headers = parsed.headers
-        del parsed  # the sheet's cells are not needed any more
-        updates = routes.updates(dry_run)
-        importer.before_write([], updates)
-        result.created, result.updated, result.failed = len(routes.new), routes.stored_updates, len(failures)
-        lap("match")
-        if failures:
-            content = write_failures(headers, failures)
-            result.errors_token, path = files.save_failures(content, scope.user_id, kind)
-            result.errors_file = str(path)
-        lap("failures")
-        if not dry_run:
-            _write(session, importer, inserts.rows, updates, result, filename, user, report, lap)
-    except BaseException:
-        session.rollback()
-        raise
-    report(100)
-    log.info("%s import of %d rows (%d new, %d updated, %d failed): %s", kind, result.total, result.created,
-             result.updated, result.failed, lap)
+    known = importer.stored(with_extras)
+    streamed = known is not None
+    with store.InsertStream(session, importer.table) if streamed and not dry_run else nullcontext() as stream:
+        inserts = _Inserts(importer, stream, keep=not streamed and not dry_run)
+        valid = _valid_rows(parsed, importer, result, failures, report, expected)
+        hidden: set = set()
+        if known is None:  # the keys decide which stored rows to read: all rows first
+            valid = _last_of_each_key(valid, result)
+            known, hidden = importer.existing([key for key, _v, _n in valid], with_extras)
+        routes = _Routes(importer, known, hidden, present, inserts.add)
+        for key, values, number in valid:
+            routes.add(key, values, number)
+        inserts.flush()
+        lap("clean")
+    if stream is not None:
+        lap("insert end")  # the server finishing the streamed rows
+    result.duplicates += routes.duplicates
+    refused = routes.refused
+    if refused:  # their cells, for the failure workbook: one more pass, only then
+        failures.extend((row.original, refused[row.number]) for row in parsed.rows if row.number in refused)
+    headers = parsed.headers
+    del parsed  # the sheet's cells are not needed any more
+    updates = routes.updates(dry_run)
+    importer.before_write([], updates)
+    result.created, result.updated, result.failed = len(routes.new), routes.stored_updates, len(failures)
+    lap("match")
+    if failures:
+        content = write_failures(headers, failures)
+        result.errors_token, path = files.save_failures(content, upload.scope.user_id, upload.kind)
+        result.errors_file = str(path)
+    lap("failures")
+    if not dry_run:
+        _write(session, importer, inserts.rows, updates, result, upload.filename, user, report, lap)
     return result
 
 
@@ -333,8 +362,8 @@ class _Laps:
 
 
 def _write(session, importer, inserts, updates, result, filename, user, report, lap=lambda _name: None) -> None:
-    """The rows not streamed yet, the health follow-up and the audit row, then the one
-    commit; the caller rolls back on any error."""
+    """The rows not streamed yet, the health follow-up and the audit row, in the
+    import's transaction (committed by the caller, or rolled back on any error)."""
     planned = max(len(inserts) + len(updates), 1)
 
     def on_batch(done: int) -> None:
@@ -342,15 +371,11 @@ def _write(session, importer, inserts, updates, result, filename, user, report, 
 
     store.upsert(session, importer.table, inserts, updates, on_batch)
     lap("write")
-    if hasattr(importer, "after_write"):
-        importer.after_write(session)
-        lap("after_write")
+    importer.after_write(lambda job_id: setattr(result, "health_job", job_id))
+    lap("after_write")
     audit.record(
         "import", importer.entity, importer.entity_id, rows=result.created + result.updated,
         after={"created": result.created, "updated": result.updated, "failed": result.failed,
                "total": result.total, "file": Path(filename or "").name[:200]},
         detail=Path(filename or "").name, user=user,
     )
-    session.commit()
-    lap("commit")
-    result.health_job = importer.after_commit()

@@ -11,136 +11,54 @@ finds an existing enterprise outside the user's scope fails instead of touching 
 """
 from __future__ import annotations
 
-import logging
-from typing import Any, Optional
+from typing import Callable, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.domain.enterprise_types import TypeDecl, parse_declaration
-from app.domain.errors import OutOfScope, RuleError, ServiceError, column_format_message
+from app.domain.errors import RuleError, ServiceError
 from app.domain.i18n import _
-from app.domain.records import LABELS, clean_enterprise, clean_staff
-from app.platform.queue import enqueue
-from app.security import scope as S
+from app.domain.records import clean_enterprise, clean_staff
 from app.services import lookups
-from app.services.health import keys as health_keys
-from app.services.health import summary
+from app.services.imports.base import Importer, RowFailed, chunks
 from app.services.imports.staff_rows import FastStaffRows
-from app.services.sheet_specs import EXTRA_PREFIX, enterprise_spec, extra_key, split_extras, staff_spec
+from app.services.sheet_specs import enterprise_spec, staff_spec
 from app.sheets import cell_text
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.regions import Grid, Town
 from models.staff import Staff
 
-RAW_KEYS = {"id_number", "phone", "head_phone", "credit_code"}  # cleaners need the raw cell
-CHUNK = 1000
-INLINE_MATCH = 2000  # new people matched to health records in the import's transaction
-log = logging.getLogger(__name__)
 MSG_OUT_OF_SCOPE = _("所属镇街或主体类型不在您的管辖范围内，无法导入")
 MSG_EXISTS_ELSEWHERE = _("同名企业已存在于该镇街，且不在您的管辖范围内，无法导入")
 
 
-class RowFailed(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class EnterpriseAccess:
+    """What the user's scope allows an enterprise import (decided by app/security,
+    handed in by the pipeline): ``towns`` to list in the template's choices,
+    ``may_write(town_id, type_id)``, ``visible(ids)`` (the stored ones in scope)."""
+
+    def __init__(self, towns: tuple[str, ...], may_write: Callable[[int, int], bool],
+                 visible: Callable[[list[int]], set]):
+        self.towns, self.may_write, self.visible = towns, may_write, visible
 
 
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-class BaseImporter:
-    kind = ""
-    entity = ""
-    table = None
-    spec = None
-    fields: tuple[str, ...] = ()  # columns written on insert
-    always: tuple[str, ...] = ()  # columns always rewritten on update
-    kept: tuple[str, ...] = ()  # columns an update never rewrites (the key it was found by)
-
-    def __init__(self, session, scope: S.Scope):
-        self.session, self.scope = session, scope
-        self._field_set = frozenset(self.fields)
-        self._plan = None  # (present, columns rewritten on update, extra keys present)
-
-    # -- cells and messages ---------------------------------------------------------
-    def _raw(self, values: dict, decl: TypeDecl, extra_fields) -> dict:
-        kinds = {extra_key(f.key): f.kind for f in extra_fields}
-        out = {}
-        for key, value in values.items():
-            keep = key in RAW_KEYS or kinds.get(key) in ("number", "date")
-            out[key] = value if keep else cell_text(value)
-        return split_extras(out)
-
-    def _label(self, field: str) -> str:
-        for key in (field, extra_key(field)):
-            try:
-                return str(self.spec.column(key).label)
-            except KeyError:
-                continue
-        return str(LABELS.get(field, field))
-
-    def fail(self, errors: list[RuleError]) -> RowFailed:
-        parts = [f"{column_format_message(self._label(e.field))}（{e.message}）" for e in errors]
-        return RowFailed("；".join(parts))
-
-    def refuse(self, key, found) -> str | None:
-        """Why the valid row of ``key`` must still fail (``found``: the stored row's
-        ``existing`` entry, None for a new one); None to write it."""
-        return None
-
-    # -- writes ---------------------------------------------------------------------
-    def before_write(self, inserts: list[dict], updates: list[dict]) -> None:
-        """Complete rows about to be written (columns no cleaner sets)."""
-
-    def after_write(self, session) -> None:
-        """Follow-up in the import's transaction once every row is written."""
-
-    def after_commit(self) -> Optional[str]:
-        """Follow-up once the import is committed; the id of a job it queued, if any."""
-        return None
-
-    def insert_row(self, values: dict) -> dict:
-        if values.keys() == self._field_set:  # the cleaner's dict is the row: no copy
-            return values
-        return {k: values.get(k) for k in self.fields}
-
-    def update_row(self, values: dict, row_id: int, old_extras: Any, present: frozenset) -> dict:
-        if self._plan is None or self._plan[0] is not present:  # once per import, not per row
-            keys = [k for k in self.fields if (k in self.always or k in present) and k not in self.kept]
-            self._plan = (present, keys, [k[len(EXTRA_PREFIX):] for k in present if k.startswith(EXTRA_PREFIX)])
-        _present, keys, extra_present = self._plan
-        out = {key: values.get(key) for key in keys}
-        out["row_id"] = row_id
-        if extra_present:
-            merged = dict(old_extras or {})
-            for key in extra_present:
-                merged.pop(key, None)
-            merged.update(values.get("extras") or {})
-            out["extras"] = merged
-        return out
-
-
-class StaffImporter(BaseImporter):
+class StaffImporter(Importer):
     kind, entity, table = "staff", "Staff", Staff.__table__
     fields = ("enterprise_id", "name", "id_type", "id_number", "phone", "category", "worker_kind",
               "residence_type", "address", "extras", "id_key")
     always = ("name", "id_type", "phone")
     kept = ("id_number", "id_key")  # found by its key: same number
 
-    def __init__(self, session, scope, *, enterprise_id=None, **_ignored):
-        super().__init__(session, scope)
-        self.enterprise = S.get_or_404(session, Enterprise, enterprise_id, scope)  # OutOfScope → 404
-        self.entity_id = self.enterprise.id
-        self.decl = lookups.declaration(self.enterprise.type)
-        self.spec = staff_spec(self.decl)
-        self.fast = FastStaffRows(self.decl)
-        self.last_id = 0
-        self.inserted = 0
-        self._key, self._previous_key = health_keys.keyers()
+    def __init__(self, session, enterprise: Enterprise, decl: TypeDecl, health):
+        """``enterprise``: in the user's scope (the pipeline checked); ``health``: the
+        health package's follow-up of a staff import (``health.follow_up.staff_import``)."""
+        super().__init__()
+        self.session, self.enterprise, self.decl, self.health = session, enterprise, decl, health
+        self.entity_id = enterprise.id
+        self.spec = staff_spec(decl)
+        self.fast = FastStaffRows(decl)
+        self._key, self._previous_key = health.key, health.previous_key
         self._stored: dict = {}
 
     def clean(self, values: dict):
@@ -148,7 +66,7 @@ class StaffImporter(BaseImporter):
         previous secret when a stored person not re-keyed yet carries that one."""
         clean = self.fast(values)  # the usual valid row; None: the full cleaner decides
         if clean is None:
-            clean, errors = clean_staff(self._raw(values, self.decl, self.decl.staff_fields), self.decl)
+            clean, errors = clean_staff(self.raw(values, self.decl.staff_fields), self.decl)
             if errors:
                 raise self.fail(errors)
         clean["enterprise_id"] = self.enterprise.id
@@ -161,38 +79,19 @@ class StaffImporter(BaseImporter):
         return key, clean
 
     def before_write(self, inserts: list[dict], updates: list[dict]) -> None:
-        """The keys of the rows (no mapper event sets them): a new row's previous-secret
-        ID key and phone key (its ``id_key`` comes from ``clean``); an update's phone key.
-        An update keeps its ID number and ID keys (the key it was found by)."""
-        health_keys.row_keys(inserts)
-        health_keys.row_keys(updates)
-        self.inserted += len(inserts)
+        """The keys of the rows (no mapper event sets them; the health follow-up knows
+        which): an update keeps its ID number and ID keys (the key it was found by)."""
+        self.health.key_rows(inserts, updates)
 
-    def after_write(self, session) -> None:
-        """Summaries of the new people's keys that had none yet (an update keeps its
-        key: same enterprise, same ID number), in the import's transaction — unless
-        there are many new people: matching them scans the record tables (seconds at
-        100,000 people with records), so a job does it right after the commit."""
-        if 0 < self.inserted <= INLINE_MATCH:
-            summary.refresh_new_staff(session, self.enterprise.id, self.last_id)
-
-    def after_commit(self) -> Optional[str]:
-        if self.inserted <= INLINE_MATCH:
-            return None
-
-        try:
-            return enqueue("jobs.health.match_new_staff", self.enterprise.id, self.last_id,
-                           job_kind="health.match_new_staff", user_id=self.scope.user_id)
-        except Exception:  # the people are stored; the weekly rebuild matches them anyway
-            log.exception("could not queue the health matching of %d imported people", self.inserted)
-            return None
+    def after_write(self, queued: Callable[[Optional[str]], None]) -> None:
+        """The new people's health summaries (an update keeps its key: same
+        enterprise, same ID number): the health package's one follow-up."""
+        self.health.after_write(queued)
 
     def stored(self, with_extras: bool) -> dict:
         """id_key → (id, extras) of every person of the enterprise: known before the
         file is read, so new rows can be written while the rest is still being read (no
-        number is unsealed: keys are compared). Notes the highest staff id too: every
-        row this import adds gets a higher one."""
-        self.last_id = self.session.execute(select(func.max(Staff.id))).scalar() or 0
+        number is unsealed: keys are compared)."""
         cols = [Staff.id, Staff.id_key] + ([Staff.extras] if with_extras else [])
         rows = self.session.execute(
             select(*cols).where(Staff.enterprise_id == self.enterprise.id, Staff.id_key.is_not(None)))
@@ -204,23 +103,25 @@ class StaffImporter(BaseImporter):
         repeated ones: a whole import's are read by ``stored``); none is ever refused."""
         cols = [Staff.id, Staff.id_key] + ([Staff.extras] if with_extras else [])
         found = {}
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             stmt = select(*cols).where(Staff.enterprise_id == self.enterprise.id, Staff.id_key.in_(chunk))
             for row in self.session.execute(stmt):
                 found[row.id_key] = (row.id, row.extras if with_extras else None)
         return found, set()
 
 
-class EnterpriseImporter(BaseImporter):
+class EnterpriseImporter(Importer):
     kind, entity, table = "enterprise", "Enterprise", Enterprise.__table__
     fields = ("name", "type_id", "town_id", "grid_id", "address", "head_name", "head_phone",
               "credit_code", "extras")
     always = ("name", "type_id", "town_id", "address", "head_name", "head_phone")
     _PRESENT_AS = {"grid": "grid_id", "type_code": "type_id"}
 
-    def __init__(self, session, scope, *, enterprise_type=None, **_ignored):
-        super().__init__(session, scope)
-        self.entity_id = None
+    def __init__(self, session, access: EnterpriseAccess, enterprise_type=None):
+        """``enterprise_type`` (code or name): the type of rows naming none.
+        :raise ServiceError: an unknown type."""
+        super().__init__()
+        self.session, self.access = session, access
         self.types: dict[str, EnterpriseType] = {}
         for etype in session.execute(select(EnterpriseType)).scalars():
             self.types[etype.code] = self.types[etype.name] = etype
@@ -236,9 +137,8 @@ class EnterpriseImporter(BaseImporter):
         self._type_of: dict[tuple, int] = {}  # key → type_id of the row (refuse())
         self._stored_type: dict[tuple, int] = {}  # key → type_id of the stored enterprise
         self._by_id = {t.id: t for t in self.types.values()}
-        towns = tuple(t.name for t in lookups.towns_in_scope(session, scope))
         decl = self._decl(self.default_type) if self.default_type else TypeDecl()
-        self.spec = enterprise_spec(decl, self.default_type.name if self.default_type else None, towns)
+        self.spec = enterprise_spec(decl, self.default_type.name if self.default_type else None, access.towns)
 
     def _decl(self, etype) -> TypeDecl:
         if etype.id not in self._decls:
@@ -248,11 +148,7 @@ class EnterpriseImporter(BaseImporter):
     def _may_write(self, town_id, type_id) -> bool:
         key = (town_id, type_id)
         if key not in self._allowed:
-            try:
-                S.check_write(self.session, Enterprise, {"town_id": town_id, "type_id": type_id}, self.scope)
-                self._allowed[key] = True
-            except OutOfScope:
-                self._allowed[key] = False
+            self._allowed[key] = self.access.may_write(town_id, type_id)
         return self._allowed[key]
 
     def clean(self, values: dict):
@@ -269,7 +165,7 @@ class EnterpriseImporter(BaseImporter):
         grid = self.grids.get((town.id, grid_text)) if town and grid_text else None
         if town and grid_text and grid is None:
             errors.append(RuleError("grid", _("所属网格不正确：%(name)s", name=grid_text)))
-        clean, value_errors = clean_enterprise(self._raw(values, decl, decl.enterprise_fields), decl)
+        clean, value_errors = clean_enterprise(self.raw(values, decl.enterprise_fields), decl)
         errors.extend(value_errors)
         if errors:
             raise self.fail(errors)
@@ -286,14 +182,12 @@ class EnterpriseImporter(BaseImporter):
         found, hidden = {}, set()
         names = sorted({name for name, _town in keys})
         wanted = set(keys)
-        for chunk in _chunks(names):
+        for chunk in chunks(names):
             stmt = select(Enterprise.id, Enterprise.name, Enterprise.town_id, Enterprise.extras,
                           Enterprise.type_id).where(Enterprise.name.in_(chunk))
             rows = [r for r in self.session.execute(stmt) if (r.name, r.town_id) in wanted]
             ids = [r.id for r in rows]
-            visible = set(self.session.execute(
-                S.apply(select(Enterprise.id).where(Enterprise.id.in_(ids)), Enterprise, self.scope)
-            ).scalars()) if ids else set()
+            visible = self.access.visible(ids) if ids else set()
             for r in rows:
                 if r.id in visible:
                     found[(r.name, r.town_id)] = (r.id, r.extras)
@@ -313,5 +207,3 @@ class EnterpriseImporter(BaseImporter):
     def present_fields(self, present: frozenset) -> frozenset:
         return frozenset(self._PRESENT_AS.get(k, k) for k in present)
 
-
-IMPORTERS = {"staff": StaffImporter, "enterprise": EnterpriseImporter}

@@ -18,16 +18,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional
 
-from stdnum.cn import ric
-
 from app.domain.enterprise_types import TypeDecl, clean_extras
-from app.domain.identity import _ID_TYPE_ALIASES, ID_CARD
+from app.domain.identity import _ID_TYPE_ALIASES, ID_CARD, id_card_ok
 from app.services.sheet_specs import EXTRA_PREFIX
 from app.sheets.cells import INVISIBLE, cell_text
 
 NAME_MAX, ADDRESS_MAX = 64, 300  # app.domain.records.clean_staff
 _ID_CARD_ALIASES = frozenset(k for k, v in _ID_TYPE_ALIASES.items() if v == ID_CARD)
-_CHECK_CHARS = frozenset("0123456789X")
 
 
 def _plain(value: Any, max_len: int) -> Optional[str]:
@@ -94,15 +91,7 @@ class FastStaffRows:
         if type(value) is not str or len(value) != 18 or not value.isascii() or not value.isalnum():
             return None
         number = value.upper()
-        if not number[:17].isdigit() or number[17] not in _CHECK_CHARS:
-            return None
-        try:
-            born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-        except ValueError:
-            return None
-        if born.year < 1900 or born > self.today or ric.calc_check_digit(number) != number[17]:
-            return None
-        return number
+        return number if id_card_ok(number, self.today) else None
 
     @staticmethod
     def _phone(value: Any) -> Optional[str]:

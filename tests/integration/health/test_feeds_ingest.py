@@ -283,9 +283,9 @@ def test_many_imported_people_are_matched_by_a_job_right_after_the_import(app, c
     from rq import SimpleWorker
 
     from app.platform.queue import get_queue
-    from app.services.imports import importers
+    from app.services.health import follow_up
 
-    monkeypatch.setattr(importers, "INLINE_MATCH", 1)
+    monkeypatch.setattr(follow_up, "INLINE_MATCH", 1)
     tested, unseen = F.id_number(), F.id_number()
     post(client, feed, [trow(tested, 5, "positive")])
     lines = ["姓名,身份证号码,手机号码"] + [f"{F.tag()},{n},{F.phone()}" for n in (tested, unseen)]

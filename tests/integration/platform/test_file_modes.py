@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.platform.file_modes import sqlite_files
 from tests.integration import factories as F
-from tests.integration.test_imports import upload
+from tests.integration.imports.helpers import upload
 from tests.integration.security.test_staff_at_rest import filled_template
 
 

@@ -22,7 +22,7 @@ from jobs.context import with_app_context
 from models.jobs import JobRecord
 from models.staff import Staff
 from tests.integration.factories import in_db, tag
-from tests.integration.test_imports import new_enterprise
+from tests.integration.imports.helpers import new_enterprise
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 NOTICED_WITHIN = 120  # seconds from the kill (the bound)

@@ -212,7 +212,7 @@ def test_big_upload_goes_to_a_job_at_once_and_a_bad_one_fails_there_with_the_mes
 
     from app.platform.queue import get_queue
     from models.staff import Staff
-    from tests.integration.test_imports import filled_staff_template, new_enterprise, upload
+    from tests.integration.imports.helpers import filled_staff_template, new_enterprise, upload
 
     admin = auth.token("admin")
     monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_MB", 0.001)  # 1 KB: every real workbook is "big"

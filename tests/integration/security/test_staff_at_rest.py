@@ -18,7 +18,7 @@ from models.enterprises import Enterprise
 from models.staff import Staff
 from tests.conftest import csrf_from
 from tests.integration import factories as F
-from tests.integration.test_imports import upload
+from tests.integration.imports.helpers import upload
 from tests.integration.platform.test_migrations import empty_database_url  # noqa: F401  (fixture)
 
 _RUNS = re.compile(r"[0-9Xx]{11,}")

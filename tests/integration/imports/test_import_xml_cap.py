@@ -10,7 +10,7 @@ import xlsxwriter
 
 from app.sheets import Limits
 from app.sheets.reader import check_file
-from tests.integration.test_imports import new_enterprise, upload
+from tests.integration.imports.helpers import new_enterprise, upload
 
 MIB = 1024 * 1024
 

@@ -58,7 +58,7 @@ def test_bulk_rows_are_stored_like_orm_rows_and_unchanged_updates_touch_nothing(
 def test_imported_people_carry_the_same_id_key_as_people_added_by_hand(app, client, auth):
     """Staff written in bulk get the keyed ID hash health records match on, exactly as the ORM computes it."""
     from app.services.health.feeds.keys import staff_keys
-    from tests.integration.test_imports import ID_A, ID_X, filled_staff_template, new_enterprise, upload
+    from tests.integration.imports.helpers import ID_A, ID_X, filled_staff_template, new_enterprise, upload
 
     admin = auth.token("admin")
     eid = new_enterprise(client, admin)
