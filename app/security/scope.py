@@ -121,6 +121,11 @@ def dimension(name: str) -> Dimension:
     return _DIMENSIONS[name]
 
 
+def declared_dimensions() -> list[str]:
+    """The names of every declared dimension."""
+    return sorted(_DIMENSIONS)
+
+
 def scope_for_user(user: Any) -> Scope:
     """The scope of ``user`` (a SentinelUser or None), from ``ROLE_DIMENSIONS``.
     Used by requests and by jobs (which rebuild it from a user id)."""
