@@ -260,3 +260,31 @@ def test_enterprise_export(app, client, admin):
     type_id = F.enterprise_row(app, pk)[2]
     one_type = F.read_xlsx(client.get(f"/api/v1/enterprise/export?q={tag}&type_id={type_id}", headers=admin).data)
     assert one_type[0][-1] == "口岸名称" and len(one_type) == 2  # the type's own fields follow
+
+
+@pytest.mark.parametrize("resource", ["enterprise", "staff"])
+def test_lists_answer_the_keyword_form_and_fab_rison_form_within_scope(app, client, auth, resource):
+    """``?q=<keyword>&page=&page_size=`` and ``?q=(filters:!((col:…,opr:…,value:…)),page:0,
+    page_size:100)`` find the same rows; a town user gets only their town's through either
+    (the same name in another town stays out); an unknown column is a Chinese 400."""
+    marker = F.tag()
+    here = F.make_enterprise(app, f"{marker}甲", town="南沙街")
+    there = F.make_enterprise(app, f"{marker}乙", town="黄阁镇")
+    if resource == "staff":
+        inside = {F.make_staff(app, here, f"{marker}张")}
+        F.make_staff(app, there, f"{marker}张")
+    else:
+        inside = {here}
+    admin, town = auth.token("admin"), auth.token("town_nansha")
+    base = f"/api/v1/{resource}/"
+    plain = client.get(f"{base}?q={marker}&page=1&page_size=10", headers=town)
+    rison = client.get(f"{base}?q=(filters:!((col:name,opr:sw,value:'{marker}')),page:0,page_size:100)",
+                       headers=town)
+    assert plain.status_code == rison.status_code == 200
+    assert set(plain.json["ids"]) == set(rison.json["ids"]) == inside
+    assert plain.json["count"] == rison.json["count"] == 1
+    # the district admin sees both towns' rows through the same filter
+    assert client.get(f"{base}?q=(filters:!((col:name,opr:sw,value:'{marker}')),page:0,page_size:100)",
+                      headers=admin).json["count"] == 2
+    wrong = client.get(f"{base}?q=(filters:!((col:nope,opr:eq,value:1)))", headers=town)
+    assert wrong.status_code == 400 and CJK.search(wrong.json["message"])
