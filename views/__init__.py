@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _
 
 from views.admin import AUDIT_LOG, OUTBOX, SECURITY_EVENTS
+from views.alerts import ALERT_SETTINGS
 from views.enterprise_types import ENTERPRISE_TYPES
 from views.feeds_api import FeedsApi
 from views.feeds_upload import FeedUploadView
@@ -52,3 +53,6 @@ def register_views(appbuilder) -> None:
     # 统计分析 (views/stats.py) and 系统管理 → 疫苗产品 (views/vaccine_products.py).
     register_stats(appbuilder)
     register_resource(appbuilder, VACCINE_PRODUCTS)
+
+    # 核酸告警 (views/alerts.py): 告警设置 and the 未按规定检测 list.
+    register_resource(appbuilder, ALERT_SETTINGS)

@@ -35,6 +35,28 @@ def _outside_staff(app) -> tuple[int, str]:
     return F.make_staff(app, enterprise_id, name), name
 
 
+def _outside_alert_setting(app) -> tuple[int, str]:
+    """A setting of a type another bureau supervises, for a category of its own."""
+    from models.enterprise_types import EnterpriseType
+    from models.organisations import Bureau
+    from models.rules import AlertSetting
+
+    category = F.tag() + "类别"
+
+    def create(session):
+        bureau_id = session.execute(select(Bureau.id).where(Bureau.code == "transport")).scalar_one()
+        etype = EnterpriseType(code="t" + F.tag()[1:], name="范围外类型" + F.tag(), bureau_id=bureau_id,
+                               spec={"categories": [category]}, active=True)
+        session.add(etype)
+        session.flush()
+        row = AlertSetting(type_id=etype.id, category=category, rule="1d1", recipients=[])
+        session.add(row)
+        session.commit()
+        return row.id
+
+    return F.in_db(app, create), category
+
+
 def _any_row(model) -> Callable:
     def probe(app):
         row = F.in_db(app, lambda s: s.execute(select(model.id).order_by(model.id)).first())
@@ -58,6 +80,7 @@ def _probes():
         "enterprise_type": _any_row(EnterpriseType), "town": _any_row(Town), "grid": _any_row(Grid),
         "bureau": _any_row(Bureau), "vaccine_product": _any_row(VaccineProduct), "audit_log": _any_row(AuditLog),
         "security_event": _any_row(SecurityEvent), "outbox": _any_row(Message),
+        "alert_settings": _outside_alert_setting,
     }
 
 
