@@ -10,6 +10,7 @@ from typing import Callable, Optional
 
 from jobs import health
 from jobs.maintenance import purge_attachments, purge_finished_jobs, purge_import_files, reap_jobs
+from jobs import rules
 from jobs.notify import dispatch_due, redact_due
 from jobs.stats import warm
 
@@ -38,6 +39,7 @@ JOBS: dict[str, ScheduledJob] = {
         ScheduledJob("health.rebuild_summaries", health.rebuild_summaries, "30 4 * * 0",
                      "按检测和接种记录重建人员健康汇总和每日统计"),
         ScheduledJob("stats.warm", warm, "* * * * *", "预先计算核酸检测统计（近7天）和疫苗接种统计"),
+        ScheduledJob("rules.evaluate", rules.evaluate, None, "按核酸检测规则核查今日每位哨点人员（立即执行）"),
         ScheduledJob("health.check_keys", health.check_keys, "50 3 * * *",
                      "证件号码密钥变更后重新计算人员匹配密钥"),
     )
