@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _
 
 from views.admin import AUDIT_LOG, OUTBOX, SECURITY_EVENTS
 from views.alerts import ALERT_SETTINGS
+from views.compliance import ComplianceApi, ComplianceView
 from views.enterprise_types import ENTERPRISE_TYPES
 from views.feeds_api import FeedsApi
 from views.feeds_upload import FeedUploadView
@@ -56,3 +57,6 @@ def register_views(appbuilder) -> None:
 
     # 核酸告警 (views/alerts.py): 告警设置 and the 未按规定检测 list.
     register_resource(appbuilder, ALERT_SETTINGS)
+    appbuilder.add_view(ComplianceView, "Noncompliant", label=_("未按规定检测"), icon="fa-exclamation-triangle",
+                        category="Alerts", category_label=_("核酸告警"), category_icon="fa-bell")
+    appbuilder.add_api(ComplianceApi)
