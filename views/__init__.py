@@ -13,6 +13,7 @@ from views.files import FilesView
 from views.head import HeadView
 from views.identity_api import IdentityApi
 from views.imports import register as register_imports
+from views.inbox import InboxView
 from views.jobs_api import JobsApi
 from views.registry import ENTERPRISES, STAFF
 from views.stats import register as register_stats
@@ -60,3 +61,5 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(ComplianceView, "Noncompliant", label=_("未按规定检测"), icon="fa-exclamation-triangle",
                         category="Alerts", category_label=_("核酸告警"), category_icon="fa-bell")
     appbuilder.add_api(ComplianceApi)
+    appbuilder.add_view(InboxView, "Inbox", label=_("站内消息"), icon="fa-inbox",
+                        category="Alerts", category_label=_("核酸告警"), category_icon="fa-bell")

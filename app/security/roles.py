@@ -103,7 +103,7 @@ RESOURCE_MENUS: dict[str, tuple[str, ...]] = {
     COMPLIANCE: ("Alerts", "Noncompliant"),
     CHECKPOINT_SCAN: ("Checkpoint",),
     WORKFORCE: ("Workforce",),
-    ACCOUNT: (),
+    ACCOUNT: ("Alerts", "Inbox"),
 }
 
 # Beside ACCOUNT's own views (修改密码, 修改姓名: app/security/account_views.py), what an
