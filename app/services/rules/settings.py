@@ -17,6 +17,7 @@ Every change is audited with before/after values (the 审计日志 is the histor
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -152,6 +153,11 @@ def recipients_from(session, raw: Any) -> list[dict[str, Any]]:
     OutOfScope (an unknown user is missing, like one outside the editor's reach)."""
     if raw in (None, ""):
         return []
+    if isinstance(raw, str) and raw.strip().startswith("["):  # the form shows the stored list as JSON
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ValidationFailed([RuleError("recipients", BAD_RECIPIENTS)]) from None
     if isinstance(raw, str):
         items: list[Any] = [line.strip() for line in raw.replace("，", "\n").replace(",", "\n").splitlines()
                             if line.strip()]

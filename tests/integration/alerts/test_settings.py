@@ -68,3 +68,33 @@ def test_a_bureau_edits_only_its_types_and_names_only_users_in_its_reach(app, cl
     listed = client.get("/api/v1/alert_settings/?page_size=100", headers=bureau).json
     assert mine.json["id"] in listed["ids"]
     assert all(r["enterprise_type"] != other for r in listed["result"])
+
+
+def test_the_pages_take_recipients_one_per_line_and_show_them_back(app, client, auth):
+    """The form: a user name, a phone and a robot URL one per line; the edit page shows them and saves unchanged."""
+    from tests.conftest import csrf_from
+
+    code = make_type(app)
+    auth.login("admin")
+    form = client.get("/alert_settings/add")
+    assert form.status_code == 200 and "核酸检测规则" in form.get_data(as_text=True)
+    posted = client.post("/alert_settings/add", data={
+        "csrf_token": csrf_from(form.data), "enterprise_type": code, "rule": "三天两检", "category": "",
+        "recipients": "town_nansha\n13800138000\nhttps://robot.example.gov.cn/x", "check_time": "01:00",
+        "alert_time": "09:00", "active": "y"})
+    assert posted.status_code == 302, posted.get_data(as_text=True)[:2000]
+    pk = int(posted.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    edit = client.get(f"/alert_settings/{pk}/edit")
+    page = edit.get_data(as_text=True)
+    assert "13800138000" in page and "robot.example.gov.cn" in page
+    import html
+    import re
+
+    shown = html.unescape(re.search(r'name="recipients"[^>]*>([^<]*)</textarea>', page).group(1))
+    again = client.post(f"/alert_settings/{pk}/edit", data={
+        "csrf_token": csrf_from(edit.data), "enterprise_type": code, "rule": "三天两检", "category": "",
+        "recipients": shown, "check_time": "01:00", "alert_time": "09:00", "active": "y"})
+    assert again.status_code == 302
+    detail = client.get(f"/api/v1/alert_settings/{pk}", headers=auth.token("admin")).json["result"]
+    assert len(detail["recipients"]) == 3 and {"phone": "13800138000"} in detail["recipients"]
+    assert client.get("/alert_settings/").status_code == 200
