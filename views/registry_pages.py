@@ -123,10 +123,20 @@ class StaffPages(ResourceView):
         unmatched = bucket == BUCKET_UNMATCHED
         return self.render_template(
             "sentinel/staff_list.html", page=result, q=q, enterprise_id=enterprise_id, bucket=bucket,
+            alert_settings=self._alert_settings_link(enterprise_id),
             buckets=[(b, health_status.bucket_label(b)) for b in BUCKETS],
             hints=UNMATCHED_HINTS if unmatched else (), note=UNMATCHED_NOTE if unmatched else None,
             mask_id=mask_id, mask_phone=mask_phone, title=_("未匹配人员") if unmatched else _("人员管理"),
         )
+
+    def _alert_settings_link(self, enterprise_id):
+        """告警设置 of this kind of sentinel staff (the enterprise's type), for those who may see it."""
+        if not self.appbuilder.sm.has_access("can_read", R.ALERT_SETTING):
+            return None
+        if enterprise_id:
+            enterprise = get_or_404(self.session, Enterprise, enterprise_id, self.scope)
+            return url_for("AlertSettingsView.list", q=enterprise.type.name)
+        return url_for("AlertSettingsView.list")
 
     @expose("/<int:pk>")
     @has_access

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.domain import testing_rules as TR
 from app.domain.enterprise_types import parse_declaration
@@ -72,10 +72,13 @@ class AlertSettingService(ModelService):
 
     # --- reading --------------------------------------------------------------------
     def keyword_clause(self, keyword: str):
+        """A rule's name or code, or a word of the type's name or of the category."""
         try:
             return AlertSetting.rule == TR.rule_by_name(keyword).code
         except RuleError:
-            return AlertSetting.category.contains(keyword)
+            types = select(EnterpriseType.id).where(
+                or_(EnterpriseType.name.contains(keyword), EnterpriseType.code == keyword))
+            return or_(AlertSetting.category.contains(keyword), AlertSetting.type_id.in_(types))
 
     # --- writing --------------------------------------------------------------------
     def audit_fields(self) -> list[str]:

@@ -49,10 +49,15 @@ def in_app(app, fn):
             db.session.remove()
 
 
-def send_alerts(app, day=None):
+def send_alerts(app, day=None, settings=None):
     from app.services.rules.alerts import send_alerts as send
 
-    return in_app(app, lambda s: send(s, day))
+    return in_app(app, lambda s: send(s, day, settings))
+
+
+def requests_of(gateway, code):
+    """What the gateway received about the test's own type."""
+    return [r for r in gateway.requests if f"类型{code}" in str(r["json"])]
 
 
 def messages(app, like):
@@ -96,14 +101,14 @@ def test_each_recipient_gets_its_scope_once(app, client, auth, gateway):
     town = user_id(app, "town_nansha")
     code, setting_id, today, people = _world(app, client, auth, [{"user_id": town}, {"phone": "13800138123"},
                                                                  {"webhook": robot}])
-    assert send_alerts(app)["messages"] >= 3  # the check ran first: it had not run today
+    assert send_alerts(app, settings=[setting_id])["messages"] == 3  # the check ran first: it had not run today
     assert results(app, today, [people["南沙甲"]]) == {people["南沙甲"]: (False, 0, "3d2")}
     sent = messages(app, f"%类型{code}%")
     assert len(sent) == 3
     run_worker(app)
-    paths = sorted(r["path"] for r in gateway.requests)
+    paths = sorted(r["path"] for r in requests_of(gateway, code))
     assert paths == ["/robot/group-1", "/sms"]
-    sms = next(r for r in gateway.requests if r["path"] == "/sms")["json"]
+    sms = next(r for r in requests_of(gateway, code) if r["path"] == "/sms")["json"]
     assert sms["phone"] == "13800138123" and "3人未按规定进行核酸检测" in sms["content"]
     assert "三天两检" in sms["content"] and f"{today.month}月{today.day}日" in sms["content"]
     assert re.search(r"http://\S+/files/\S+", sms["content"])
@@ -115,11 +120,11 @@ def test_each_recipient_gets_its_scope_once(app, client, auth, gateway):
     robot_message = next(m for m in messages(app, f"%类型{code}%") if m["recipient"] == robot)
     assert sorted(r[1] for r in attachment_rows(app, client, robot_message)[1:]) == ["南沙乙", "南沙甲", "黄阁丙"]
     # run again, and deliver again: nothing new
-    assert send_alerts(app)["messages"] == 0
-    run_check(app, today)  # a re-run of the check (late feed) does not re-send either
+    assert send_alerts(app, settings=[setting_id])["messages"] == 0
+    run_check(app, today, [setting_id])  # a re-run of the check (late feed) does not re-send either
     send_alerts(app)
     run_worker(app)
-    assert len(gateway.requests) == 2 and len(messages(app, f"%类型{code}%")) == 3
+    assert len(requests_of(gateway, code)) == 2 and len(messages(app, f"%类型{code}%")) == 3
     # the town user reads it in the inbox and opens the link
     auth.login("town_nansha")
     page = client.get("/inbox/").get_data(as_text=True)
@@ -171,7 +176,7 @@ def test_a_run_killed_mid_send_finishes_without_duplicates(app, client, auth, ga
     stored = messages(app, f"%类型{code}%")
     assert sorted(m["recipient"] for m in stored) == ["13800138124", "13800138125"]
     run_worker(app)
-    assert sorted(r["json"]["phone"] for r in gateway.requests) == ["13800138124", "13800138125"]
+    assert sorted(r["json"]["phone"] for r in requests_of(gateway, code)) == ["13800138124", "13800138125"]
 
 
 def test_yesterdays_result_is_never_sent_as_todays(app, client, auth, gateway):
@@ -211,3 +216,36 @@ def test_the_schedule_runs_each_at_its_time_and_the_task_force_gets_the_summary(
     assert sheet[0] == ["哨点人员类别", "主管部门", "总人数", "未按规定检测人数"]
     row = next(r for r in sheet[1:] if r[0] == f"类型{code}")
     assert row[1] == "口岸办" and int(row[2]) >= 4 and int(row[3]) == 3
+
+
+def test_the_job_queued_twice_and_two_runs_at_once_store_each_alert_once(app, client, auth, gateway):
+    """rules.alerts enqueued twice on the real queue and run by a real worker, then two
+    runs at the same moment in two threads: each recipient's alert is stored and sent once."""
+    import threading
+
+    from app.platform.queue import get_queue
+
+    code, _sid, _today, _people = _world(app, client, auth, [{"phone": "13800138128"},
+                                                             {"webhook": gateway.url + "/robot/twice"}])
+    with app.app_context():
+        queue = get_queue()
+        for _ in range(2):
+            queue.enqueue("jobs.runner.run_scheduled", "rules.alerts")
+    run_worker(app)
+    errors = []
+
+    def again():
+        try:
+            send_alerts(app)
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=again) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    run_worker(app)
+    assert len(messages(app, f"%类型{code}%")) == 2
+    assert sorted(r["path"] for r in requests_of(gateway, code)) == ["/robot/twice", "/sms"]
