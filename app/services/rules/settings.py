@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
 from app.domain import testing_rules as TR
 from app.domain.enterprise_types import parse_declaration
@@ -28,13 +28,14 @@ from app.domain.errors import Conflict, OutOfScope, RuleError, ServiceError, Val
 from app.domain.fields import Field, clean_record
 from app.domain.i18n import _
 from app.domain.identity import normalize_phone
+from app.platform.clock import local_today
 from app.platform.extensions import db
 from app.platform.operations import operation
 from app.security import scope as S
 from app.security.policies.rules import may_address
 from app.services.resources import BODY_NOT_OBJECT, ModelService
 from models.enterprise_types import EnterpriseType
-from models.rules import AlertSetting
+from models.rules import AlertSetting, RuleRun
 from models.users import SentinelUser
 
 ENTITY = "AlertSetting"
@@ -148,6 +149,19 @@ class AlertSettingService(ModelService):
         row = super().update(session, scope, pk, raw)
         self.check_reach(session, scope, row)
         return row
+
+    def after_write(self, session, row: AlertSetting, action: str) -> None:
+        """A rule (or the people it covers) changed before today's alerts went out: today's
+        check of the setting is dropped, so the alert job checks again with the new rule
+        first. Once the day's alerts are out, the change applies from the next check."""
+        if action != "update":
+            return
+        today = local_today()
+        alerted = session.execute(select(RuleRun.id).where(
+            RuleRun.day == today, RuleRun.kind == "alerts", RuleRun.setting_id == row.id)).first()
+        if alerted is None:
+            session.execute(delete(RuleRun).where(RuleRun.day == today, RuleRun.kind == "evaluate",
+                                                  RuleRun.setting_id == row.id))
 
 
 def recipients_from(session, raw: Any) -> list[dict[str, Any]]:

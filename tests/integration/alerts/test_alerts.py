@@ -249,3 +249,18 @@ def test_the_job_queued_twice_and_two_runs_at_once_store_each_alert_once(app, cl
     run_worker(app)
     assert len(messages(app, f"%类型{code}%")) == 2
     assert sorted(r["path"] for r in requests_of(gateway, code)) == ["/robot/twice", "/sms"]
+
+
+def test_a_rule_edited_before_the_alerts_applies_to_them_once(app, client, auth, gateway):
+    """Checked with 三天两检 at 01:00, changed to 十四天一检 at 08:00: the 09:00 alert uses the
+    new rule; edited again after it, nothing is sent twice."""
+    code, setting_id, today, people = _world(app, client, auth, [{"phone": "13800138129"}])
+    run_check(app, today, [setting_id])
+    admin = auth.token("admin")
+    assert client.put(f"/api/v1/alert_settings/{setting_id}", json={"rule": "十四天一检"}, headers=admin).status_code == 200
+    send_alerts(app, settings=[setting_id])
+    (message,) = messages(app, f"%类型{code}%")
+    assert "十四天一检" in message["body"] and "2人未按规定" in message["body"]  # 南沙甲 and 黄阁丙
+    assert client.put(f"/api/v1/alert_settings/{setting_id}", json={"rule": "一天一检"}, headers=admin).status_code == 200
+    send_alerts(app, settings=[setting_id])
+    assert len(messages(app, f"%类型{code}%")) == 1
