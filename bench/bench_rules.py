@@ -26,8 +26,10 @@ SQLite runs at a quarter of the size unless ``--sqlite-full``.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import random
 import resource
 import subprocess
@@ -173,6 +175,20 @@ def bare_count(session, day) -> tuple[int, float]:
     return total, time.perf_counter() - started
 
 
+def _profiled(profiler, what: str, step):
+    """``step()``, and with BENCH_PROFILE set its 30 costliest functions on stderr."""
+    if profiler is None:
+        return step()
+    profiler.enable()
+    try:
+        return step()
+    finally:
+        profiler.disable()
+        print(f"--- {what}", file=sys.stderr)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+        profiler.clear()
+
+
 def measure(url: str, instance: str, hash_key: str, secret: str) -> dict:
     """The child: a fresh process on the loaded database."""
     os.environ["SENTINEL_INSTANCE_DIR"] = instance
@@ -194,11 +210,12 @@ def measure(url: str, instance: str, hash_key: str, secret: str) -> dict:
     with app.app_context():
         day = local_today()
         session = db.session
+        profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
         t = time.perf_counter()
-        checked = evaluate(session, day)
+        checked = _profiled(profiler, "rules.evaluate", lambda: evaluate(session, day))
         out["evaluate_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        sent = send_alerts(session, day)
+        sent = _profiled(profiler, "rules.alerts", lambda: send_alerts(session, day))
         out["alerts_s"] = time.perf_counter() - t
         out["people"], out["broken"], out["messages"] = checked["people"], checked["broken"], sent["messages"]
         out["file_rows"] = session.execute(text(

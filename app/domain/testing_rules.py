@@ -98,6 +98,34 @@ def bounds_from_counts(counts: Iterable[int]) -> tuple[int, int]:
     return sum(1 for c in counts if c > 0), sum(counts)
 
 
+def window_mask(tally_day: date | None, rule: TestingRule, today: date, bit_days: int = 62) -> int:
+    """The bits of a summary whose latest day is ``tally_day`` (bit i = the day
+    ``tally_day - i``) that fall in the rule's window (the D days before ``today``)."""
+    if tally_day is None:
+        return 0
+    low = (tally_day - (today - timedelta(days=1))).days  # bit of yesterday
+    high = low + rule.d - 1  # bit of the window's first day
+    low, high = max(low, 0), min(high, bit_days - 1)
+    if high < low:
+        return 0
+    return ((1 << (high - low + 1)) - 1) << low
+
+
+def bounds_from_bits(planes: tuple[int, ...], mask: int) -> tuple[int, int, bool]:
+    """``(low, high, doubtful)`` of the distinct samplings in the masked days, from the bit
+    planes of each day's record count: a day with records holds at least one sampling
+    (``low`` counts the days), at most one per record (``high``); ``doubtful``: some day
+    holds two or more records (one sampling may have been sent twice)."""
+    any_day = 0
+    for p in planes:
+        any_day |= p
+    high = sum((int(p) & mask).bit_count() << k for k, p in enumerate(planes))
+    many = 0
+    for p in planes[1:]:
+        many |= p
+    return (any_day & mask).bit_count(), high, bool(many & mask)
+
+
 @dataclass(frozen=True)
 class Verdict:
     samplings: int

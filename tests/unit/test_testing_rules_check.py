@@ -106,3 +106,16 @@ def test_times_and_webhooks():
     for bad in ("ftp://x/y", "http://", "robot.example", "javascript:alert(1)"):
         with pytest.raises(RuleError):
             tr.clean_webhook(bad)
+
+
+@given(st.dictionaries(st.dates(min_value=date(2022, 4, 1), max_value=date(2022, 6, 10)),
+                       st.integers(min_value=1, max_value=7), max_size=20),
+       st.sampled_from(tr.RULES), st.dates(min_value=date(2022, 5, 1), max_value=date(2022, 6, 12)))
+def test_the_window_mask_counts_what_the_day_by_day_count_does(counts, rule, today):
+    """One mask over the bits gives the same bounds as counting day by day."""
+    tally = max(counts) if counts else None
+    planes = bits_of({d: c for d, c in counts.items() if tally and (tally - d).days < 62}, tally) if tally else (0, 0, 0)
+    per_day = tr.day_counts_from_bits(tally, planes, tr.window_days(rule, today))
+    low, high, doubtful = tr.bounds_from_bits(planes, tr.window_mask(tally, rule, today))
+    assert (low, high) == tr.bounds_from_counts(per_day)
+    assert doubtful == any(c >= 2 for c in per_day)

@@ -96,16 +96,20 @@ def alert_setting(session, setting_id: int, day: date) -> int:
         S.Scope(everything=True), compliance.Filters(day), extra=(ComplianceResult.setting_id == setting_id,))))
     stored = 0
     audience = _Audience(session, rows)
+    files: dict[tuple, tuple[str, str, int]] = {}  # recipients with the same rows share one file
     for recipient in recipients_of(session, setting):
         mine, full = audience.rows_for(recipient)
         if not mine or _already_stored(session, recipient, event):
             continue
         with transaction(session):
-            title = str(_("未按规定检测人员"))
-            file, count = compliance.write_alert_file(mine, full, title)
-            with file:
-                name = f"{title}_{setting_group(setting)}_{day.isoformat()}.xlsx"
-                path = store_attachment(file.read(), name)
+            same = (full, tuple(r.staff_id for r in mine))
+            if same not in files:
+                title = str(_("未按规定检测人员"))
+                file, count = compliance.write_alert_file(mine, full, title)
+                with file:
+                    name = f"{title}_{setting_group(setting)}_{day.isoformat()}.xlsx"
+                    files[same] = (store_attachment(file.read(), name), name, count)
+            path, name, count = files[same]
             notify(ALERT, [recipient], {
                 "date": f"{day.year}年{day.month}月{day.day}日", "group": setting_group(setting),
                 "rule": str(TR.rule_by_name(setting.rule).name), "count": count,

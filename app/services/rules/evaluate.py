@@ -14,7 +14,7 @@ SQLite serialises writers); each setting is one transaction.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Iterable, Optional
 
 from sqlalchemy import delete, select, text
@@ -84,31 +84,31 @@ def evaluate_setting(session, setting_id: int, day: date) -> tuple[int, int]:
 
 
 def results(session, setting: AlertSetting, day: date) -> list[tuple]:
-    """The result rows of ``setting``'s people for ``day`` (see the module docstring)."""
+    """The result rows of ``setting``'s people for ``day`` (see the module docstring): the
+    window's days are one mask over each summary's day bits; only people with a day of
+    several records (or of eight or more, which the bits count modulo 8) are counted
+    again from the records, by the database."""
     rule = TR.rule_by_name(setting.rule)
     tz = district_tz()
-    days = TR.window_days(rule, day)
     people = list(HS.people_of_setting(session, setting))
-    counted: dict[int, tuple[int, int]] = {}
-    doubtful: list[str] = []
+    counted: dict[int, int] = {}
+    doubtful: set[str] = set()
     for p in people:
-        low, high = TR.bounds_from_counts(TR.day_counts_from_bits(p.tally_day, p.planes, days, HS.BIT_DAYS))
-        counted[p.staff_id] = (low, high)
-        if p.id_key and (high != low):
-            doubtful.append(p.id_key)
+        low, _high, several = TR.bounds_from_bits(p.planes, TR.window_mask(p.tally_day, rule, day, HS.BIT_DAYS))
+        counted[p.staff_id] = low
+        if several and p.id_key:
+            doubtful.add(p.id_key)
     keys = [p.id_key for p in people if p.id_key]
-    many = HS.many_test_keys(session, keys, days[0], days[-1]) if keys else set()
+    days = TR.window_days(rule, day)
+    doubtful |= HS.many_test_keys(session, keys, days[0], days[-1]) if keys else set()
     exact: dict[str, int] = {}
-    lookups = set(doubtful) | many
-    if lookups:
+    if doubtful:
         start, end = TR.window(rule, day, tz)
-        for key, times in HS.sampling_times(session, sorted(lookups), start, end).items():
-            exact[key] = TR.count_events(times, rule, day, tz)
+        exact = HS.distinct_samplings(session, sorted(doubtful), start, end)
     now = utcnow()
     rows = []
     for p in people:
-        low, _high = counted[p.staff_id]
-        samplings = exact.get(p.id_key, 0) if p.id_key in lookups else low
+        samplings = exact.get(p.id_key, 0) if p.id_key in doubtful else counted[p.staff_id]
         registered = local_date(p.created_at, tz) if p.created_at else None
         verdict = TR.verdict(samplings, rule, day, registered)
         rows.append((day, p.staff_id, setting.id, rule.code, min(samplings, 32767), verdict.compliant,
@@ -128,9 +128,3 @@ def _sqlite_value(value):
     if isinstance(value, bool):
         return int(value)
     return value
-
-
-def day_window_text(rule_code: str, day: date) -> str:
-    """'2022-06-05 至 2022-06-07': the days a rule looked at for ``day``."""
-    rule = TR.rule_by_name(rule_code)
-    return f"{(day - timedelta(days=rule.d)).isoformat()} 至 {(day - timedelta(days=1)).isoformat()}"

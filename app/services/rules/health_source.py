@@ -14,13 +14,13 @@ from typing import Iterable, Iterator, NamedTuple, Optional
 
 from sqlalchemy import and_, func, or_, select
 
-from app.services.health.day_bits import BIT_DAYS, MANY_TESTS, PLANES
+from app.services.health.day_bits import BIT_DAYS, MANY_TESTS
 from models.enterprises import Enterprise
 from models.health import HealthSummary, TestDaily, TestRecord
 from models.rules import AlertSetting
 from models.staff import Staff
 
-__all__ = ["BIT_DAYS", "PersonBits", "people_of_setting", "many_test_keys", "sampling_times", "PLANES"]
+__all__ = ["BIT_DAYS", "PersonBits", "distinct_samplings", "many_test_keys", "people_of_setting"]
 
 BATCH = 5000
 
@@ -70,15 +70,16 @@ def many_test_keys(session, keys: Iterable[str], first: date, last: date) -> set
     return {k for k in session.execute(stmt).scalars() if k in wanted}
 
 
-def sampling_times(session, keys: list[str], start: datetime, end: datetime) -> dict[str, list[datetime]]:
-    """The sampling times of ``keys`` in ``start <= t < end`` (naive UTC), per key."""
-    out: dict[str, list[datetime]] = {}
+def distinct_samplings(session, keys: list[str], start: datetime, end: datetime) -> dict[str, int]:
+    """Distinct sampling times of each of ``keys`` in ``start <= t < end`` (naive UTC),
+    counted by the database on the ``(id_key, sampled_at)`` index; keys without any: absent."""
+    out: dict[str, int] = {}
     for i in range(0, len(keys), 1000):
-        chunk = keys[i:i + 1000]
-        stmt = select(TestRecord.id_key, TestRecord.sampled_at).where(
-            TestRecord.id_key.in_(chunk), TestRecord.sampled_at >= start, TestRecord.sampled_at < end)
-        for key, sampled in session.execute(stmt):
-            out.setdefault(key, []).append(sampled)
+        stmt = (select(TestRecord.id_key, func.count(func.distinct(TestRecord.sampled_at)))
+                .where(TestRecord.id_key.in_(keys[i:i + 1000]), TestRecord.sampled_at >= start,
+                       TestRecord.sampled_at < end)
+                .group_by(TestRecord.id_key))
+        out.update(session.execute(stmt).tuples().all())
     return out
 
 

@@ -153,26 +153,26 @@ def test_a_failing_gateway_retries_then_shows_failed(app, client, auth, gateway,
 
 
 def test_a_run_killed_mid_send_finishes_without_duplicates(app, client, auth, gateway, monkeypatch):
-    """The second recipient's file fails to be written (the job dies): the next run stores
-    only what was missing."""
+    """The job dies while storing the second recipient's alert: the next run stores only
+    what was missing, and each phone gets one SMS."""
     from app.services.rules import alerts
 
-    code, _sid, _today, _people = _world(app, client, auth, [{"phone": "13800138124"}, {"phone": "13800138125"}])
-    real = alerts.store_attachment
+    code, sid, _today, _people = _world(app, client, auth, [{"phone": "13800138124"}, {"phone": "13800138125"}])
+    real = alerts.notify
     calls = {"n": 0}
 
-    def dying(content, name):
+    def dying(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise SystemExit("worker killed")
-        return real(content, name)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(alerts, "store_attachment", dying)
+    monkeypatch.setattr(alerts, "notify", dying)
     with pytest.raises(SystemExit):
-        send_alerts(app)
+        send_alerts(app, settings=[sid])
     assert len(messages(app, f"%类型{code}%")) == 1
-    monkeypatch.setattr(alerts, "store_attachment", real)
-    send_alerts(app)
+    monkeypatch.setattr(alerts, "notify", real)
+    send_alerts(app, settings=[sid])
     stored = messages(app, f"%类型{code}%")
     assert sorted(m["recipient"] for m in stored) == ["13800138124", "13800138125"]
     run_worker(app)
