@@ -105,7 +105,7 @@ def alert_setting(session, setting_id: int, day: date) -> int:
             same = (full, tuple(r.staff_id for r in mine))
             if same not in files:
                 title = str(_("未按规定检测人员"))
-                file, count = compliance.write_alert_file(mine, full, title)
+                file, count = compliance.write_alert_file(mine, full, title, day, [setting.rule])
                 with file:
                     name = f"{title}_{setting_group(setting)}_{day.isoformat()}.xlsx"
                     files[same] = (store_attachment(file.read(), name), name, count)

@@ -144,22 +144,43 @@ def alert_cells(row: BrokenRow, full_numbers: bool) -> list:
     return [row.enterprise_name, row.name, hide(row.phone), row.head_name, hide(row.head_phone), row.last_tested_at]
 
 
-def write_alert_file(rows: Iterable[BrokenRow], full_numbers: bool, title: str):
-    """The alert's .xlsx (its six columns) as an open temporary file and its row count."""
-    return exports.write_sheet(ALERT_HEADERS, ALERT_TEXT_COLUMNS, (alert_cells(r, full_numbers) for r in rows), title)
+def notes(day: date, rule_codes: Iterable[str]) -> tuple[str, list[str]]:
+    """The 说明 sheet of a list of ``day``: how each rule was checked, and who is not listed."""
+    lines = [str(_("核查日期：%(day)s（区内时间）", day=day.isoformat()))]
+    for code in sorted(set(rule_codes), key=lambda c: (TR.rule_by_name(c).d, TR.rule_by_name(c).n)):
+        rule = TR.rule_by_name(code)
+        first, last = TR.window_days(rule, day)[0], TR.window_days(rule, day)[-1]
+        lines.append(str(_("%(rule)s：%(first)s 至 %(last)s 采样不少于 %(n)d 次（当天不计，同一采样时间的重复记录计一次）",
+                           rule=rule.name, first=first.isoformat(), last=last.isoformat(), n=rule.n)))
+    lines.append(str(NEWCOMERS))
+    return str(_("说明")), lines
+
+
+NEWCOMERS = _("登记未满规则天数（如三天两检为3天）且尚未达到规则的新登记人员暂不列入名单；登记前的采样记录同样计入。")
+
+
+def write_alert_file(rows: Iterable[BrokenRow], full_numbers: bool, title: str, day: date, rule_codes: Iterable[str]):
+    """The alert's .xlsx (its six columns, and a 说明 sheet) as an open temporary file and
+    its row count."""
+    return exports.write_sheet(ALERT_HEADERS, ALERT_TEXT_COLUMNS, (alert_cells(r, full_numbers) for r in rows),
+                               title, notes=lambda: notes(day, rule_codes))
 
 
 @operation
 def export(session, scope: S.Scope, filters: Filters) -> exports.Export:
     """导出: the day's list within ``scope`` as .xlsx (the alert file's columns, then town,
     type, category, rule, samplings, latest sampling); audited like every export."""
+    codes: set[str] = set()
+
     def cells():
         for r in broken_rows(session, broken_query(scope, filters)):
+            codes.add(r.rule)
             yield alert_cells(r, scope.full_numbers) + [
                 r.town, r.type_name, r.category, str(TR.rule_by_name(r.rule).name), r.samplings, r.last_sampled_at]
 
     title = str(_("未按规定检测人员"))
-    file, count = exports.write_sheet(ALERT_HEADERS + EXTRA_HEADERS, ALERT_TEXT_COLUMNS, cells(), title)
+    file, count = exports.write_sheet(ALERT_HEADERS + EXTRA_HEADERS, ALERT_TEXT_COLUMNS, cells(), title,
+                                      notes=lambda: notes(filters.day, codes))
     exports.audit_export("ComplianceResult", None, count, filters.describe(), scope.full_numbers)
     return exports.Export(file, f"{title}_{filters.day.isoformat()}_{exports.stamp()}.xlsx", count)
 

@@ -77,6 +77,19 @@ def attachment_rows(app, client, message):
     return F.read_xlsx(answer.data)
 
 
+def attachment_notes(app, client, message):
+    """The lines of the file's 说明 sheet."""
+    import io
+
+    import openpyxl
+    from app.notify.attachments import link
+
+    url = in_app(app, lambda _s: link(message["path"], message["name"]))
+    book = openpyxl.load_workbook(io.BytesIO(client.get(urlsplit(url).path).data), read_only=True)
+    assert book.sheetnames[1] == "说明"
+    return [row[0] for row in book.worksheets[1].iter_rows(values_only=True)]
+
+
 def _world(app, client, auth, recipients, rule="三天两检"):
     """A type whose setting names ``recipients``; broken people in 南沙街 and 黄阁镇, one compliant."""
     code = make_type(app)
@@ -117,6 +130,9 @@ def test_each_recipient_gets_its_scope_once(app, client, auth, gateway):
     sheet = attachment_rows(app, client, inbox)
     assert sheet[0] == ["企业名称", "姓名", "手机号码", "负责人姓名", "负责人电话", "最近一次核酸检测时间"]
     assert sorted(r[1] for r in sheet[1:]) == ["南沙乙", "南沙甲"]
+    notes = attachment_notes(app, client, inbox)
+    assert any("三天两检" in line and "不少于 2 次" in line for line in notes)
+    assert any("新登记人员暂不列入名单" in line for line in notes)
     robot_message = next(m for m in messages(app, f"%类型{code}%") if m["recipient"] == robot)
     assert sorted(r[1] for r in attachment_rows(app, client, robot_message)[1:]) == ["南沙乙", "南沙甲", "黄阁丙"]
     # run again, and deliver again: nothing new
