@@ -78,7 +78,8 @@ def window_days(rule: TestingRule, today: date) -> list[date]:
 def day_counts_from_bits(tally_day: date | None, planes: Iterable[int], days: Iterable[date],
                          bit_days: int = 62) -> list[int]:
     """Each day's test count (modulo 2**len(planes)) from a summary's day bits: bit i of
-    each plane is the day ``tally_day - i``; days outside the bits count 0."""
+    each plane is the day ``tally_day - i``; days outside the bits count 0. (Day by day:
+    the reference :func:`window_mask` and :func:`bounds_from_bits` are tested against.)"""
     planes = list(planes)
     out = []
     for day in days:

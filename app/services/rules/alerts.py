@@ -24,7 +24,6 @@ per setting (哨点人员类别), 主管部门, 总人数, 未按规定检测人
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from datetime import date
 from typing import Any, Iterable, Optional
 
