@@ -142,6 +142,10 @@ class Config:
         self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
         self.NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "10"))  # seconds per HTTP call
         self.NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
+        # The task force's daily testing summary (rules.summary): its time (district time)
+        # and recipients beside the task force's users (phones and robot URLs, comma-separated).
+        self.RULES_SUMMARY_TIME = os.environ.get("RULES_SUMMARY_TIME", "09:00")
+        self.RULES_SUMMARY_RECIPIENTS = os.environ.get("RULES_SUMMARY_RECIPIENTS", "")
         # Links in messages (attachments): the address users reach the app at.
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
         self.ATTACHMENT_LINK_HOURS = float(os.environ.get("ATTACHMENT_LINK_HOURS", "72"))

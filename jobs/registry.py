@@ -10,6 +10,7 @@ from typing import Callable, Optional
 
 from jobs import health
 from jobs.maintenance import purge_attachments, purge_finished_jobs, purge_import_files, reap_jobs
+from jobs import rules
 from jobs.notify import dispatch_due, redact_due
 from jobs.stats import warm
 
@@ -38,6 +39,11 @@ JOBS: dict[str, ScheduledJob] = {
         ScheduledJob("health.rebuild_summaries", health.rebuild_summaries, "30 4 * * 0",
                      "按检测和接种记录重建人员健康汇总和每日统计"),
         ScheduledJob("stats.warm", warm, "* * * * *", "预先计算核酸检测统计（近7天）和疫苗接种统计"),
+        ScheduledJob("rules.evaluate", rules.evaluate, None, "按核酸检测规则核查今日每位哨点人员（立即执行）"),
+        ScheduledJob("rules.alerts", rules.alerts, None, "推送今日未按规定检测告警（立即执行；已推送的不再重复）"),
+        ScheduledJob("rules.summary", rules.summary, None, "向哨点监测专班推送今日各类人员核酸检测统计（立即执行）"),
+        ScheduledJob("rules.schedule", rules.schedule, "* * * * *",
+                     "按告警设置的核查时间（默认01:00）和推送时间（默认09:00）执行核查、告警和专班统计"),
         ScheduledJob("health.check_keys", health.check_keys, "50 3 * * *",
                      "证件号码密钥变更后重新计算人员匹配密钥"),
     )

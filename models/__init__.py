@@ -12,3 +12,4 @@ from models.jobs import JobRecord  # noqa: F401
 from models.health import FeedBatch, HealthSummary, SamplingDaily, SamplingRecord, VaccinationRecord  # noqa: F401
 from models.vaccines import VaccineProduct  # noqa: F401
 from models.review import ReviewStep  # noqa: F401
+from models.rules import AlertSetting, ComplianceResult, RuleRun  # noqa: F401

@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _
 
 from views.admin import AUDIT_LOG, OUTBOX, SECURITY_EVENTS
+from views.alerts import ALERT_SETTINGS
+from views.compliance import ComplianceApi, ComplianceView
 from views.enterprise_types import ENTERPRISE_TYPES
 from views.feeds_api import FeedsApi
 from views.feeds_upload import FeedUploadView
@@ -11,6 +13,7 @@ from views.files import FilesView
 from views.head import HeadView
 from views.identity_api import IdentityApi
 from views.imports import register as register_imports
+from views.inbox import InboxView
 from views.jobs_api import JobsApi
 from views.registry import ENTERPRISES, STAFF
 from views.stats import register as register_stats
@@ -52,3 +55,11 @@ def register_views(appbuilder) -> None:
     # 统计分析 (views/stats.py) and 系统管理 → 疫苗产品 (views/vaccine_products.py).
     register_stats(appbuilder)
     register_resource(appbuilder, VACCINE_PRODUCTS)
+
+    # 核酸告警 (views/alerts.py): 告警设置 and the 未按规定检测 list.
+    register_resource(appbuilder, ALERT_SETTINGS)
+    appbuilder.add_view(ComplianceView, "Noncompliant", label=_("未按规定检测"), icon="fa-exclamation-triangle",
+                        category="Alerts", category_label=_("核酸告警"), category_icon="fa-bell")
+    appbuilder.add_api(ComplianceApi)
+    appbuilder.add_view(InboxView, "Inbox", label=_("站内消息"), icon="fa-inbox",
+                        category="Alerts", category_label=_("核酸告警"), category_icon="fa-bell")

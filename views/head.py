@@ -21,6 +21,7 @@ from app.services import enterprises as enterprise_service
 from app.services import identity
 from app.services import staff as staff_service
 from app.services.health.status import lookup as health_status
+from app.services.rules import compliance
 from models.enterprises import Enterprise
 from views.base import ScopedView
 
@@ -141,6 +142,7 @@ class HeadView(ScopedView):
         return self.render_template(
             "sentinel/head_home.html", e=enterprise, total=counts.total, counts=counts,
             note=UNMATCHED_NOTE, logout_url=self.appbuilder.get_url_for_logout, title=enterprise.name,
+            broken=compliance.count_broken(self.session, self.scope, enterprise_id=enterprise.id),
         )
 
     @expose("/people")
@@ -171,6 +173,7 @@ class HeadView(ScopedView):
         )
         return self.render_template(
             "sentinel/head_person.html", s=person, health=health,
+            compliance=compliance.person_compliance(self.session, person.id),
             bucket=health_status.parse_bucket(request.args.get("bucket")),
             title=person.name,
         )

@@ -6,10 +6,12 @@ from app.domain.i18n import _
 REGISTRY = "Registry"
 STATISTICS = "Statistics"
 ADMIN = "Admin"
+ALERTS = "Alerts"
 
 CATEGORY_LABELS = {
     REGISTRY: _("台账管理"),
     STATISTICS: _("统计分析"),
+    ALERTS: _("核酸告警"),
     ADMIN: _("系统管理"),
 }
-CATEGORY_ICONS = {REGISTRY: "fa-building", STATISTICS: "fa-bar-chart", ADMIN: "fa-cogs"}
+CATEGORY_ICONS = {REGISTRY: "fa-building", STATISTICS: "fa-bar-chart", ALERTS: "fa-bell", ADMIN: "fa-cogs"}

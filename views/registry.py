@@ -17,6 +17,7 @@ from app.services import enterprises as enterprise_service
 from app.services import exports, lookups
 from app.services import staff as staff_service
 from app.services.health.status import lookup as health_status
+from app.services.rules import compliance
 from views import openapi as doc
 from views.menus import REGISTRY
 from views.registry_pages import EnterprisePages, StaffPages
@@ -54,7 +55,13 @@ STAFF_HEALTH = doc.obj({
                                     "date": doc.nullable({"type": "string", "format": "date"})},
                                    required=("dose", "label", "done", "date"))),
     }, required=("max_dose", "label", "product", "doses")),
-}, required=("latest", "bucket", "history", "vaccination"))
+    "compliance": doc.nullable(doc.obj({
+        "rule": _TEXT, "compliant": doc.nullable({"type": "boolean"}), "samplings": {"type": "integer"},
+        "evaluated_on": {"type": "string", "format": "date"},
+    }, required=("rule", "compliant", "samplings", "evaluated_on"),
+        description="The latest nightly check of the person's testing rule (compliant null: registered "
+                    "inside the rule's window and not judged yet); null without a rule")),
+}, required=("latest", "bucket", "history", "vaccination", "compliance"))
 ENTERPRISE_INFO = doc.obj({
     "towns": doc.array(doc.obj({"name": _TEXT, "grids": doc.array(_TEXT)}, required=("name", "grids"))),
     "types": doc.array(doc.obj({"code": _TEXT, "name": _TEXT, "spec": {"type": "object"}},
@@ -95,7 +102,8 @@ class StaffApiBase(ResourceApi):
         Latest sampling and test with result, bucket, the 7-day history, doses (SPEC §9)."""
         result = staff_service.read_detail(
             self.session, self.scope, pk, options=health_status.WITH_SUMMARY,
-            reading=lambda person: health_status.person_health(self.session, person).to_dict(),
+            reading=lambda person: {**health_status.person_health(self.session, person).to_dict(),
+                                    "compliance": compliance.person_compliance(self.session, person.id)},
         )
         return self.response(200, id=pk, result=result)
 

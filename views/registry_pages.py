@@ -11,6 +11,7 @@ from app.domain.enterprise_types import parse_declaration
 from app.domain.errors import ServiceError
 from app.domain.health import BUCKET_UNMATCHED, BUCKETS, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import ID_TYPES, mask_id, mask_phone
+from app.security import roles as R
 from app.security.redirects import redirect_target
 from app.security.scope import get_or_404
 from app.services import enterprises as enterprise_service
@@ -18,6 +19,7 @@ from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
 from app.services.health.status import lookup as health_status
+from app.services.rules import compliance
 from models.enterprises import Enterprise
 from models.staff import Staff
 from views.resources import ResourceView
@@ -40,8 +42,10 @@ class EnterprisePages(ResourceView):
         page, size = self.paging()
         q = request.args.get("q", "")
         result = enterprise_service.list_page(self.session, self.scope, q, page, size)
+        sees_compliance = self.appbuilder.sm.has_access("can_read", R.COMPLIANCE)
         return self.render_template(
             "sentinel/enterprise_list.html", page=result, q=q, mask_phone=mask_phone,
+            broken=compliance.count_broken(self.session, self.scope) if sees_compliance else None,
             title=_("企业管理"),
         )
 
@@ -119,10 +123,20 @@ class StaffPages(ResourceView):
         unmatched = bucket == BUCKET_UNMATCHED
         return self.render_template(
             "sentinel/staff_list.html", page=result, q=q, enterprise_id=enterprise_id, bucket=bucket,
+            alert_settings=self._alert_settings_link(enterprise_id),
             buckets=[(b, health_status.bucket_label(b)) for b in BUCKETS],
             hints=UNMATCHED_HINTS if unmatched else (), note=UNMATCHED_NOTE if unmatched else None,
             mask_id=mask_id, mask_phone=mask_phone, title=_("未匹配人员") if unmatched else _("人员管理"),
         )
+
+    def _alert_settings_link(self, enterprise_id):
+        """告警设置 of this kind of sentinel staff (the enterprise's type), for those who may see it."""
+        if not self.appbuilder.sm.has_access("can_read", R.ALERT_SETTING):
+            return None
+        if enterprise_id:
+            enterprise = get_or_404(self.session, Enterprise, enterprise_id, self.scope)
+            return url_for("AlertSettingsView.list", q=enterprise.type.name)
+        return url_for("AlertSettingsView.list")
 
     @expose("/<int:pk>")
     @has_access
@@ -133,6 +147,7 @@ class StaffPages(ResourceView):
         )
         decl = parse_declaration(person.enterprise.type.spec)
         return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, health=health,
+                                    compliance=compliance.person_compliance(self.session, person.id),
                                     title=person.name)
 
     def _enterprises(self):

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.cli import health as health_cli
+from app.cli import rules as rules_cli
 from app.cli import security as security_cli
 from app.cli.bootstrap import bootstrap, sync_roles
 from app.cli.demo import load_demo
@@ -62,3 +63,4 @@ def init_app(app: Flask) -> None:
 
     health_cli.init_app(app)
     security_cli.init_app(app)
+    rules_cli.init_app(app)

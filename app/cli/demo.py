@@ -75,6 +75,9 @@ def load_demo(enterprises: int = 20, staff_per_enterprise: int = 25) -> dict:
         return {"enterprises": 0, "staff": 0}
 
     rng = random.Random(2026)
+    # Demo staff were registered a month ago: the testing rules judge them from day one
+    # (a person registered fewer than a rule's D days ago is not reported yet).
+    registered = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=30)
     types = list(db.session.execute(select(EnterpriseType).order_by(EnterpriseType.id)).scalars())
     town_list = [t for t in towns.values() if t.name != "其他"]
     created_staff = 0
@@ -102,7 +105,7 @@ def load_demo(enterprises: int = 20, staff_per_enterprise: int = 25) -> dict:
                 category=(spec.get("categories") or [None])[0],
                 worker_kind=rng.choice(spec.get("worker_kinds") or [None]),
                 residence_type=rng.choice(spec.get("residence_types") or [None]),
-                address=f"广州市南沙区{town.name}", extras={},
+                address=f"广州市南沙区{town.name}", extras={}, created_at=registered, updated_at=registered,
             ))
             created_staff += 1
     db.session.flush()

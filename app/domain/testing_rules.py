@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Iterable
+from urllib.parse import urlsplit
 
 from app.domain.errors import RuleError
 from app.domain.health import N_, local_midnight_utc, utc_naive
@@ -63,3 +64,105 @@ def count_events(sampling_times: Iterable[datetime], rule: FrequencyRule, today:
 def complies(sampling_times: Iterable[datetime], rule: FrequencyRule, today: date, tz: tzinfo) -> bool:
     """Did the person meet ``rule`` as checked on ``today`` (local date)?"""
     return count_events(sampling_times, rule, today, tz) >= rule.n
+
+
+# --- the nightly check from the day bits (app/services/health/day_bits.py) -----------
+
+def window_days(rule: FrequencyRule, today: date) -> list[date]:
+    """The D district days the rule looks at, oldest first (today excluded)."""
+    return [today - timedelta(days=k) for k in range(rule.d, 0, -1)]
+
+
+def day_counts_from_bits(tally_day: date | None, planes: Iterable[int], days: Iterable[date],
+                         bit_days: int = 62) -> list[int]:
+    """Each day's test count (modulo 2**len(planes)) from a summary's day bits: bit i of
+    each plane is the day ``tally_day - i``; days outside the bits count 0. (Day by day:
+    the reference :func:`window_mask` and :func:`bounds_from_bits` are tested against.)"""
+    planes = list(planes)
+    out = []
+    for day in days:
+        shift = (tally_day - day).days if tally_day is not None else -1
+        if shift < 0 or shift >= bit_days:
+            out.append(0)
+            continue
+        out.append(sum(((int(p or 0) >> shift) & 1) << k for k, p in enumerate(planes)))
+    return out
+
+
+def bounds_from_counts(counts: Iterable[int]) -> tuple[int, int]:
+    """``(low, high)`` for the distinct samplings of days with these record counts: a day
+    with records holds at least one sampling, and at most one per record (two records of
+    one day may be one sampling sent twice)."""
+    counts = list(counts)
+    return sum(1 for c in counts if c > 0), sum(counts)
+
+
+def window_mask(tally_day: date | None, rule: FrequencyRule, today: date, bit_days: int = 62) -> int:
+    """The bits of a summary whose latest day is ``tally_day`` (bit i = the day
+    ``tally_day - i``) that fall in the rule's window (the D days before ``today``)."""
+    if tally_day is None:
+        return 0
+    low = (tally_day - (today - timedelta(days=1))).days  # bit of yesterday
+    high = low + rule.d - 1  # bit of the window's first day
+    low, high = max(low, 0), min(high, bit_days - 1)
+    if high < low:
+        return 0
+    return ((1 << (high - low + 1)) - 1) << low
+
+
+def bounds_from_bits(planes: tuple[int, ...], mask: int) -> tuple[int, int, bool]:
+    """``(low, high, doubtful)`` of the distinct samplings in the masked days, from the bit
+    planes of each day's record count: a day with records holds at least one sampling
+    (``low`` counts the days), at most one per record (``high``); ``doubtful``: some day
+    holds two or more records (one sampling may have been sent twice)."""
+    any_day = 0
+    for p in planes:
+        any_day |= p
+    high = sum((int(p) & mask).bit_count() << k for k, p in enumerate(planes))
+    many = 0
+    for p in planes[1:]:
+        many |= p
+    return (any_day & mask).bit_count(), high, bool(many & mask)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    samplings: int
+    compliant: bool | None  # None: registered inside the window and short of the rule
+
+
+def verdict(samplings: int, rule: FrequencyRule, today: date, registered_on: date | None) -> Verdict:
+    """The day's result: compliant when the window holds N samplings. A person registered
+    fewer than D days before ``today`` (the window reaches back before they were staff)
+    and short of N is not judged yet (``None``): they are not reported until their first
+    full window. Samplings from before the registration count (the feed has them)."""
+    if samplings >= rule.n:
+        return Verdict(samplings, True)
+    if registered_on is not None and registered_on > today - timedelta(days=rule.d):
+        return Verdict(samplings, None)
+    return Verdict(samplings, False)
+
+
+# --- what 告警设置 accepts -------------------------------------------------------------
+
+def clean_time(raw: object, field: str, label: str) -> str:
+    """``HH:MM`` (district time) from "9:00", "09:00" …; RuleError otherwise."""
+    text = str(raw or "").strip().replace("：", ":")
+    parts = text.split(":")
+    if len(parts) == 2 and all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
+        hour, minute = int(parts[0]), int(parts[1])
+        if 0 <= hour < 24 and 0 <= minute < 60:
+            return f"{hour:02d}:{minute:02d}"
+    raise RuleError(field, _("“%(label)s”应为时间，如 09:00", label=label))
+
+
+def clean_webhook(raw: object) -> str:
+    """A messenger-group robot URL: http(s) with a host; RuleError otherwise."""
+    text = str(raw or "").strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or len(text) > 500:
+        raise RuleError("recipients", _("群机器人地址应为 http:// 或 https:// 开头的网址：%(url)s", url=text[:80]))
+    return text

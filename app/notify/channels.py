@@ -3,7 +3,8 @@
 * ``outbox``   — nothing is sent; the message is "delivered" to the outbox, where an
   admin reads it (views/admin.py OutboxView). The default.
 * ``webhook``  — HTTP POST ``{"msgtype": "text", "text": {"content": …}}`` (the
-  group-robot format of common messengers) to ``NOTIFY_WEBHOOK_URL``.
+  group-robot format of common messengers) to the recipient's robot URL (a messenger
+  group named as a recipient) or ``NOTIFY_WEBHOOK_URL``.
 * ``sms-http`` — HTTP POST ``{"phone", "content"}`` to an SMS gateway at ``NOTIFY_SMS_URL``.
 
 A channel returns on success and raises :class:`DeliveryError` otherwise. The error's
@@ -69,8 +70,12 @@ def send_outbox(message: Message, config: Mapping, attachment_link: str | None) 
 
 
 def send_webhook(message: Message, config: Mapping, attachment_link: str | None) -> None:
+    """To the message's own robot URL (a messenger group named as a recipient), else to
+    ``NOTIFY_WEBHOOK_URL``."""
     payload = {"msgtype": "text", "text": {"content": message_text(message, attachment_link)}}
-    _post_json(config.get("NOTIFY_WEBHOOK_URL", ""), payload, float(config.get("NOTIFY_TIMEOUT", 10)))
+    own = message.kind == "messenger" and message.recipient.startswith(("http://", "https://"))
+    url = message.recipient if own else config.get("NOTIFY_WEBHOOK_URL", "")
+    _post_json(url, payload, float(config.get("NOTIFY_TIMEOUT", 10)))
 
 
 def send_sms_http(message: Message, config: Mapping, attachment_link: str | None) -> None:

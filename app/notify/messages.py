@@ -24,6 +24,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
+from flask import current_app
 from flask_babel import gettext
 
 from app.notify.outbox import send_message
@@ -85,6 +86,20 @@ def to_audience(audience: Any) -> list[Recipient]:
     return to_users(audience.user_ids) + to_phones(audience.phones)
 
 
+def channel_for(kind: str) -> str:
+    """The channel of a message kind: the outbox alone while ``NOTIFY_CHANNEL`` is
+    ``outbox`` (a fresh install) and for the in-app inbox; else a messenger message goes
+    to its group's robot (``webhook``) and an SMS to the gateway (``sms-http`` when
+    ``NOTIFY_SMS_URL`` is set, else ``NOTIFY_CHANNEL``)."""
+    config = current_app.config
+    configured = config["NOTIFY_CHANNEL"]
+    if configured == "outbox" or kind == KIND_OF[USER]:
+        return "outbox"
+    if kind == KIND_OF[WEBHOOK]:
+        return "webhook"
+    return "sms-http" if config.get("NOTIFY_SMS_URL") else configured
+
+
 def notify(template: MessageTemplate, recipients: Iterable[Recipient], context: Mapping[str, Any], *,
            key: str, attachment_path: Optional[str] = None, attachment_name: Optional[str] = None,
            sensitive: bool = False) -> list:
@@ -93,9 +108,10 @@ def notify(template: MessageTemplate, recipients: Iterable[Recipient], context: 
     subject, body = template.render(context)
     out = []
     for recipient in sorted(set(recipients)):
+        kind = KIND_OF[recipient.kind]
         out.append(send_message(
-            kind=KIND_OF[recipient.kind], recipient=recipient.address if recipient.kind != USER else recipient.label,
-            body=body, subject=subject, idempotency_key=recipient.key(key),
+            kind=kind, recipient=recipient.address if recipient.kind != USER else recipient.label,
+            body=body, subject=subject, idempotency_key=recipient.key(key), channel=channel_for(kind),
             sensitive=sensitive, attachment_path=attachment_path, attachment_name=attachment_name,
         ))
     return out

@@ -35,6 +35,8 @@ OUTBOX = "Outbox"
 AUDIT = "Audit"
 VACCINE_PRODUCT = "VaccineProduct"  # district admin only
 ACCOUNT = "Account"  # own profile, password change (every role with a password)
+ALERT_SETTING = "AlertSetting"  # 告警设置: district admin, bureaus for their types
+COMPLIANCE = "Compliance"  # 未按规定检测: the nightly check's results, scoped like staff
 PERSONAL_DATA = "PersonalData"  # full ID numbers and phones in exports (app/security/personal_data.py)
 
 # Scope dimensions (app/security/scope.py; each module declares its own in
@@ -53,10 +55,12 @@ ROLE_DIMENSIONS: dict[str, str] = {
 }
 
 ROLE_PERMISSIONS: dict[str, dict[str, str]] = {
-    BUREAU: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r"},
-    TOWN: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r"},
-    ENTERPRISE_HEAD: {ENTERPRISE: "r", STAFF: "rw", JOBS: "r", PERSONAL_DATA: "r"},
-    TASKFORCE: {STATISTICS: "r", ACCOUNT: "rw"},
+    BUREAU: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r",
+             ALERT_SETTING: "rw", COMPLIANCE: "r"},
+    TOWN: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r",
+           COMPLIANCE: "r"},
+    ENTERPRISE_HEAD: {ENTERPRISE: "r", STAFF: "rw", JOBS: "r", PERSONAL_DATA: "r", COMPLIANCE: "r"},
+    TASKFORCE: {STATISTICS: "r", ACCOUNT: "rw", COMPLIANCE: "r"},
     CHECKPOINT: {CHECKPOINT_SCAN: "rw", ACCOUNT: "rw"},
     FEED: {FEEDS: "w", ACCOUNT: "rw"},
     UNIT_ADMIN: {WORKFORCE: "rw", ACCOUNT: "rw"},
@@ -95,9 +99,11 @@ RESOURCE_MENUS: dict[str, tuple[str, ...]] = {
     ENTERPRISE: ("Registry", "Enterprises"),
     STAFF: ("Registry", "Staff", "UnmatchedStaff"),
     STATISTICS: ("Statistics", "TestStats", "VaccineStats"),
+    ALERT_SETTING: ("Alerts", "AlertSettings"),
+    COMPLIANCE: ("Alerts", "Noncompliant"),
     CHECKPOINT_SCAN: ("Checkpoint",),
     WORKFORCE: ("Workforce",),
-    ACCOUNT: (),
+    ACCOUNT: ("Alerts", "Inbox"),
 }
 
 # Beside ACCOUNT's own views (修改密码, 修改姓名: app/security/account_views.py), what an

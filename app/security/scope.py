@@ -289,17 +289,18 @@ def get_or_404(session, model: type, row_id: Any, scope: Optional[Scope] = None,
 
 # --- values of a row (writes and the inverse) ---------------------------------------
 
-def row_values(session, model: type, values: Mapping[str, Any]) -> dict[str, Any]:
+def row_values(session, model: type, values: Mapping[str, Any], cache: Optional[dict] = None) -> dict[str, Any]:
     """The dimension values of a row with these attribute ``values`` (existing or about
     to be written): ``{dimension: value}``, or :data:`ALL` for a dimension that sees every
-    row. Dimensions the policy does not name are absent."""
+    row. Dimensions the policy does not name are absent. ``cache``: a dict kept by a
+    caller asking for many rows (the lookups through referenced tables are made once)."""
     policy = policy_of(model)
     if policy.parent is not None:
         parent_id = values.get(policy.parent.fk.key)
         parent_row = session.get(policy.parent.parent, parent_id) if parent_id is not None else None
         if parent_row is None:
             return {}
-        return row_values(session, policy.parent.parent, _attributes(parent_row))
+        return row_values(session, policy.parent.parent, _attributes(parent_row), cache)
     out: dict[str, Any] = {}
     for name, path in policy.paths.items():
         if path is ALL:
@@ -308,8 +309,14 @@ def row_values(session, model: type, values: Mapping[str, Any]) -> dict[str, Any
             out[name] = values.get(path.column.key)
         else:
             local = values.get(path.local.key)
+            key = ("via", model, name, local)
+            if cache is not None and key in cache:
+                out[name] = cache[key]
+                continue
             out[name] = None if local is None else session.execute(
                 select(path.value).where(path.key == local)).scalar()
+            if cache is not None:
+                cache[key] = out[name]
     return out
 
 
@@ -334,15 +341,24 @@ def check_write(session, model: type, values: Mapping[str, Any], scope: Optional
     raise OutOfScope(model.__name__, values.get("id"))
 
 
-def audience(session, model: type, row: Any, dimensions: Optional[Iterable[str]] = None) -> Audience:
+def audience(session, model: type, row: Any, dimensions: Optional[Iterable[str]] = None,
+             cache: Optional[dict] = None) -> Audience:
     """Who may see ``row`` through a scoped role: the union, over the policy's
     dimensions (or only ``dimensions``), of the holders of the row's value.
     Principals that see everything (district admin, task force) are not listed: they
-    are addressed by role, not by row."""
+    are addressed by role, not by row. ``cache``: a dict kept by a caller asking for many
+    rows (an alert's recipients): each dimension value's holders are looked up once."""
     wanted = set(dimensions) if dimensions is not None else None
     found = Audience()
-    for name, value in row_values(session, model, _attributes(row)).items():
+    for name, value in row_values(session, model, _attributes(row), cache).items():
         if value is ALL or value is None or (wanted is not None and name not in wanted):
             continue
-        found = found | _DIMENSIONS[name].holders(session, frozenset({value}))
+        key = ("holders", name, value)
+        if cache is not None and key in cache:
+            held = cache[key]
+        else:
+            held = _DIMENSIONS[name].holders(session, frozenset({value}))
+            if cache is not None:
+                cache[key] = held
+        found = found | held
     return found

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from typing import IO, Any, Iterator, Optional
+from typing import IO, Any, Callable, Iterator, Optional
 
 from flask import send_file
 from sqlalchemy import func, select
@@ -113,13 +113,19 @@ def audit_export(entity: str, entity_id: Any, count: int, detail: str, full: boo
                  after={"rows": count, "numbers": "full" if full else "masked"})
 
 
-def write_sheet(headers, text_columns, rows: Iterator[list], sheet_title: str) -> tuple[IO[bytes], int]:
+def write_sheet(headers, text_columns, rows: Iterator[list], sheet_title: str,
+                notes: Optional[Callable[[], tuple[str, list[str]]]] = None) -> tuple[IO[bytes], int]:
+    """The rows as an .xlsx in a temporary file (at position 0) and their count; ``notes()``
+    (called once the rows are written): ``(title, lines)`` of a second sheet saying what
+    the list means."""
     target = tempfile.TemporaryFile(prefix="sentinel-export-")
     try:
         with ExportWriter(target, [str(h) for h in headers], text_columns,
                           sheet_title=sheet_title, tz=district_tz()) as writer:
             for values in rows:
                 writer.write_row(values)
+            if notes is not None:
+                writer.add_notes(*notes())
     except BaseException:
         target.close()
         raise

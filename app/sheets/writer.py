@@ -122,6 +122,13 @@ class ExportWriter:
             moment = moment.replace(tzinfo=datetime.timezone.utc)
         return moment.astimezone(self._tz)
 
+    def add_notes(self, title, lines):
+        """A second sheet ``title`` with one line of text per row (what the list means)."""
+        sheet = self._wb.add_worksheet(safe_sheet_title(str(title)))
+        sheet.set_column(0, 0, 100)
+        for row, line in enumerate(lines):
+            sheet.write_string(row, 0, neutralise(str(line))[:MAX_CELL_CHARS])
+
     def close(self):
         self._wb.close()
 

@@ -213,3 +213,25 @@ def test_every_declared_resource_answers_as_declared(app, call, admin):
             call("GET", f"{base}/{page['ids'][0]}", admin)
         assert call("GET", f"{base}/export", admin).status_code == 200
         assert call("GET", f"{base}/999999999", admin).status_code == 404
+
+
+def test_compliance_answers_match_the_document(app, call, admin, auth):
+    """未按规定检测 (its list, bad date, export) and a checked person's health with compliance."""
+    from app.platform.extensions import db
+    from app.services.rules.evaluate import evaluate
+
+    code = "port"
+    body = {"enterprise_type": code, "category": "其他人员", "rule": "七天三检", "recipients": []}
+    setting = call("POST", "/api/v1/alert_settings/", admin, json=body)
+    assert setting.status_code in (201, 409)
+    staff_id = call("POST", "/api/v1/staff/", admin, json={
+        "enterprise_id": new_enterprise(call, admin), "name": "文档人员", "id_type": "居民身份证",
+        "id_number": id_number(), "phone": "13800138000", "category": "其他人员"}).json["id"]
+    with app.app_context():
+        evaluate(db.session)
+        db.session.remove()
+    assert call("GET", "/api/v1/compliance/?page_size=5", admin).status_code == 200
+    assert call("GET", "/api/v1/compliance/?date=2022-13-01", admin).status_code == 400
+    assert call("GET", "/api/v1/compliance/export", admin).status_code == 200
+    health = call("GET", f"/api/v1/staff/{staff_id}/health", admin).json["result"]
+    assert health["compliance"]["rule"] == "七天三检" and health["compliance"]["compliant"] is None  # new today

@@ -141,7 +141,7 @@ def test_health_api_answers_shape_and_audits_the_read(app, admin, auth, enterpri
     answer = admin.get(f"/api/v1/staff/{pk}/health", headers=auth.token("admin"))
     assert answer.status_code == 200 and answer.json["id"] == pk
     result = answer.json["result"]
-    assert set(result) == {"latest", "bucket", "history", "vaccination"}
+    assert set(result) == {"latest", "bucket", "history", "vaccination", "compliance"}  # compliance: issue 14
     assert result["bucket"] == {"code": "48h", "label": "48小时"}
     assert result["latest"]["result"] == "negative" and result["latest"]["institution"] == "测试检测机构"
     assert result["vaccination"]["label"] == "已完成接种二针"
@@ -150,7 +150,8 @@ def test_health_api_answers_shape_and_audits_the_read(app, admin, auth, enterpri
 
 def test_health_lookup_reads_the_person_with_the_summary(app, admin, auth, enterprise):
     """The lookup other systems call per person: the caller, the person with their summary
-    (scope applied), the 7-day records and the audit row — one statement each."""
+    (scope applied), the 7-day records, the latest rule check and the audit row — one
+    statement each."""
     pk = F.make_staff(app, enterprise, "一次读取")
     HF.add_tests(app, pk, HF.ago(hours=3))
     headers = auth.token("admin")
@@ -158,7 +159,7 @@ def test_health_lookup_reads_the_person_with_the_summary(app, admin, auth, enter
         answer = admin.get(f"/api/v1/staff/{pk}/health", headers=headers)
     assert answer.status_code == 200 and answer.json["result"]["bucket"]["code"] == "24h"
     work = [s.split()[0].upper() for s in statements if s.split()[0].upper() in ("SELECT", "INSERT", "UPDATE")]
-    assert work == ["SELECT", "SELECT", "SELECT", "INSERT"], statements
+    assert work == ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT"], statements
     person_reads = [s for s in statements if "FROM staff" in s]
     assert len(person_reads) == 1 and "health_summary" in person_reads[0]
 

@@ -246,7 +246,7 @@ def test_type_in_use_is_deactivated_not_deleted(app, client, auth, admin_api):
     """A type with enterprises can't be deleted, only deactivated: it leaves the choices, its enterprises stay."""
     etype = api_type(client, admin_api)
     eid = client.post("/api/v1/enterprise/", json=enterprise_body(etype["code"]), headers=admin_api).json["id"]
-    listed = client.get("/api/v1/enterprise_type/", headers=admin_api).json["result"]
+    listed = client.get("/api/v1/enterprise_type/", query_string={"q": etype["name"]}, headers=admin_api).json["result"]
     assert next(t for t in listed if t["id"] == etype["id"])["enterprises"] == 1
 
     refused = client.delete(f"/api/v1/enterprise_type/{etype['id']}", headers=admin_api)

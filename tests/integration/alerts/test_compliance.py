@@ -1,0 +1,71 @@
+"""未按规定检测: the day's list in the caller's scope (API, page, export), a person's
+compliance on their health answer and page, the counts on the home pages."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.platform.clock import local_today
+from tests.integration import factories as F
+from tests.integration.alerts.helpers import at_local, make_setting, make_type, registered
+from tests.integration.alerts.test_evaluate import run_check
+from tests.integration.health.health_factories import add_tests
+
+
+def _world(app, client, auth):
+    """A type with 一天一检; a compliant and a broken person in 南沙街, a broken one in 黄阁镇."""
+    code = make_type(app, bureau="port")
+    assert make_setting(client, auth.token("admin"), code, "一天一检").status_code == 201
+    today = F.in_db(app, lambda _s: local_today())
+    here = F.make_enterprise(app, F.tag() + "南沙企业", town="南沙街", type_code=code)
+    there = F.make_enterprise(app, F.tag() + "黄阁企业", town="黄阁镇", type_code=code)
+    good = F.make_staff(app, here, "守规", category="高风险人员")
+    bad_here = F.make_staff(app, here, "漏检甲", category="高风险人员")
+    bad_there = F.make_staff(app, there, "漏检乙", category="管理人员")
+    for sid in (good, bad_here, bad_there):
+        registered(app, sid, today - timedelta(days=10))
+    add_tests(app, good, at_local(today - timedelta(days=1), 9))
+    add_tests(app, bad_here, at_local(today - timedelta(days=3), 9))
+    run_check(app, today)
+    return code, today, good, bad_here, bad_there
+
+
+def test_the_list_is_scoped_and_a_past_day_reads_as_it_was(app, client, auth):
+    """The town sees its own town's broken people only; the admin both; a day without a check is empty."""
+    code, today, good, bad_here, bad_there = _world(app, client, auth)
+    admin = client.get(f"/api/v1/compliance/?enterprise_type={code}", headers=auth.token("admin")).json
+    assert {r["staff_id"] for r in admin["result"]} == {bad_here, bad_there} and admin["count"] == 2
+    row = next(r for r in admin["result"] if r["staff_id"] == bad_here)
+    assert row["rule"] == "一天一检" and row["samplings"] == 0 and row["last_tested_at"]
+    town = client.get(f"/api/v1/compliance/?enterprise_type={code}", headers=auth.token("town_nansha")).json
+    assert [r["staff_id"] for r in town["result"]] == [bad_here]
+    other = client.get(f"/api/v1/compliance/?enterprise_type={code}", headers=auth.token("bureau_transport")).json
+    assert other["count"] == 0
+    earlier = (today - timedelta(days=40)).isoformat()
+    assert client.get(f"/api/v1/compliance/?date={earlier}&enterprise_type={code}",
+                      headers=auth.token("admin")).json["count"] == 0
+    bad = client.get("/api/v1/compliance/?date=2022-13-40", headers=auth.token("admin"))
+    assert bad.status_code == 400 and "日期" in bad.json["message"]
+    sheet = F.read_xlsx(client.get(f"/api/v1/compliance/export?enterprise_type={code}",
+                                   headers=auth.token("town_nansha")).data)
+    assert sheet[0][:6] == ["企业名称", "姓名", "手机号码", "负责人姓名", "负责人电话", "最近一次核酸检测时间"]
+    assert [r[1] for r in sheet[1:]] == ["漏检甲"]
+
+
+def test_the_person_shows_their_compliance(app, client, auth):
+    """GET /staff/<id>/health carries compliance; the detail page shows it; null without a rule."""
+    code, today, good, bad_here, _bad_there = _world(app, client, auth)
+    admin = auth.token("admin")
+    health = client.get(f"/api/v1/staff/{bad_here}/health", headers=admin).json["result"]
+    assert health["compliance"] == {"rule": "一天一检", "compliant": False, "samplings": 0,
+                                    "evaluated_on": today.isoformat()}
+    assert client.get(f"/api/v1/staff/{good}/health", headers=admin).json["result"]["compliance"]["compliant"] is True
+    enterprise = F.make_enterprise(app, F.tag() + "无规则企业", type_code=make_type(app))
+    nobody = F.make_staff(app, enterprise, "无规则")
+    assert client.get(f"/api/v1/staff/{nobody}/health", headers=admin).json["result"]["compliance"] is None
+    auth.login("town_nansha")
+    page = client.get(f"/staff/{bad_here}").get_data(as_text=True)
+    assert 'id="health-compliance"' in page and "未按规定检测" in page
+    listing = client.get(f"/compliance/?enterprise_type={code}").get_data(as_text=True)
+    assert "漏检甲" in listing and "漏检乙" not in listing and "守规" not in listing
+    home = client.get("/enterprises/").get_data(as_text=True)
+    assert 'id="noncompliant-count"' in home
