@@ -11,6 +11,12 @@ from tests.integration import factories as F
 from tests.integration.health.test_feeds_ingest import post, summary_of, tallies_of, trow
 
 
+def resolved(pending: dict, result: str) -> dict:
+    """The result of the same sampling as ``pending`` (same time, to the second: rows built
+    later from "hours ago" could fall in the next second and be another sampling)."""
+    return dict(pending, result=result, tested_at=pending["sampled_at"])
+
+
 @pytest.fixture
 def feed(auth):
     return auth.token("feed")
@@ -46,9 +52,10 @@ def test_many_chunk_request_keeps_summaries_like_the_rebuild(app, client, feed, 
     for number in staff:
         F.make_staff(app, enterprise, F.tag(), number)
     others = [F.id_number() for _ in range(3)]
-    rows = [trow(staff[0], 50), trow(others[0], 3), trow(staff[0], 26), trow(staff[1], 5, "pending"),
+    pending = trow(staff[1], 5, "pending")
+    rows = [trow(staff[0], 50), trow(others[0], 3), trow(staff[0], 26), pending,
             trow(others[1], 7), trow(staff[2], 75, "positive"), trow(staff[0], 2), trow(others[2], 30),
-            trow(staff[1], 5, "negative")]  # the last resolves the pending row four chunks earlier
+            resolved(pending, "negative")]  # the last resolves the pending row four chunks earlier
     answer = post(client, feed, rows)
     assert (answer["received"], answer["stored"], answer["duplicates"]) == (9, 8, 1)
     assert summary_of(app, staff[0])[1] == "negative" and summary_of(app, staff[1])[1] == "negative"
@@ -66,7 +73,7 @@ def test_many_chunk_resend_with_new_rows_merges_from_the_first_stored_record(app
         F.make_staff(app, enterprise, F.tag(), number)
     first = [trow(staff[0], 40), trow(staff[1], 30, "pending"), trow(F.id_number(), 20)]
     post(client, feed, first)
-    second = [trow(staff[0], 10), trow(F.id_number(), 9), first[0], trow(staff[1], 30, "positive"),
+    second = [trow(staff[0], 10), trow(F.id_number(), 9), first[0], resolved(first[1], "positive"),
               trow(staff[0], 4), trow(F.id_number(), 3)]
     answer = post(client, feed, second)
     assert (answer["stored"], answer["updated"], answer["duplicates"]) == (5, 1, 1)
