@@ -56,7 +56,7 @@ class ComplianceApi(ScopedApi):
         page_no, size = self.page_args()
         page = compliance.page(self.session, self.scope, filters, page_no, size)
         return self.response(200, date=filters.day.isoformat(), count=page.total, page=page_no, page_size=size,
-                             result=[r.to_dict(self.scope.full_numbers) for r in page.items])
+                             result=[r.to_dict() for r in page.items])
 
     @expose("/export", methods=["GET"])
     @protect(allow_browser_login=True)
@@ -82,7 +82,7 @@ class ComplianceView(ScopedView):
             "sentinel/compliance_list.html", page=page, filters=filters, args=args,
             types=lookups.types_in_scope(self.session, self.scope),
             towns=lookups.towns_in_scope(self.session, self.scope),
-            full=self.scope.full_numbers, endpoint="ComplianceView.list", title=_("未按规定检测人员"))
+            endpoint="ComplianceView.list", title=_("未按规定检测人员"))
 
     @expose("/export")
     @has_access

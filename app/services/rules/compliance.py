@@ -75,8 +75,10 @@ class BrokenRow:
     last_sampled_at: Optional[datetime]
     last_tested_at: Optional[datetime]
 
-    def to_dict(self, full_numbers: bool) -> dict[str, Any]:
-        hide = (lambda v: v) if full_numbers else (lambda v: mask_phone(v) if v else v)
+    def to_dict(self) -> dict[str, Any]:
+        """The row as a list shows it: phones masked for everyone (the export and the
+        person's page show them in full to the roles that may see them)."""
+        hide = lambda v: mask_phone(v) if v else v  # noqa: E731
         return {
             "staff_id": self.staff_id, "enterprise_name": self.enterprise_name, "name": self.name,
             "phone": hide(self.phone), "head_name": self.head_name, "head_phone": hide(self.head_phone),

@@ -38,6 +38,9 @@ def test_the_list_is_scoped_and_a_past_day_reads_as_it_was(app, client, auth):
     assert row["rule"] == "一天一检" and row["samplings"] == 0 and row["last_tested_at"]
     town = client.get(f"/api/v1/compliance/?enterprise_type={code}", headers=auth.token("town_nansha")).json
     assert [r["staff_id"] for r in town["result"]] == [bad_here]
+    # a list masks phones for everyone; the export shows them in full to the roles that may see them
+    listed = town["result"][0]
+    assert "****" in listed["phone"] and "****" in listed["head_phone"]
     other = client.get(f"/api/v1/compliance/?enterprise_type={code}", headers=auth.token("bureau_transport")).json
     assert other["count"] == 0
     earlier = (today - timedelta(days=40)).isoformat()
@@ -49,6 +52,7 @@ def test_the_list_is_scoped_and_a_past_day_reads_as_it_was(app, client, auth):
                                    headers=auth.token("town_nansha")).data)
     assert sheet[0][:6] == ["企业名称", "姓名", "手机号码", "负责人姓名", "负责人电话", "最近一次核酸检测时间"]
     assert [r[1] for r in sheet[1:]] == ["漏检甲"]
+    assert "****" not in sheet[1][2] and sheet[1][2][:3] == listed["phone"][:3]  # full for a town (PersonalData)
 
 
 def test_the_person_shows_their_compliance(app, client, auth):
