@@ -18,11 +18,6 @@ def resolved(pending: dict, result: str) -> dict:
 
 
 @pytest.fixture
-def feed(auth):
-    return auth.token("feed")
-
-
-@pytest.fixture
 def small_chunks(monkeypatch):
     from app.services.health.feeds import sampling_writer
 

@@ -33,16 +33,6 @@ def trow(number: str, hours_ago: float, result: str = "negative", institution: s
     return row
 
 
-@pytest.fixture
-def feed(auth):
-    return auth.token("feed")
-
-
-@pytest.fixture
-def enterprise(app):
-    return F.make_enterprise(app, F.tag() + "核酸企业")
-
-
 def post(client, headers, rows, url=TESTS_URL):
     response = client.post(url, json=rows, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)

@@ -14,16 +14,6 @@ from tests.integration.health.test_feeds_ingest import TESTS_URL, post, records_
 DAY = 24.0
 
 
-@pytest.fixture
-def feed(auth):
-    return auth.token("feed")
-
-
-@pytest.fixture
-def enterprise(app):
-    return F.make_enterprise(app, F.tag() + "保留企业")
-
-
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 

@@ -20,13 +20,7 @@ A, B = "高风险人员", "管理人员"
 COUNT_KEYS = ("staff", "untested", "tests", "tested", "coverage", "negative", "positive", "pending")
 
 
-@pytest.fixture(autouse=True)
-def no_cache(app):
-    """Every computation here sees the rows just written."""
-    old = app.config.get("STATS_CACHE_SECONDS")
-    app.config["STATS_CACHE_SECONDS"] = 0
-    yield
-    app.config["STATS_CACHE_SECONDS"] = old
+pytestmark = pytest.mark.usefixtures("no_cache")  # every computation sees the rows just written
 
 
 @pytest.fixture(scope="module")

@@ -23,12 +23,7 @@ BEIJING = "北京生物新冠病毒灭活疫苗"
 DOSE_KEYS = [f"dose{n}_{k}" for n in (1, 2, 3) for k in ("eligible", "vaccinated", "rate")]
 
 
-@pytest.fixture(autouse=True)
-def no_cache(app):
-    old = app.config.get("STATS_CACHE_SECONDS")
-    app.config["STATS_CACHE_SECONDS"] = 0
-    yield
-    app.config["STATS_CACHE_SECONDS"] = old
+pytestmark = pytest.mark.usefixtures("no_cache")  # every computation sees the rows just written
 
 
 @pytest.fixture(scope="module")
