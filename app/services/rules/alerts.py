@@ -59,7 +59,13 @@ ALERT = MessageTemplate("rules.alert", _(
     "请督促做好核酸检测。可点击查看名单。"))
 SUMMARY_TEXT = MessageTemplate("rules.summary", _(
     "【哨点监测专班】%(date)s各类哨点人员核酸检测情况：共%(total)d人，未按规定检测%(broken)d人。可点击查看详情。"))
+LONG_DATE = _("%(year)d年%(month)d月%(day)d日")
 SUMMARY_HEADERS = (_("哨点人员类别"), _("主管部门"), _("总人数"), _("未按规定检测人数"))
+
+
+def long_date(day: date) -> str:
+    """A day as the messages write it (2026年12月4日 in Chinese)."""
+    return str(LONG_DATE) % {"year": day.year, "month": day.month, "day": day.day}
 
 
 def setting_group(setting: AlertSetting) -> str:
@@ -110,7 +116,7 @@ def alert_setting(session, setting_id: int, day: date) -> int:
                     files[same] = (store_attachment(file.read(), name), name, count)
             path, name, count = files[same]
             notify(ALERT, [recipient], {
-                "date": f"{day.year}年{day.month}月{day.day}日", "group": setting_group(setting),
+                "date": long_date(day), "group": setting_group(setting),
                 "rule": str(TR.rule_by_name(setting.rule).name), "count": count,
             }, key=event, attachment_path=path, attachment_name=name)
             stored += 1
@@ -231,7 +237,7 @@ def send_summary(session, day: Optional[date] = None) -> dict:
                 name = f"{title}_{day.isoformat()}.xlsx"
                 path = store_attachment(file.read(), name)
             stored = len(notify(SUMMARY_TEXT, recipients, {
-                "date": f"{day.year}年{day.month}月{day.day}日", "total": sum(r[2] for r in rows),
+                "date": long_date(day), "total": sum(r[2] for r in rows),
                 "broken": sum(r[3] for r in rows)}, key=event, attachment_path=path, attachment_name=name))
     with transaction(session):
         record_run(session, day, SUMMARY, SUMMARY_SETTING, people=sum(r[2] for r in rows),
