@@ -1,8 +1,8 @@
-"""Writing spreadsheets with XlsxWriter: streamed exports and the failure workbook.
+"""Writing spreadsheets: streamed exports and the failure workbook.
 
-Exports stream with ``constant_memory`` (each row is flushed to a temp file when the
-next one starts), so rows must be written in order, each row once, cell by cell —
-never through pandas ``to_excel``, which on this setup wrote only the first column.
+Exports stream through ``app.sheets.xlsx_stream`` (rows go into the deflated sheet as
+they come), so rows must be written in order, each row once — never through pandas
+``to_excel``, which on this setup wrote only the first column.
 Every string is neutralised against formula injection; ID/phone columns are written
 as strings with the '@' format so 18-digit IDs never turn into 4.40115E+17.
 """
@@ -12,11 +12,11 @@ import io
 import math
 from decimal import Decimal
 
-import xlsxwriter
 from flask_babel import lazy_gettext as _
 
 from app.sheets.cells import cell_text, display_width
 from app.sheets.cells import sheet_title as safe_sheet_title
+from app.sheets.xlsx_stream import DEFAULT, HEADER, TEXT, XlsxStream
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_CHARS = 32767
@@ -42,29 +42,22 @@ class ExportWriter:
     datetimes are shown there as "YYYY-MM-DD HH:MM:SS" (naive datetimes are taken as
     UTC, as stored); without ``tz`` they are formatted as given. None → blank cell;
     bool → 是/否; numbers → numbers (outside text columns, when < 10^15).
-    Use as a context manager, or call ``close()``.
+    Use as a context manager, or call ``close()``. Written by ``XlsxStream``.
     """
 
     def __init__(self, target, headers, text_columns=(), *, sheet_title="Sheet1",
                  tz=None, widths=None):
-        self._wb = xlsxwriter.Workbook(target, {
-            "constant_memory": True, "strings_to_numbers": False,
-            "strings_to_formulas": False, "strings_to_urls": False})
-        self._ws = self._wb.add_worksheet(safe_sheet_title(sheet_title))
+        self._book = XlsxStream(target)
         self._text_columns = frozenset(text_columns)
         self._tz = tz
-        self._text = self._wb.add_format({"num_format": "@"})
-        head = self._wb.add_format({"bold": True, "bg_color": "#DDEBF7", "num_format": "@"})
-        for col, header in enumerate(headers):
-            width = widths[col] if widths else min(max(display_width(header) + 4, 10), 50)
-            fmt = self._text if col in self._text_columns else None
-            self._ws.set_column(col, col, width, fmt)
-        for col, header in enumerate(headers):
-            self._ws.write_string(0, col, neutralise(str(header)), head)
-        self._ws.freeze_panes(1, 0)
+        self._notes = None
+        headers = [str(h) for h in headers]
+        self._styles = [TEXT if col in self._text_columns else DEFAULT for col in range(len(headers))]
+        self._book.start_sheet(
+            safe_sheet_title(sheet_title), freeze_first_row=True, column_styles=self._styles,
+            widths=widths or [min(max(display_width(h) + 4, 10), 50) for h in headers])
+        self._book.write_row((neutralise(h)[:MAX_CELL_CHARS], HEADER) for h in headers)
         self._row = 1
-        # XlsxWriter's own cell writer behind write_string (same arguments, no A1 check)
-        self._put_string = getattr(self._ws, "_write_string", self._ws.write_string)
 
     @property
     def rows_written(self):
@@ -72,29 +65,26 @@ class ExportWriter:
 
     def write_row(self, values):
         """Write one row. Strings (nearly every cell of an export) take a short path:
-        neutralised, then handed to XlsxWriter's cell writer directly — the public
-        ``write_string`` only adds an A1-notation check, which costs a call per cell
-        at 100,000 × 16 cells. Every other value goes through ``_write``."""
-        row = self._row
-        put, text_columns, text = self._put_string, self._text_columns, self._text
+        neutralised and cut to Excel's cell size; every other value goes through ``_cell``."""
+        styles, width = self._styles, len(self._styles)
+        cells = []
         for col, value in enumerate(values):
-            if value is None:
-                continue
+            style = styles[col] if col < width else (TEXT if col in self._text_columns else DEFAULT)
             if type(value) is str:
-                if not value:
-                    continue
                 if value.startswith(FORMULA_TRIGGERS):
                     value = "'" + value
                 if len(value) > MAX_CELL_CHARS:
                     value = value[:MAX_CELL_CHARS]
-                put(row, col, value, text if col in text_columns else None)
+                cells.append((value, style))
             else:
-                self._write(row, col, value)
+                cells.append((self._cell(col, value), style))
+        self._book.write_row(cells)
         self._row += 1
 
-    def _write(self, row, col, value):
+    def _cell(self, col, value):
+        """A value that is not a str, as the cell shows it: a number or a string."""
         if value is None:
-            return
+            return None
         is_text = col in self._text_columns
         if isinstance(value, bool):
             value = "是" if value else "否"
@@ -106,14 +96,10 @@ class ExportWriter:
             if is_text or not math.isfinite(value) or abs(value) >= BIG_INT:
                 value = cell_text(value)
             else:
-                self._ws.write_number(row, col, value)
-                return
+                return float(value) if isinstance(value, Decimal) else value
         elif not isinstance(value, str):
             value = str(value)  # lazy strings, enums
-        if value == "":
-            return
-        fmt = self._text if is_text else None
-        self._ws.write_string(row, col, neutralise(value)[:MAX_CELL_CHARS], fmt)
+        return neutralise(value)[:MAX_CELL_CHARS]
 
     def _local(self, moment):
         if self._tz is None:
@@ -123,20 +109,27 @@ class ExportWriter:
         return moment.astimezone(self._tz)
 
     def add_notes(self, title, lines):
-        """A second sheet ``title`` with one line of text per row (what the list means)."""
-        sheet = self._wb.add_worksheet(safe_sheet_title(str(title)))
-        sheet.set_column(0, 0, 100)
-        for row, line in enumerate(lines):
-            sheet.write_string(row, 0, neutralise(str(line))[:MAX_CELL_CHARS])
+        """A second sheet ``title`` with one line of text per row (what the list means),
+        written after the rows when the workbook is closed."""
+        self._notes = (safe_sheet_title(str(title)), [neutralise(str(line))[:MAX_CELL_CHARS] for line in lines])
 
     def close(self):
-        self._wb.close()
+        if self._notes is not None:
+            title, lines = self._notes
+            self._book.start_sheet(title, widths=[100])
+            for line in lines:
+                self._book.write_row(((line, DEFAULT),))
+            self._notes = None
+        self._book.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.close()
+        if exc[0] is None:
+            self.close()
+        else:
+            self._book.abort()
         return False
 
 
