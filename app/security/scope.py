@@ -300,7 +300,7 @@ def row_values(session, model: type, values: Mapping[str, Any], cache: Optional[
         parent_row = session.get(policy.parent.parent, parent_id) if parent_id is not None else None
         if parent_row is None:
             return {}
-        return row_values(session, policy.parent.parent, _attributes(parent_row), cache)
+        return row_values(session, policy.parent.parent, row_attributes(parent_row), cache)
     out: dict[str, Any] = {}
     for name, path in policy.paths.items():
         if path is ALL:
@@ -320,7 +320,8 @@ def row_values(session, model: type, values: Mapping[str, Any], cache: Optional[
     return out
 
 
-def _attributes(row: Any) -> dict[str, Any]:
+def row_attributes(row: Any) -> dict[str, Any]:
+    """A row's column values by attribute name (what ``audience`` and ``row_values`` read)."""
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
@@ -346,11 +347,14 @@ def audience(session, model: type, row: Any, dimensions: Optional[Iterable[str]]
     """Who may see ``row`` through a scoped role: the union, over the policy's
     dimensions (or only ``dimensions``), of the holders of the row's value.
     Principals that see everything (district admin, task force) are not listed: they
-    are addressed by role, not by row. ``cache``: a dict kept by a caller asking for many
-    rows (an alert's recipients): each dimension value's holders are looked up once."""
+    are addressed by role, not by row. ``row``: a model instance, or the mapping of its
+    column values (a caller keeping many rows across commits, which expire instances).
+    ``cache``: a dict kept by a caller asking for many rows (an alert's recipients):
+    each dimension value's holders are looked up once."""
     wanted = set(dimensions) if dimensions is not None else None
     found = Audience()
-    for name, value in row_values(session, model, _attributes(row), cache).items():
+    values = row if isinstance(row, Mapping) else row_attributes(row)
+    for name, value in row_values(session, model, values, cache).items():
         if value is ALL or value is None or (wanted is not None and name not in wanted):
             continue
         key = ("holders", name, value)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from flask import current_app
 from flask_appbuilder.security.sqla.models import Role
@@ -85,14 +85,16 @@ def send_alerts(session, day: Optional[date] = None, setting_ids: Optional[Itera
     """Store the day's alerts of every active setting (or ``setting_ids``); counts."""
     day = day or local_today()
     totals = {"day": day.isoformat(), "settings": 0, "messages": 0}
+    holders: dict = {}  # who holds which town / type / enterprise: looked up once per run
     for setting_id in [s.id for s in active_settings(session, setting_ids)]:
         totals["settings"] += 1
-        totals["messages"] += alert_setting(session, setting_id, day)
+        totals["messages"] += alert_setting(session, setting_id, day, holders)
     return totals
 
 
-def alert_setting(session, setting_id: int, day: date) -> int:
-    """One setting's alerts of ``day``: how many messages this run stored."""
+def alert_setting(session, setting_id: int, day: date, holders: Optional[dict] = None) -> int:
+    """One setting's alerts of ``day``: how many messages this run stored. ``holders``:
+    the inverse-scope cache shared by the settings of one run."""
     ensure_checked(session, setting_id, day)
     setting = session.get(AlertSetting, setting_id, populate_existing=True)
     run = find_run(session, day, ALERTS, setting_id)
@@ -100,7 +102,8 @@ def alert_setting(session, setting_id: int, day: date) -> int:
     rows = list(compliance.broken_rows(session, compliance.broken_query(
         S.Scope(everything=True), compliance.Filters(day), extra=(ComplianceResult.setting_id == setting_id,))))
     stored = 0
-    audience = _Audience(session, rows)
+    audience = _Audience(session, rows, holders)
+    cells = _Cells()
     files: dict[tuple, tuple[str, str, int]] = {}  # recipients with the same rows share one file
     for recipient in recipients_of(session, setting):
         mine, full = audience.rows_for(recipient)
@@ -110,7 +113,7 @@ def alert_setting(session, setting_id: int, day: date) -> int:
             same = (full, tuple(r.staff_id for r in mine))
             if same not in files:
                 title = str(_("未按规定检测人员"))
-                file, count = compliance.write_alert_file(mine, full, title, day, [setting.rule])
+                file, count = compliance.write_alert_file(cells.of(mine, full), title, day, [setting.rule])
                 with file:
                     name = f"{title}_{setting_group(setting)}_{day.isoformat()}.xlsx"
                     files[same] = (store_attachment(file.read(), name), name, count)
@@ -142,14 +145,17 @@ def _already_stored(session, recipient: Recipient, event: str) -> bool:
 
 
 class _Audience:
-    """Which of a setting's rows each recipient may see, from the inverse scope."""
+    """Which of a setting's rows each recipient may see, from the inverse scope.
 
-    def __init__(self, session, rows: list[compliance.BrokenRow]):
+    Enterprises are kept as their column values, not as instances: each recipient's
+    message commits, and a commit expires instances (reading one again is a query)."""
+
+    def __init__(self, session, rows: list[compliance.BrokenRow], cache: Optional[dict] = None):
         self.session = session
         self.rows = rows
-        self.cache: dict = {}
+        self.cache: dict = {} if cache is None else cache
         self._enterprise_of: Optional[dict[int, int]] = None
-        self._enterprises: dict[int, Enterprise] = {}
+        self._enterprises: dict[int, dict] = {}
 
     def rows_for(self, recipient: Recipient) -> tuple[list[compliance.BrokenRow], bool]:
         """``(rows, full numbers)`` of ``recipient``."""
@@ -178,11 +184,27 @@ class _Audience:
             wanted = sorted(set(out.values()))
             for i in range(0, len(wanted), 1000):
                 for e in self.session.execute(select(Enterprise).where(Enterprise.id.in_(wanted[i:i + 1000]))).scalars():
-                    self._enterprises[e.id] = e
+                    self._enterprises[e.id] = S.row_attributes(e)
         return self._enterprise_of
 
     def enterprise_ids(self) -> set[int]:
         return set(self.enterprise_of().values())
+
+
+class _Cells:
+    """Each row's file cells, made once per kind of numbers (full or masked) and reused by
+    every file the row appears in (the whole list, a town's, a bureau's)."""
+
+    def __init__(self):
+        self.made: dict[bool, dict[int, list]] = {True: {}, False: {}}
+
+    def of(self, rows: Iterable[compliance.BrokenRow], full: bool) -> Iterator[list]:
+        made = self.made[full]
+        for row in rows:
+            cells = made.get(row.staff_id)
+            if cells is None:
+                cells = made[row.staff_id] = compliance.alert_cells(row, full)
+            yield cells
 
 
 # --- the task-force summary --------------------------------------------------------

@@ -23,6 +23,7 @@ from app.platform.operations import operation
 from app.security import scope as S
 from app.services import exports
 from app.services.paging import Page
+from app.sheets.writer import TIME_FORMAT
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.regions import Town
@@ -142,8 +143,10 @@ def count_broken(session, scope: S.Scope, day: Optional[date] = None, enterprise
 
 
 def alert_cells(row: BrokenRow, full_numbers: bool) -> list:
+    """The alert file's six cells of ``row`` (the time as district wall-clock text)."""
     hide = (lambda v: v) if full_numbers else (lambda v: mask_phone(v) if v else v)
-    return [row.enterprise_name, row.name, hide(row.phone), row.head_name, hide(row.head_phone), row.last_tested_at]
+    tested = to_local(row.last_tested_at).strftime(TIME_FORMAT) if row.last_tested_at else None
+    return [row.enterprise_name, row.name, hide(row.phone), row.head_name, hide(row.head_phone), tested]
 
 
 def notes(day: date, rule_codes: Iterable[str]) -> tuple[str, list[str]]:
@@ -161,11 +164,10 @@ def notes(day: date, rule_codes: Iterable[str]) -> tuple[str, list[str]]:
 NEWCOMERS = _("登记未满规则天数（如三天两检为3天）且尚未达到规则的新登记人员暂不列入名单；登记前的采样记录同样计入。")
 
 
-def write_alert_file(rows: Iterable[BrokenRow], full_numbers: bool, title: str, day: date, rule_codes: Iterable[str]):
-    """The alert's .xlsx (its six columns, and a 说明 sheet) as an open temporary file and
-    its row count."""
-    return exports.write_sheet(ALERT_HEADERS, ALERT_TEXT_COLUMNS, (alert_cells(r, full_numbers) for r in rows),
-                               title, notes=lambda: notes(day, rule_codes))
+def write_alert_file(cells: Iterable[list], title: str, day: date, rule_codes: Iterable[str]):
+    """The alert's .xlsx (its six columns — ``alert_cells`` of each row — and a 说明 sheet)
+    as an open temporary file and its row count."""
+    return exports.write_sheet(ALERT_HEADERS, ALERT_TEXT_COLUMNS, cells, title, notes=lambda: notes(day, rule_codes))
 
 
 @operation
