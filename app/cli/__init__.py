@@ -17,7 +17,7 @@ from app.cli import health as health_cli
 from app.cli import rules as rules_cli
 from app.cli import security as security_cli
 from app.cli.bootstrap import bootstrap, sync_roles
-from app.cli.demo import load_demo
+from app.cli.demo import load_demo, load_demo_rules
 from jobs.registry import JOBS
 
 
@@ -39,8 +39,10 @@ def init_app(app: Flask) -> None:
 
     @demo_cli.command("load")
     def demo_load():
-        """Load the deterministic demo data (idempotent)."""
-        click.echo(json.dumps(load_demo(), ensure_ascii=False))
+        """Load the deterministic demo data (idempotent), with two alert settings and today's check."""
+        loaded = load_demo()
+        loaded.update(load_demo_rules())
+        click.echo(json.dumps(loaded, ensure_ascii=False))
 
     @jobs_cli.command("list")
     def jobs_list():

@@ -145,3 +145,31 @@ def load_demo_health(rng: random.Random) -> dict:
         result = ingest.ingest_rows(db.session, kind, list(enumerate(rows, start=1)), source="demo")
         counts[kind] = result.stored
     return counts
+
+
+# Demo alert settings (告警设置) of two types nobody's tests configure, so 未按规定检测 and
+# its counts have something to show: today's check runs at once; the 9 o'clock alerts go
+# out on schedule (or by hand: flask --app run jobs run rules.alerts).
+DEMO_RULES = (("cold_chain", "3d2"), ("construction", "7d3"))
+DEMO_RULE_RECIPIENTS = ("town_nansha", "town_huangge", "bureau_port", "bureau_transport")
+
+
+def load_demo_rules() -> dict:
+    """Idempotent: a setting is added only to a type that has none; then today's check."""
+    from app.services.rules.evaluate import evaluate
+    from models.rules import AlertSetting
+    from models.users import SentinelUser
+
+    users = db.session.execute(select(SentinelUser.id).where(
+        SentinelUser.username.in_(DEMO_RULE_RECIPIENTS)).order_by(SentinelUser.id)).scalars().all()
+    added = 0
+    for code, rule in DEMO_RULES:
+        etype = db.session.execute(select(EnterpriseType).where(EnterpriseType.code == code)).scalar_one_or_none()
+        if etype is None or db.session.execute(select(AlertSetting.id).where(AlertSetting.type_id == etype.id)).first():
+            continue
+        db.session.add(AlertSetting(type_id=etype.id, category=None, rule=rule, active=True,
+                                    recipients=[{"user_id": user_id} for user_id in users]))
+        added += 1
+    db.session.commit()
+    checked = evaluate(db.session)
+    return {"alert_settings": added, "broken": checked["broken"]}
