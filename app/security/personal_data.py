@@ -20,3 +20,15 @@ from app.security import roles as R
 def sees_full_numbers(role_names: Iterable[str]) -> bool:
     """Whether a user with these roles reads full ID numbers and phones in exports."""
     return any(R.has_grant(role, R.PERSONAL_DATA, "r") for role in role_names)
+
+
+# The roles that register people (an enterprise's head, towns and bureaus for the
+# enterprises in their scope): on the 未匹配 list — whose first self-check is
+# "核查证件号码是否正确" — they read the full ID number they typed, and that read is audited.
+REGISTERING_ROLES = frozenset({R.ENTERPRISE_HEAD, R.TOWN, R.BUREAU})
+
+
+def sees_full_ids_when_unmatched(role_names: Iterable[str]) -> bool:
+    """Whether the 未匹配 list shows this user full ID numbers (every other list masks them)."""
+    names = set(role_names)
+    return bool(names & REGISTERING_ROLES) and sees_full_numbers(names)
