@@ -1,6 +1,7 @@
 /* The staff ledger (staff_list.html):
    - 显示列: <input data-col-toggle="key"> shows or hides the cells [data-col="key"] of the
-     table[data-columns-key]; the hidden columns are remembered in localStorage;
+     table[data-columns-key]; the hidden columns are remembered in localStorage (until then
+     those of data-columns-hidden are hidden);
    - 主体名称 type-ahead: <input data-filters="<select id>"> keeps only the options whose
      text contains what is typed (全部 always stays); one match left is chosen. */
 (function () {
@@ -8,8 +9,13 @@
   var table = document.querySelector("table[data-columns-key]");
   if (table) {
     var storeKey = "sentinel.columns." + table.getAttribute("data-columns-key");
-    var hidden = [];
-    try { hidden = JSON.parse(window.localStorage.getItem(storeKey) || "[]") || []; } catch (e) { hidden = []; }
+    // until the user chooses, the columns named in data-columns-hidden stay hidden (a PC table
+    // of all thirteen would not fit); the choice is then remembered
+    var hidden = (table.getAttribute("data-columns-hidden") || "").split(" ").filter(Boolean);
+    try {
+      var stored = window.localStorage.getItem(storeKey);
+      if (stored !== null) { hidden = JSON.parse(stored) || []; }
+    } catch (e) { /* private mode or a damaged value: the defaults */ }
     var apply = function () {
       Array.prototype.forEach.call(table.querySelectorAll("[data-col]"), function (cell) {
         cell.style.display = hidden.indexOf(cell.getAttribute("data-col")) >= 0 ? "none" : "";
