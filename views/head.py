@@ -195,8 +195,9 @@ class HeadView(ScopedView):
             self.session, self.scope, pk, options=health_status.WITH_SUMMARY,
             reading=lambda p: (p, health_status.person_health(self.session, p)),
         )
+        id_number, phone = personal_data.detail_numbers(self.scope.full_numbers, person.id_number, person.phone)
         return self.render_template(
-            "sentinel/head_person.html", s=person, health=health,
+            "sentinel/head_person.html", s=person, health=health, id_number=id_number, phone=phone,
             compliance=compliance.person_compliance(self.session, person.id),
             bucket=health_status.parse_bucket(request.args.get("bucket")),
             from_staff=request.args.get("from") == "staff", title=person.name,

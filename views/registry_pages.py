@@ -156,12 +156,10 @@ class StaffPages(ResourceView):
             reading=lambda p: (p, health_status.person_health(self.session, p)),
         )
         decl = parse_declaration(person.enterprise.type.spec)
-        full = self.scope.full_numbers  # full numbers for the roles that may (the read is audited)
+        id_number, phone = personal_data.detail_numbers(self.scope.full_numbers, person.id_number, person.phone)
         return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, health=health,
                                     compliance=compliance.person_compliance(self.session, person.id),
-                                    id_number=person.id_number if full else mask_id(person.id_number),
-                                    phone=(person.phone if full else mask_phone(person.phone)) if person.phone else "",
-                                    may_write=self.may("write"), title=person.name)
+                                    id_number=id_number, phone=phone, may_write=self.may("write"), title=person.name)
 
     def _enterprises(self):
         return list(self.session.execute(enterprise_service.query(self.scope).limit(500)).unique().scalars())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from app.domain.identity import mask_id, mask_phone
 from app.security import roles as R
 
 
@@ -32,3 +33,11 @@ def sees_full_ids_when_unmatched(role_names: Iterable[str]) -> bool:
     """Whether the 未匹配 list shows this user full ID numbers (every other list masks them)."""
     names = set(role_names)
     return bool(names & REGISTERING_ROLES) and sees_full_numbers(names)
+
+
+def detail_numbers(full: bool, id_number: str | None, phone: str | None) -> tuple[str, str]:
+    """The ID number and phone a person's detail page shows: in full for the roles that may
+    read them (``Scope.full_numbers``; the caller audits the read), masked for anyone else."""
+    if full:
+        return id_number or "", phone or ""
+    return (mask_id(id_number) if id_number else ""), (mask_phone(phone) if phone else "")
