@@ -159,7 +159,9 @@ class StaffPages(ResourceView):
         id_number, phone = personal_data.detail_numbers(self.scope.full_numbers, person.id_number, person.phone)
         return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, health=health,
                                     compliance=compliance.person_compliance(self.session, person.id),
-                                    id_number=id_number, phone=phone, may_write=self.may("write"), title=person.name)
+                                    id_number=id_number, phone=phone, may_write=self.may("write"),
+                                    open_history=request.args.get("tests") == "1",  # the ledger's 查看核酸
+                                    title=person.name)
 
     def _enterprises(self):
         return list(self.session.execute(enterprise_service.query(self.scope).limit(500)).unique().scalars())

@@ -65,8 +65,9 @@ def test_ledger_and_export_carry_the_manuals_columns(app, towns):
     assert re.findall(r'<th data-col="\w+">([^<]+)</th>', header) == LEDGER
     assert header.rstrip().endswith("<th>操作</th>\n      </tr>")
     pk = towns["people"][towns["home"]][0]
-    for label, anchor in (("查看详情", ""), ("查看核酸", "#health-tests"), ("疫苗接种", "#health-vaccines")):
+    for label, anchor in (("查看详情", ""), ("查看核酸", "?tests=1#test-history"), ("疫苗接种", "#health-vaccines")):
         assert f'href="/staff/{pk}{anchor}" class="act-' in page and label in page
+    assert 'id="test-history" open' in text(town.get(f"/staff/{pk}?tests=1"))  # 查看核酸: the 7 days, unfolded
     for key, label in (("head_name", "负责人姓名"), ("address", "居住地址")):  # chosen columns: every one offered
         assert f'data-col-toggle="{key}" checked> {label}' in page
     rows = F.read_xlsx(town.get(f"/staff/export?enterprise_id={towns['home']}").data)
