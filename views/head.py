@@ -11,8 +11,9 @@ from flask_babel import lazy_gettext as _
 from flask_login import login_user
 
 from app.domain.errors import OutOfScope, ServiceError
-from app.domain.health import BUCKET_UNMATCHED, UNMATCHED_HINTS, UNMATCHED_NOTE
-from app.domain.identity import mask_id
+from app.domain.health import BUCKET_RANGES, BUCKET_UNMATCHED, DATA_SOURCE_NOTE, UNMATCHED_HINTS, UNMATCHED_NOTE
+from app.domain.identity import mask_id, mask_phone
+from app.security import personal_data
 from app.security import roles as R
 from app.security.identities import HEAD
 from app.security.redirects import redirect_target
@@ -31,7 +32,8 @@ CHOSEN = "head_enterprise_id"
 class HeadView(ScopedView):
     route_base = "/head"
     class_permission_name = R.ENTERPRISE
-    method_permission_name = {"home": "read", "select": "read", "people": "read", "person": "read"}
+    method_permission_name = {"home": "read", "select": "read", "people": "read", "person": "read", "staff": "read"}
+    STAFF_PAGE_SIZE = 10  # 10条/页 (seed 000 §2.3)
     default_view = "home"
 
     # --- login (public) ---------------------------------------------------------
@@ -140,7 +142,8 @@ class HeadView(ScopedView):
             return redirect(url_for("HeadView.select"))
         counts = health_status.bucket_counts(self.session, self.scope, enterprise.id)
         return self.render_template(
-            "sentinel/head_home.html", e=enterprise, total=counts.total, counts=counts,
+            "sentinel/head_home.html", e=enterprise, total=counts.total, counts=counts, ranges=BUCKET_RANGES,
+            source_note=str(DATA_SOURCE_NOTE) % {"days": health_status.window().days},
             note=UNMATCHED_NOTE, logout_url=self.appbuilder.get_url_for_logout, title=enterprise.name,
             broken=compliance.count_broken(self.session, self.scope, enterprise_id=enterprise.id),
         )
@@ -156,11 +159,32 @@ class HeadView(ScopedView):
         page, size = self.paging()
         result = health_status.list_page(self.session, self.scope, None, page, size, enterprise.id, bucket)
         unmatched = bucket == BUCKET_UNMATCHED
+        full_ids = unmatched and personal_data.sees_full_ids_when_unmatched(r.name for r in g.user.roles)
+        if full_ids:
+            staff_service.record_full_id_read(self.session, [s.id for s in result.items], _("未匹配人员：完整证件号码"))
         return self.render_template(
             "sentinel/head_people.html", e=enterprise, page=result, bucket=bucket,
             bucket_label=health_status.bucket_label(bucket) if bucket else None,
             note=UNMATCHED_NOTE if unmatched else None, hints=UNMATCHED_HINTS if unmatched else (),
-            mask_id=mask_id, title=enterprise.name,
+            mask_id=(lambda value: value) if full_ids else mask_id, title=enterprise.name,
+        )
+
+    @expose("/staff")
+    @has_access
+    def staff(self):
+        """员工管理 on the phone (seed 000 §2.3–2.4): search, "X企业，工作人员：N", name and
+        联系电话 (masked) 10 per page, 下载模板 / 导入 / 新增 / 删除本页; a person opens 人员信息."""
+        enterprise = self._chosen()
+        if enterprise is None:
+            return redirect(url_for("HeadView.select"))
+        q = request.args.get("q", "").strip()
+        page, _size = self.paging()
+        result = staff_service.list_page(self.session, self.scope, q, page, self.STAFF_PAGE_SIZE, enterprise.id)
+        total = result.total if not q else staff_service.list_page(
+            self.session, self.scope, None, 1, 1, enterprise.id).total
+        return self.render_template(
+            "sentinel/head_staff.html", e=enterprise, page=result, q=q, total=total,
+            mask_phone=mask_phone, title=_("工作人员信息"),
         )
 
     @expose("/people/<int:pk>")
@@ -171,9 +195,10 @@ class HeadView(ScopedView):
             self.session, self.scope, pk, options=health_status.WITH_SUMMARY,
             reading=lambda p: (p, health_status.person_health(self.session, p)),
         )
+        id_number, phone = personal_data.detail_numbers(self.scope.full_numbers, person.id_number, person.phone)
         return self.render_template(
-            "sentinel/head_person.html", s=person, health=health,
+            "sentinel/head_person.html", s=person, health=health, id_number=id_number, phone=phone,
             compliance=compliance.person_compliance(self.session, person.id),
             bucket=health_status.parse_bucket(request.args.get("bucket")),
-            title=person.name,
+            from_staff=request.args.get("from") == "staff", title=person.name,
         )

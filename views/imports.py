@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _
 from app.domain.errors import OutOfScope, ServiceError
 from app.security import roles as R
 from app.security.ownership import readable_job_status
+from app.security.redirects import redirect_target
 from app.services import enterprises as enterprise_service
 from app.services import lookups
 from app.services.imports import files
@@ -147,8 +148,10 @@ class _ImportView(ScopedView):
 
     def _render(self, **context):
         title = _("导入人员") if self.kind == "staff" else _("批量新增企业")
+        back = request.values.get("back")  # where 员工管理 leads back to (the head's phone list)
         return self.render_template("sentinel/import_form.html", kind=self.kind, title=title,
-                                    chosen=request.values, **self._choices(), **context)
+                                    chosen=request.values, back=redirect_target(back) if back else "",
+                                    **self._choices(), **context)
 
     @expose("/", methods=["GET", "POST"])
     @has_access

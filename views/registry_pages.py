@@ -3,7 +3,7 @@
 each enterprise type's declared fields — over the generic pages of views/resources.py."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _
 
@@ -11,6 +11,7 @@ from app.domain.enterprise_types import parse_declaration
 from app.domain.errors import ServiceError
 from app.domain.health import BUCKET_UNMATCHED, BUCKETS, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import ID_TYPES, mask_id, mask_phone
+from app.security import personal_data
 from app.security import roles as R
 from app.security.redirects import redirect_target
 from app.security.scope import get_or_404
@@ -114,27 +115,36 @@ class StaffPages(ResourceView):
     @expose("/")
     @has_access
     def list(self):
-        """The list with each person's test status; ?bucket= keeps one bucket (未匹配人员: unmatched)."""
+        """The staff ledger (seed 001 §2.3) with each person's test status; ?enterprise_id=
+        narrows it to one enterprise in scope (主体名称, 404 outside it); ?bucket= keeps one
+        bucket (未匹配人员: unmatched, where the registering roles read full ID numbers,
+        audited). ID numbers and phones are masked everywhere else."""
         page, size = self.paging()
         q = request.args.get("q", "")
         enterprise_id = request.args.get("enterprise_id", type=int)
+        chosen = get_or_404(self.session, Enterprise, enterprise_id, self.scope) if enterprise_id else None
         bucket = health_status.parse_bucket(request.args.get("bucket"))
         result = health_status.list_page(self.session, self.scope, q, page, size, enterprise_id, bucket)
         unmatched = bucket == BUCKET_UNMATCHED
+        full_ids = unmatched and personal_data.sees_full_ids_when_unmatched(r.name for r in g.user.roles)
+        if full_ids:
+            staff_service.record_full_id_read(self.session, [s.id for s in result.items], _("未匹配人员：完整证件号码"))
         return self.render_template(
-            "sentinel/staff_list.html", page=result, q=q, enterprise_id=enterprise_id, bucket=bucket,
-            alert_settings=self._alert_settings_link(enterprise_id),
+            "sentinel/staff_list.html", page=result, q=q, enterprise_id=enterprise_id, chosen=chosen,
+            enterprises=self._enterprises(), bucket=bucket,
+            alert_settings=self._alert_settings_link(chosen),
             buckets=[(b, health_status.bucket_label(b)) for b in BUCKETS],
             hints=UNMATCHED_HINTS if unmatched else (), note=UNMATCHED_NOTE if unmatched else None,
-            mask_id=mask_id, mask_phone=mask_phone, title=_("未匹配人员") if unmatched else _("人员管理"),
+            mask_id=(lambda value: value) if full_ids else mask_id, mask_phone=mask_phone,
+            may_write=self.may("write"), ledger_columns=exports.LEDGER_COLUMNS,
+            title=_("未匹配人员") if unmatched else _("人员管理"),
         )
 
-    def _alert_settings_link(self, enterprise_id):
+    def _alert_settings_link(self, enterprise):
         """告警设置 of this kind of sentinel staff (the enterprise's type), for those who may see it."""
         if not self.appbuilder.sm.has_access("can_read", R.ALERT_SETTING):
             return None
-        if enterprise_id:
-            enterprise = get_or_404(self.session, Enterprise, enterprise_id, self.scope)
+        if enterprise is not None:
             return url_for("AlertSettingsView.list", q=enterprise.type.name)
         return url_for("AlertSettingsView.list")
 
@@ -146,8 +156,11 @@ class StaffPages(ResourceView):
             reading=lambda p: (p, health_status.person_health(self.session, p)),
         )
         decl = parse_declaration(person.enterprise.type.spec)
+        id_number, phone = personal_data.detail_numbers(self.scope.full_numbers, person.id_number, person.phone)
         return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, health=health,
                                     compliance=compliance.person_compliance(self.session, person.id),
+                                    id_number=id_number, phone=phone, may_write=self.may("write"),
+                                    open_history=request.args.get("tests") == "1",  # the ledger's 查看核酸
                                     title=person.name)
 
     def _enterprises(self):
@@ -159,11 +172,20 @@ class StaffPages(ResourceView):
         wanted = request.values.get("enterprise_id", type=int) or data.get("enterprise_id")
         chosen = next((e for e in enterprises if e.id == (int(wanted) if wanted else None)), enterprises[0] if enterprises else None)
         decl = parse_declaration(chosen.type.spec if chosen else {})
+        cancel = self._back() or (url_for("StaffView.detail", pk=person.id) if person else url_for("StaffView.list"))
         return self.render_template(
             "sentinel/staff_form.html", person=person, data=data, errors=errors or {},
             enterprises=enterprises, chosen=chosen, decl=decl, id_types=ID_TYPES,
+            back=self._back(), cancel=cancel,
             title=_("编辑人员") if person else _("新增人员"),
         )
+
+    @staticmethod
+    def _back() -> str:
+        """Where the form came from (?back= or the posted ``back``: the head's phone pages),
+        checked like every redirect from input; empty when not given."""
+        raw = request.values.get("back")
+        return redirect_target(raw) if raw else ""
 
     def _payload(self):
         enterprise = get_or_404(self.session, Enterprise, request.form.get("enterprise_id"), self.scope)
@@ -182,7 +204,7 @@ class StaffPages(ResourceView):
             flash(str(err.message), "danger")
             return self._form(data=data, errors={e.field: str(e.message) for e in err.errors})
         flash(str(_("已保存")), "success")
-        return redirect(url_for("StaffView.detail", pk=person.id))
+        return redirect(self._back() or url_for("StaffView.detail", pk=person.id))
 
     @expose("/<int:pk>/edit", methods=["GET", "POST"])
     @has_access
@@ -197,7 +219,7 @@ class StaffPages(ResourceView):
             flash(str(err.message), "danger")
             return self._form(person, data=data, errors={e.field: str(e.message) for e in err.errors})
         flash(str(_("已保存")), "success")
-        return redirect(url_for("StaffView.detail", pk=pk))
+        return redirect(self._back() or url_for("StaffView.detail", pk=pk))
 
     @expose("/delete", methods=["POST"])
     @has_access

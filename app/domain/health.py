@@ -38,6 +38,15 @@ BUCKET_LABELS = {
     BUCKET_OVER_72H: _("大于72小时"),
     BUCKET_UNMATCHED: _("未匹配"),
 }
+# The ranges the head's home shows under each count (seed 001 §2.4: 24小时 (n≤24小时) …).
+BUCKET_RANGES = {
+    BUCKET_24H: _("n≤24小时"),
+    BUCKET_48H: _("24<n≤48小时"),
+    BUCKET_72H: _("48<n≤72小时"),
+    BUCKET_OVER_72H: _("n>72小时"),
+}
+# The data-source line under the counts (seed 001 §2.4, word for word; the days follow the window).
+DATA_SOURCE_NOTE = _("核酸检测统计以核酸采样时间为准。系统核酸数据源为广州市内近%(days)d天的核酸检测数据。")
 _H24, _H48, _H72 = timedelta(hours=24), timedelta(hours=48), timedelta(hours=72)
 _UPPER = {BUCKET_24H: _H24, BUCKET_48H: _H48, BUCKET_72H: _H72}  # n ≤ upper
 _LOWER = {BUCKET_48H: _H24, BUCKET_72H: _H48, BUCKET_OVER_72H: _H72}  # n > lower

@@ -43,17 +43,19 @@ from models.staff import Staff
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH = 2000
 
-STAFF_HEADERS = (
-    _("企业名称"), _("姓名"), _("所属镇街"), _("证件类型"), _("手机号码"), _("证件号码"),
-    _("负责人姓名"), _("负责人电话"), _("人员类别"), _("居住地址"),
+# The staff ledger of seed 001 §2.3, page and export alike (key, label), in the manual's
+# order; the page adds 操作 (查看详情 / 查看核酸 / 疫苗接种).
+LEDGER_COLUMNS = (
+    ("enterprise", _("企业名称")), ("name", _("姓名")), ("town", _("所属镇街")), ("phone", _("手机号码")),
+    ("id_number", _("身份证号码")), ("head_name", _("负责人姓名")), ("head_phone", _("负责人电话")),
+    ("address", _("居住地址")), ("result", _("最近一次核酸检测结果")), ("tested_at", _("最近一次核酸检测时间")),
+    ("dose1", _("第一针疫苗接种时间")), ("dose2", _("第二针疫苗接种时间")), ("dose3", _("第三针疫苗接种时间")),
 )
-# From the per-person health summary (app.services.health.status.lookup), joined in the query.
-HEALTH_HEADERS = (
-    _("最近一次核酸采样时间"), _("最近一次核酸检测时间"), _("最近一次核酸检测结果"),
-    _("第一针疫苗接种时间"), _("第二针疫苗接种时间"), _("第三针疫苗接种时间"),
-)
-STAFF_TEXT_COLUMNS = (4, 5, 7)  # 手机号码, 证件号码, 负责人电话
-STAFF_MASKS = {4: mask_phone, 5: mask_id, 7: mask_phone}
+# The export's further columns (SPEC §2 and seed 000 §2.5), after the ledger's.
+MORE_HEADERS = (_("证件类型"), _("人员类别"), _("最近一次核酸采样时间"))
+STAFF_HEADERS = tuple(label for _key, label in LEDGER_COLUMNS) + MORE_HEADERS
+STAFF_TEXT_COLUMNS = (3, 4, 6)  # 手机号码, 身份证号码, 负责人电话
+STAFF_MASKS = {3: mask_phone, 4: mask_id, 6: mask_phone}
 
 ENTERPRISE_HEADERS = (
     _("主体名称"), _("主体类型"), _("所属镇街"), _("所属网格"), _("主体地址"),
@@ -157,8 +159,8 @@ def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id
     stmt = (
         (base if base is not None else staff_service.query(scope, q, enterprise.id if enterprise else None))
         .with_only_columns(
-            company.name, Staff.name, town.name, Staff.id_type, Staff.phone, Staff.id_number,
-            company.head_name, company.head_phone, Staff.category, Staff.address,
+            company.name, Staff.name, town.name, Staff.phone, Staff.id_number,
+            company.head_name, company.head_phone, Staff.address, Staff.id_type, Staff.category,
             *([Staff.extras] if extra_fields else []),  # JSON decoded per row only when shown
             maintain_column_froms=False,
         )
@@ -171,18 +173,19 @@ def staff_export(session, scope: S.Scope, q: Optional[str] = None, enterprise_id
     if bucket:
         stmt = stmt.where(health_status.bucket_clause(bucket, now, health.sampled_at, span))
     stmt = stmt.add_columns(*health.labelled())
-    base_width = len(STAFF_HEADERS)
-    mask = _masking(scope.full_numbers, STAFF_MASKS, base_width + len(HEALTH_HEADERS))
+    base_width = 10  # the selected registry columns above
+    mask = _masking(scope.full_numbers, STAFF_MASKS, len(STAFF_HEADERS))
 
     def rows():
         for row in session.execute(stmt.execution_options(yield_per=BATCH)):
             extras = (row[base_width] or {}) if extra_fields else {}
             h = health_status.status_row(row._mapping, now, span)
-            yield mask(list(row[:base_width]) + [
-                h.sampled_at, h.tested_at, h.result_label or None, h.dose_cell(1), h.dose_cell(2), h.dose_cell(3),
+            yield mask(list(row[:8]) + [
+                h.result_label or None, h.tested_at, h.dose_cell(1), h.dose_cell(2), h.dose_cell(3),
+                row[8], row[9], h.sampled_at,
             ] + [extras.get(f.key) for f in extra_fields])
 
-    headers = STAFF_HEADERS + HEALTH_HEADERS + tuple(f.label for f in extra_fields)
+    headers = STAFF_HEADERS + tuple(f.label for f in extra_fields)
     title = name or (_("未匹配人员") if bucket == "unmatched" else _("人员信息"))
     file, count = write_sheet(headers, STAFF_TEXT_COLUMNS, rows(), str(title))
     audit_export("Staff", enterprise.id if enterprise else None, count,

@@ -47,14 +47,17 @@ def query(scope: S.Scope, q: Optional[str] = None, enterprise_id: Any = None) ->
 
 def keyword_clause(q: Optional[str]):
     """The keyword search (None for a blank keyword): digits (and X) match a whole ID
-    number or phone through their keyed hashes, anything else a part of the name."""
+    number or phone through their keyed hashes, anything else a part of the person's
+    name or of their enterprise's name ("口岸" finds the staff of 龙口岸企业). Scope is
+    applied to the staff themselves, so an enterprise name never widens it."""
     q = fullwidth_to_halfwidth(q or "").strip()
     if not q:
         return None
     if _DIGITS.match(q):
         ids, phones = health_keys.lookup_keys(id_number=q), health_keys.lookup_keys(phone=q)
         return or_(Staff.id_key.in_(ids), Staff.phone_key.in_(phones))
-    return Staff.name.like(f"%{q}%")
+    companies = select(Enterprise.id).where(Enterprise.name.contains(q, autoescape=True))
+    return or_(Staff.name.contains(q, autoescape=True), Staff.enterprise_id.in_(companies))
 
 
 def list_page(session, scope: S.Scope, q=None, page=1, size=20, enterprise_id=None) -> Page:
@@ -146,6 +149,14 @@ def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
     if rows:
         session.execute(delete(Staff).where(Staff.id.in_([p.id for p in rows])))
     return len(rows)
+
+
+@operation
+def record_full_id_read(session, staff_ids: list[int], detail: Any) -> None:
+    """Audit a list that showed full ID numbers (the 未匹配 list for the roles that
+    registered the people): one row naming the people and why."""
+    if staff_ids:
+        audit.record("view", "Staff", None, rows=len(staff_ids), detail=str(detail), after={"ids": list(staff_ids)})
 
 
 @operation

@@ -41,7 +41,8 @@ def test_head_logs_in_on_a_phone_and_reaches_staff(browser, live_server, screens
         expect(page).to_have_url(re.compile(r"/head/$"))
         expect(page.locator("#enterprise-total")).to_have_text(re.compile(r"企业总人数：\d+ 人"))
         page.screenshot(path=str(screenshots / "head-home-phone.png"), full_page=True)
-        page.locator("#staff-link").click()
-        expect(page).to_have_url(re.compile(r"/staff/\?enterprise_id=\d+"))
+        page.locator("#staff-link").click()  # the phone's 员工管理, not the PC table
+        expect(page).to_have_url(re.compile(r"/head/staff$"))
+        expect(page.locator("#staff-total")).to_contain_text("工作人员：")
     finally:
         context.close()

@@ -114,12 +114,16 @@ def test_head_imports_staff_from_the_template_on_a_phone(browser, live_server, s
         page.locator("#btn-import").click()
         expect(page.locator("#import-result")).to_contain_text("新增 0 条，更新 3 条，失败 1 条")
 
-        page.locator("#import-staff-link").click()  # back to the enterprise's people
-        expect(page).to_have_url(re.compile(r"/staff/\?enterprise_id=\d+"))
+        page.locator("#import-staff-link").click()  # back to the head's phone 员工管理
+        expect(page).to_have_url(re.compile(r"/head/staff$"))
         _no_sideways_scroll(page)
         for name in ("手机导入一", "手机导入二", "手机导入三"):
-            expect(page.locator("#staff-table")).to_contain_text(name)
-        expect(page.locator("#staff-table")).not_to_contain_text("号码写错")
+            page.fill("#staff-q", name)
+            page.locator("#btn-search").click()
+            expect(page.locator("#staff-cards")).to_contain_text(name)
+        page.fill("#staff-q", "号码写错")
+        page.locator("#btn-search").click()
+        expect(page.locator(".staff-card")).to_have_count(0)
         page.screenshot(path=str(screenshots / "head-staff-after-import-phone.png"), full_page=True)
     finally:
         context.close()
@@ -138,7 +142,7 @@ def test_town_user_exports_only_the_towns_staff_with_ids_as_text(page, login, li
 
     ws = openpyxl.load_workbook(target).active
     header = [c.value for c in ws[1]]
-    town, id_col, phone_col = header.index("所属镇街"), header.index("证件号码"), header.index("手机号码")
+    town, id_col, phone_col = header.index("所属镇街"), header.index("身份证号码"), header.index("手机号码")
     rows = list(ws.iter_rows(min_row=2))
     with sqlite3.connect(live_server.database) as conn:
         expected = conn.execute(

@@ -8,7 +8,7 @@ import pytest
 
 from app.security import roles as R
 from app.security import scope as S
-from app.security.personal_data import sees_full_numbers
+from app.security.personal_data import detail_numbers, sees_full_ids_when_unmatched, sees_full_numbers
 
 
 def user(*roles):
@@ -39,3 +39,19 @@ def test_a_task_force_member_who_is_also_a_town_user_reads_full_numbers():
     """Roles add up: one granting role is enough."""
     assert sees_full_numbers([R.TASKFORCE, R.TOWN])
     assert not S.scope_for_user(None).full_numbers
+
+
+@pytest.mark.parametrize("roles, full", [
+    ([R.ENTERPRISE_HEAD], True), ([R.TOWN], True), ([R.BUREAU], True),
+    ([R.DISTRICT_ADMIN], False), ([R.TASKFORCE], False), ([R.CHECKPOINT], False), ([R.TASKFORCE, R.TOWN], True),
+])
+def test_the_unmatched_list_shows_full_ids_to_the_registering_roles(roles, full):
+    """未匹配 (first self-check: 核查证件号码是否正确): the head, town and bureau who registered the people read full IDs."""
+    assert sees_full_ids_when_unmatched(roles) is full
+
+
+def test_a_detail_shows_full_numbers_only_to_the_roles_that_may():
+    """One rule for every detail page: full for the roles that may, masked for anyone else, empty stays empty."""
+    assert detail_numbers(True, "44011519900723765X", "13576266263") == ("44011519900723765X", "13576266263")
+    assert detail_numbers(False, "44011519900723765X", "13576266263") == ("440115********765X", "135****6263")
+    assert detail_numbers(False, "44011519900723765X", None) == ("440115********765X", "")

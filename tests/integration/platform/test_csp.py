@@ -112,7 +112,7 @@ def test_enterprise_head_pages_fit_the_policy(app):
     staff_id = F.make_staff(app, enterprise_id, F.tag())
     assert ask_code(client, phone).status_code == 200
     assert submit(client, phone, last_code(app, phone)).status_code == 302
-    for path in ("/head/select", "/head/", "/head/people", f"/head/people/{staff_id}",
+    for path in ("/head/select", "/head/", "/head/people", f"/head/people/{staff_id}", "/head/staff",
                  f"/staff/?enterprise_id={enterprise_id}", f"/staff/add?enterprise_id={enterprise_id}",
                  f"/staff/{staff_id}", f"/staff/{staff_id}/edit", f"/import/staff/?enterprise_id={enterprise_id}"):
         check_page(client, path)

@@ -16,10 +16,11 @@ from tests.integration import factories as F
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 DUPLICATE = "同一企业同一身份证号码的人员已存在"
+# The ledger of seed 001 §2.3 (its labels, its order), then 证件类型, 人员类别 and the sampling time.
 STAFF_EXPORT_HEADERS = [
-    "企业名称", "姓名", "所属镇街", "证件类型", "手机号码", "证件号码", "负责人姓名", "负责人电话", "人员类别",
-    "居住地址", "最近一次核酸采样时间", "最近一次核酸检测时间", "最近一次核酸检测结果",
-    "第一针疫苗接种时间", "第二针疫苗接种时间", "第三针疫苗接种时间",
+    "企业名称", "姓名", "所属镇街", "手机号码", "身份证号码", "负责人姓名", "负责人电话", "居住地址",
+    "最近一次核酸检测结果", "最近一次核酸检测时间", "第一针疫苗接种时间", "第二针疫苗接种时间", "第三针疫苗接种时间",
+    "证件类型", "人员类别", "最近一次核酸采样时间",
 ]
 
 
@@ -223,13 +224,13 @@ def test_staff_export_columns_text_cells_and_formula_neutralised(app, client, ad
     assert rows[0] == STAFF_EXPORT_HEADERS + ["车牌号"]
     assert len(rows) == 3 and response.headers["X-Export-Rows"] == "2"
     driver = next(r for r in rows if r[1] == f"{tag}司机")
-    assert driver[:6] == [tag + "导出企业", f"{tag}司机", "南沙街", "居民身份证", "13576266263", number]
-    assert driver[6:9] == ["王五", "13800000001", "货车司机"]
-    assert driver[9] == "'=HYPERLINK(\"http://evil\")" and driver[-1] == "粤A12345"
-    assert all(v is None for v in driver[10:16])  # health columns: filled by the health module
-    cell = sheet.cell(row=rows.index(driver) + 1, column=6)
+    assert driver[:5] == [tag + "导出企业", f"{tag}司机", "南沙街", "13576266263", number]
+    assert driver[5:7] == ["王五", "13800000001"] and driver[13:15] == ["居民身份证", "货车司机"]
+    assert driver[7] == "'=HYPERLINK(\"http://evil\")" and driver[-1] == "粤A12345"
+    assert all(v is None for v in driver[8:13] + driver[15:16])  # health columns: filled by the health module
+    cell = sheet.cell(row=rows.index(driver) + 1, column=5)
     assert cell.data_type == "s" and cell.number_format == "@"
-    assert any(r[9] == "'@SUM(A1)" for r in rows)
+    assert any(r[7] == "'@SUM(A1)" for r in rows)
     assert all(c.data_type != "f" for r in sheet.iter_rows() for c in r)
 
 

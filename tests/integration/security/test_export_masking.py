@@ -11,7 +11,7 @@ from tests.conftest import login
 from tests.integration import factories as F
 from tests.integration.health.stats_factories import make_town
 
-HEAD_PHONE_COLUMN, PHONE_COLUMN, ID_COLUMN = 7, 4, 5  # staff export
+HEAD_PHONE_COLUMN, PHONE_COLUMN, ID_COLUMN = 6, 3, 4  # staff export (the ledger of seed 001 §2.3)
 ENTERPRISE_HEAD_PHONE_COLUMN = 6  # enterprise export
 
 
