@@ -106,9 +106,9 @@ def _parse_rison(text: str, by_key: Mapping[str, Field], max_size: int) -> ListQ
     if data.get("order_column"):
         query.order = _order(by_key, data["order_column"], data.get("order_direction") or "asc")
     try:
-        query.page = max(0, int(data.get("page", 0))) + 1
+        query.page = clamp_page(int(data.get("page", 0)) + 1)
         query.size = max(1, min(int(data.get("page_size", 20)), max_size))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise _bad(_("page 和 page_size 应为整数")) from None
     return query
 

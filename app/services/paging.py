@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Select, func
 
 PAGE_SIZES = (10, 20, 50, 100)
+MAX_PAGE = 1_000_000  # beyond every list; keeps OFFSET inside the database's integer range
 
 
 @dataclass
@@ -30,9 +31,11 @@ def clamp_size(raw: Any, default: int = 20) -> int:
 
 
 def clamp_page(raw: Any) -> int:
+    """A 1-based page number from user input: 1 when it is not a number, at most ``MAX_PAGE``
+    (a page past the end is simply empty)."""
     try:
-        return max(1, int(raw))
-    except (TypeError, ValueError):
+        return min(max(1, int(raw)), MAX_PAGE)
+    except (TypeError, ValueError, OverflowError):
         return 1
 
 

@@ -96,3 +96,19 @@ def _bearer(client):
     token = client.post("/api/v1/security/login", json={"username": "admin", "password": "Sentinel#2026",
                                                          "provider": "db"}).json["access_token"]
     return f"Bearer {token}"
+
+
+def test_a_page_far_past_the_end_is_empty_not_an_error(client, auth):
+    """?page=10^25 (keyword and rison form, API, page and the staff ledger) answers an empty
+    page — the number once overflowed the database's OFFSET into a 500."""
+    headers = auth.token("admin")
+    huge = "1" + "0" * 25
+    plain = client.get(f"/api/v1/vaccine_product/?page={huge}&page_size=10", headers=headers)
+    rison = client.get(f"/api/v1/vaccine_product/?q=(page:{huge},page_size:10)", headers=headers)
+    staff = client.get(f"/api/v1/staff/?page={huge}", headers=headers)
+    assert plain.status_code == rison.status_code == staff.status_code == 200, (plain.json, rison.json)
+    assert plain.json["result"] == rison.json["result"] == staff.json["result"] == []
+    assert plain.json["count"] == rison.json["count"] > 0
+    login(client, "admin")
+    assert client.get(f"/staff/?page={huge}").status_code == 200
+    assert client.get(f"/vaccine_products/?page={huge}").status_code == 200
