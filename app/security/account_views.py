@@ -27,7 +27,7 @@ from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import Role
 from flask_appbuilder.security.views import (
-    ResetMyPasswordView, ResetPasswordView, RoleModelView, UserDBModelView, UserInfoEditView,
+    ResetMyPasswordView, ResetPasswordView, RoleModelView, UserDBModelView, UserGroupModelView, UserInfoEditView,
 )
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import lazy_gettext as _
@@ -370,6 +370,13 @@ class SentinelRoleModelView(RoleModelView):
     formatters_columns = {"name": R.role_label, "user": lambda users: len(users or [])}
     list_title = _("角色")
     show_title = _("角色信息")
+
+
+class SentinelGroupModelView(UserGroupModelView):
+    """FAB's user groups, closed to everyone: an account's roles are its own (scope and the
+    menus read them), so a group lending roles would grant what the scope does not know."""
+
+    base_permissions: list = []
 
 
 class SentinelResetMyPasswordView(ResetMyPasswordView):

@@ -24,8 +24,8 @@ from app.domain.errors import ServiceError
 from app.security import identities, lockout, password_change, sessions
 from app.security.principals import PhonePrincipal, is_phone_subject
 from app.security.account_views import (
-    SentinelResetMyPasswordView, SentinelResetPasswordView, SentinelRoleModelView, SentinelUserDBModelView,
-    SentinelUserInfoEditView,
+    SentinelGroupModelView, SentinelResetMyPasswordView, SentinelResetPasswordView, SentinelRoleModelView,
+    SentinelUserDBModelView, SentinelUserInfoEditView,
 )
 from app.security.redirects import redirect_target
 from models.mixins import utcnow
@@ -191,6 +191,7 @@ class SentinelSecurityManager(SecurityManager):
     user_model = SentinelUser
     userdbmodelview = SentinelUserDBModelView
     rolemodelview = SentinelRoleModelView
+    groupmodelview = SentinelGroupModelView
     resetmypasswordview = SentinelResetMyPasswordView
     resetpasswordview = SentinelResetPasswordView
     userinfoeditview = SentinelUserInfoEditView
@@ -268,9 +269,9 @@ class SentinelSecurityManager(SecurityManager):
                 self.limiter.limit(current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])(view.blueprint)
 
     def _menu_without_groups(self):
-        """用户权限 lists 用户管理 and 角色 only: no account is in a FAB user group (scope
-        reads the account's own roles), and the permission tables are empty (builtin
-        roles, config FAB_ADD_SECURITY_*_VIEW)."""
+        """用户权限 lists 用户管理 and 角色 only: user groups are closed
+        (SentinelGroupModelView), and the permission tables are empty (builtin roles,
+        config FAB_ADD_SECURITY_*_VIEW)."""
         menu = self.appbuilder.menu.find("Security")
         if menu is not None:
             menu.childs = [item for item in menu.childs if item.name not in ("List Groups", "-")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import pytest
+from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import select
 
 from app.security import roles as R
@@ -178,3 +178,23 @@ def test_every_admin_page_is_in_chinese(app):
         if new:
             found[link] = new
     assert found == {}, "\n".join(f"{link}: {items}" for link, items in found.items())
+
+
+def test_user_permissions_menu_holds_accounts_and_roles_only(app):
+    """用户权限 → 用户管理 and 角色: roles are defined in code (read only here, no public role),
+    FAB's user groups are closed (they would lend roles the scope does not see), and its
+    empty permission tables have no pages."""
+    client = F.client_at(app)
+    assert login(client, "admin").status_code == 302
+    menu = read(client.get("/welcome").get_data(as_text=True)).menu
+    assert "/users/list/" in menu and "/roles/list/" in menu
+    for gone in ("/groups/list/", "/permissions/list/", "/viewmenus/list/", "/permissionviews/list/"):
+        assert gone not in menu
+        assert client.get(gone).status_code in (403, 404), gone
+    roles = read(client.get("/roles/list/").get_data(as_text=True)).text
+    assert "区管理员" in roles and "企业负责人" in roles and "public" not in roles
+    role_id = F.in_db(app, lambda s: s.execute(select(Role.id).where(Role.name == R.TOWN)).scalar_one())
+    for path in ("/roles/add", f"/roles/edit/{role_id}", f"/roles/delete/{role_id}"):
+        assert client.get(path).status_code == 403, path
+    shown = client.get(f"/roles/show/{role_id}").get_data(as_text=True)
+    assert "town_nansha" in shown and "镇街" in shown
