@@ -132,7 +132,18 @@ def _seed(app):
     F.in_db(app, add)
     client = F.client_at(app)
     login(client, "admin", "Wrong#Password1")  # a security event
-    F.make_user(app, "screens_" + F.tag()[1:], R.BUREAU, bureau="port", phone_number=F.phone())
+    username = F.make_user(app, "screens_" + F.tag()[1:], R.BUREAU, bureau="port", phone_number=F.phone())
+
+    def audited_edit(session):  # an account's change as the audit log keeps it: raw values in JSON
+        from app.platform import audit
+
+        audit.record("update", "User", 1, before={"username": username, "active": True, "town": None,
+                                                  "roles": [R.BUREAU], "must_change_password": False},
+                     after={"username": username, "active": False, "town": "南沙街", "roles": [R.TOWN]})
+        session.commit()
+        return F.last_audit_id(app)
+
+    return F.in_db(app, audited_edit)
 
 
 def _pages(client) -> dict[str, str]:
@@ -160,10 +171,11 @@ def _pages(client) -> dict[str, str]:
 
 
 def test_every_admin_page_is_in_chinese(app):
-    _seed(app)
+    audit_id = _seed(app)
     client = F.client_at(app)
     assert login(client, "admin").status_code == 302
     pages = _pages(client)
+    pages[f"/audit_log/{audit_id}"] = client.get(f"/audit_log/{audit_id}").get_data(as_text=True)
     for must in ("/users/list/", "/roles/list/", "/audit_log/", "/outbox/", "/towns/", "/security-events/",
                  "/users/add", "/users/userinfo/", "/resetmypassword/form"):
         assert any(link.startswith(must) for link in pages), (must, sorted(pages))
@@ -178,6 +190,7 @@ def test_every_admin_page_is_in_chinese(app):
         if new:
             found[link] = new
     assert found == {}, "\n".join(f"{link}: {items}" for link, items in found.items())
+    assert "须修改密码：否" in pages[f"/audit_log/{audit_id}"]  # an audited change: its fields by name
 
 
 def test_user_permissions_menu_holds_accounts_and_roles_only(app):
