@@ -13,6 +13,7 @@ from flask_appbuilder import expose, has_access
 from app.domain.i18n import _
 from app.platform.clock import district_tz, local_text
 from app.platform.security_events import KINDS
+from app.platform.templating import shown
 from app.security import roles as R
 from app.services import records, security_log
 from views.menus import ADMIN
@@ -66,17 +67,13 @@ def _labels(entity: str | None) -> dict[str, Any]:
 
 
 def _shown(key: str, value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return str(_("是") if value else _("否"))
     if key == "roles" and isinstance(value, list):
         return str(_("、")).join(R.role_label(str(v)) for v in value)
     if isinstance(value, list):
         return str(_("、")).join(str(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return str(shown(value))
 
 
 def snapshot_items(row: Any, values: dict) -> list[tuple[str, str]]:

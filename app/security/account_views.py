@@ -11,7 +11,6 @@ password; phones masked).
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
@@ -40,9 +39,9 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 from app.platform import audit
 from app.domain.errors import RuleError
 from app.domain.identity import normalize_phone
-from app.platform.clock import local_text
 from app.platform.extensions import db
 from app.platform.operations import transaction
+from app.platform.templating import shown
 from app.security import accounts
 from app.security import roles as R
 from app.security.passwords import policy_description
@@ -65,18 +64,6 @@ def _strip(value):
 
 def _blank_to_none(value):
     return value or None
-
-
-def shown(value):
-    """A value on FAB's list and show pages as every other page shows it: nothing for
-    None, 是/否, a stored (UTC) time in district time to the minute."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return _("是") if value else _("否")
-    if isinstance(value, datetime):
-        return local_text(value)
-    return value
 
 
 def _role_names(roles) -> str:
