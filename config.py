@@ -95,6 +95,11 @@ class Config:
         self.AUTH_ROLE_PUBLIC = "public"
         self.AUTH_USER_REGISTRATION = False
         self.FAB_ADD_SECURITY_VIEWS = True
+        # roles are builtin (app/security/roles.py): FAB's permission tables stay empty, so
+        # their three admin pages would show nothing
+        self.FAB_ADD_SECURITY_PERMISSION_VIEW = False
+        self.FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+        self.FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
         self.FAB_UPDATE_PERMS = False  # roles are data (app/security/roles.py), no permission rows
         self.FAB_CREATE_DB = False  # the schema is Alembic's alone
         self.FAB_API_SWAGGER_UI = True

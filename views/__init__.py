@@ -1,9 +1,10 @@
 """The only place that registers views and builds menus."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _
 
-from views.admin import AUDIT_LOG, OUTBOX, SECURITY_EVENTS
+from views.admin import AUDIT_LOG, OUTBOX, SECURITY_EVENTS, snapshot_items
 from views.alerts import ALERT_SETTINGS
 from views.compliance import ComplianceApi, ComplianceView
 from views.enterprise_types import ENTERPRISE_TYPES
@@ -32,6 +33,7 @@ def register_views(appbuilder) -> None:
 
     for resource in (TOWNS, GRIDS, BUREAUS, AUDIT_LOG, SECURITY_EVENTS, OUTBOX):
         register_resource(appbuilder, resource)
+    current_app.jinja_env.globals["snapshot_items"] = snapshot_items  # 审计日志's 修改前 / 修改后
 
     # Enterprise types (主体类型): declarative data edited by the district admin.
     register_resource(appbuilder, ENTERPRISE_TYPES)

@@ -4,16 +4,20 @@
 Services: app/services/records.py."""
 from __future__ import annotations
 
-from flask import request
+import json
+from typing import Any
+
+from flask import current_app, request
 from flask_appbuilder import expose, has_access
 
 from app.domain.i18n import _
 from app.platform.clock import district_tz, local_text
 from app.platform.security_events import KINDS
+from app.platform.templating import shown
 from app.security import roles as R
 from app.services import records, security_log
 from views.menus import ADMIN
-from views.resources import Menu, Resource, ResourceView
+from views.resources import Menu, Resource, ResourceView, registered_resources
 
 READ_ONLY_PAGES = ("list", "detail", "export")
 READ_ONLY_API = ("get_list", "get", "export")
@@ -50,3 +54,30 @@ OUTBOX = Resource(
     menu=Menu(ADMIN, _("消息发件箱"), "fa-envelope", name="Outbox"), pages=READ_ONLY_PAGES, api=READ_ONLY_API,
     item_title=lambda row: str(_("消息")) + f" #{row.id}",
 )
+
+
+def _labels(entity: str | None) -> dict[str, Any]:
+    """The names an audited entity's fields have on its pages (a declared resource's, or 用户管理's)."""
+    if entity == "User":
+        return dict(current_app.appbuilder.sm.userdbmodelview.label_columns)
+    for resource in registered_resources().values():
+        if getattr(resource.service, "entity", None) == entity:
+            return {f.source: f.label for f in resource.service.fields}
+    return {}
+
+
+def _shown(key: str, value: Any) -> str:
+    if key == "roles" and isinstance(value, list):
+        return str(_("、")).join(R.role_label(str(v)) for v in value)
+    if isinstance(value, list):
+        return str(_("、")).join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(shown(value))
+
+
+def snapshot_items(row: Any, values: dict) -> list[tuple[str, str]]:
+    """修改前 / 修改后 of an audit row as (name, value) pairs the way pages show them: fields by
+    their labels, 是/否, roles by their Chinese names, nothing for None."""
+    labels = _labels(getattr(row, "entity", None))
+    return [(str(labels.get(key, key)), _shown(key, value)) for key, value in values.items()]

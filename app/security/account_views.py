@@ -21,9 +21,13 @@ from flask_appbuilder.fieldwidgets import (
     BS3PasswordFieldWidget, BS3TextFieldWidget, Select2ManyWidget, Select2Widget,
 )
 from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.models.sqla.filters import FilterNotEqual
+from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import Role
-from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordView, UserDBModelView, UserInfoEditView
+from flask_appbuilder.security.views import (
+    ResetMyPasswordView, ResetPasswordView, RoleModelView, UserDBModelView, UserGroupModelView, UserInfoEditView,
+)
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import lazy_gettext as _
 from flask_babel.speaklater import LazyString
@@ -37,12 +41,14 @@ from app.domain.errors import RuleError
 from app.domain.identity import normalize_phone
 from app.platform.extensions import db
 from app.platform.operations import transaction
+from app.platform.templating import shown
 from app.security import accounts
 from app.security import roles as R
 from app.security.passwords import policy_description
 from app.security.password_change import MSG_CHANGE_FIRST, must_change
 from models.organisations import Bureau
 from models.regions import Town
+from models.mixins import utcnow
 from models.users import SentinelUser
 
 MSG_WRONG_OLD = _("原密码不正确")
@@ -58,6 +64,10 @@ def _strip(value):
 
 def _blank_to_none(value):
     return value or None
+
+
+def _role_names(roles) -> str:
+    return str(_("、")).join(R.role_label(r.name) for r in roles or [])
 
 
 # --- fields and validators ------------------------------------------------------------
@@ -100,17 +110,29 @@ class _AccountRules:
             raise ValidationError(str(problems[0]))
 
 
-def _roles(include_head: bool):
+def _role_rows(include_head: bool):
     def query():
         stmt = select(Role).where(Role.name != R.PUBLIC).order_by(Role.id)
         if not include_head:
             stmt = stmt.where(Role.name != R.ENTERPRISE_HEAD)
         return db.session.execute(stmt).scalars().all()
 
+    return query
+
+
+def _roles(include_head: bool):
     return QuerySelectMultipleField(
-        _("角色"), query_func=query, get_pk_func=lambda role: role.id,
+        _("角色"), query_func=_role_rows(include_head), get_pk_func=lambda role: role.id,
         get_label=lambda role: R.role_label(role.name),
         validators=[_AccountRules(adding=not include_head)], widget=Select2ManyWidget(),
+    )
+
+
+def _role_filter():
+    """用户管理's search by role: the roles by their Chinese names."""
+    return QuerySelectField(
+        _("角色"), query_func=_role_rows(include_head=True), get_pk_func=lambda role: role.id,
+        get_label=lambda role: R.role_label(role.name), allow_blank=True, widget=Select2Widget(extra_classes="readonly"),
     )
 
 
@@ -221,14 +243,13 @@ class SentinelUserDBModelView(UserDBModelView):
     ]
     add_columns = ["first_name", "username", "phone", "roles", "bureau", "town", "active", "password", "conf_password"]
     edit_columns = ["first_name", "username", "phone", "roles", "bureau", "town", "active"]
+    search_form_extra_fields = {"roles": _role_filter()}
     add_form_extra_fields = _account_fields(adding=True)
     edit_form_extra_fields = _account_fields(adding=False)
     validators_columns: dict = {}  # FAB's roles-or-groups check reads a groups field these forms lack
-    # roles by their Chinese names
-    formatters_columns = {"roles": lambda roles: str(_("、")).join(R.role_label(r.name) for r in roles or [])}
     label_columns = {
         "first_name": _("姓名"), "username": _("用户名"), "phone": _("手机号码"), "roles": _("角色"),
-        "roles": _("角色"), "bureau": _("委办局"), "town": _("镇街"), "active": _("启用"),
+        "bureau": _("委办局"), "town": _("镇街"), "active": _("启用"),
         "password": _("初始密码"), "conf_password": _("确认初始密码"), "must_change_password": _("须修改密码"),
         "last_login": _("最后登录时间"), "login_count": _("登录次数"), "fail_login_count": _("连续登录失败次数"),
         "created_on": _("创建时间"), "changed_on": _("修改时间"),
@@ -237,11 +258,23 @@ class SentinelUserDBModelView(UserDBModelView):
         "active": _("停用的账号不能登录"),
         "password": _("用户首次登录时须修改此密码"),
     }
+    # roles by their Chinese names, no None/True, local times
+    formatters_columns = {**{column: shown for column in label_columns}, "roles": _role_names}
     list_title = _("用户管理")
     show_title = _("用户信息")
     add_title = _("新增用户")
     edit_title = _("编辑用户")
     user_info_title = _("用户信息")
+
+    add_template = "sentinel/user_add.html"
+    edit_template = "sentinel/user_edit.html"
+
+    def render_template(self, template, **kwargs):
+        if template in (self.add_template, self.edit_template):  # which role shows 委办局, which 镇街
+            sm = self.appbuilder.sm
+            kwargs["role_links"] = {field: getattr(sm.find_role(role), "id", None)
+                                    for field, role in (("bureau", R.BUREAU), ("town", R.TOWN))}
+        return super().render_template(template, **kwargs)
 
     @action("resetmypassword", _("修改密码"), "", "fa-lock", multiple=False)
     def resetmypassword(self, item):
@@ -258,7 +291,18 @@ class SentinelUserDBModelView(UserDBModelView):
     def post_add_redirect(self):
         return redirect(url_for(f"{self.__class__.__name__}.list"))  # not back to where the admin came from
 
+    @staticmethod
+    def _drop_unused_links(item):
+        """委办局 and 镇街 only on accounts whose roles use them (the form hides the other)."""
+        names = {r.name for r in item.roles or []}
+        if R.BUREAU not in names:
+            item.bureau = None
+        if R.TOWN not in names:
+            item.town = None
+
     def pre_add(self, item):
+        item.created_on = item.changed_on = utcnow()  # FAB's default is the server's local clock
+        self._drop_unused_links(item)
         item.last_name = ""
         item.email = accounts.placeholder_email(item.username)
         item.must_change_password = True
@@ -276,6 +320,8 @@ class SentinelUserDBModelView(UserDBModelView):
 
     def pre_update(self, item):
         super().pre_update(item)
+        item.changed_on = utcnow()
+        self._drop_unused_links(item)
         item.last_name = item.last_name or ""
         if accounts.is_placeholder_email(item.email):
             item.email = accounts.placeholder_email(item.username)
@@ -292,6 +338,32 @@ class SentinelUserDBModelView(UserDBModelView):
         pk, username, before = g.pop("account_before")
         with transaction():
             audit.record("delete", "User", pk, before=before, detail=username)
+
+
+class SentinelRoleModelView(RoleModelView):
+    """角色: the roles are defined in code (app/security/roles.py), so the admin reads them
+    (their Chinese names, how many accounts hold each, those accounts) and edits nothing."""
+
+    base_permissions = ["can_list", "can_show"]
+    base_filters = [["name", FilterNotEqual, R.PUBLIC]]  # FAB's role of the signed-out: no account has it
+    copy_role = None  # FAB's 复制角色 action: no role is made here
+    list_template = "sentinel/fab_list_plain.html"  # nine fixed rows: no search panel
+    list_widget = ListWidget  # FAB's role widgets list the permission rows; these show the columns below
+    show_widget = ShowWidget
+    list_columns = ["name", "user"]
+    show_columns = ["name", "user"]
+    search_columns = ["name"]
+    label_columns = {"name": _("角色"), "user": _("账号数")}
+    formatters_columns = {"name": R.role_label, "user": lambda users: len(users or [])}
+    list_title = _("角色")
+    show_title = _("角色信息")
+
+
+class SentinelGroupModelView(UserGroupModelView):
+    """FAB's user groups, closed to everyone: an account's roles are its own (scope and the
+    menus read them), so a group lending roles would grant what the scope does not know."""
+
+    base_permissions: list = []
 
 
 class SentinelResetMyPasswordView(ResetMyPasswordView):

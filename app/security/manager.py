@@ -24,9 +24,11 @@ from app.domain.errors import ServiceError
 from app.security import identities, lockout, password_change, sessions
 from app.security.principals import PhonePrincipal, is_phone_subject
 from app.security.account_views import (
-    SentinelResetMyPasswordView, SentinelResetPasswordView, SentinelUserDBModelView, SentinelUserInfoEditView,
+    SentinelGroupModelView, SentinelResetMyPasswordView, SentinelResetPasswordView, SentinelRoleModelView,
+    SentinelUserDBModelView, SentinelUserInfoEditView,
 )
 from app.security.redirects import redirect_target
+from models.mixins import utcnow
 from models.users import SentinelUser
 
 log = logging.getLogger(__name__)
@@ -188,6 +190,8 @@ class SentinelSecurityApi(SecurityApi):
 class SentinelSecurityManager(SecurityManager):
     user_model = SentinelUser
     userdbmodelview = SentinelUserDBModelView
+    rolemodelview = SentinelRoleModelView
+    groupmodelview = SentinelGroupModelView
     resetmypasswordview = SentinelResetMyPasswordView
     resetpasswordview = SentinelResetPasswordView
     userinfoeditview = SentinelUserInfoEditView
@@ -248,6 +252,7 @@ class SentinelSecurityManager(SecurityManager):
         login form and the API login together (429 in Chinese, a security event); 修改密码
         (it checks the old password) is limited like a login."""
         super().register_views()
+        self._menu_without_groups()
         if not current_app.config["AUTH_RATE_LIMITED"]:
             return
         api = next(v for v in self.appbuilder.baseviews if isinstance(v, SecurityApi))
@@ -262,6 +267,14 @@ class SentinelSecurityManager(SecurityManager):
         for view in self.appbuilder.baseviews:
             if isinstance(view, SentinelResetMyPasswordView):
                 self.limiter.limit(current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])(view.blueprint)
+
+    def _menu_without_groups(self):
+        """用户权限 lists 用户管理 and 角色 only: user groups are closed
+        (SentinelGroupModelView), and the permission tables are empty (builtin roles,
+        config FAB_ADD_SECURITY_*_VIEW)."""
+        menu = self.appbuilder.menu.find("Security")
+        if menu is not None:
+            menu.childs = [item for item in menu.childs if item.name not in ("List Groups", "-")]
 
     def create_jwt_manager(self, app):
         """FAB's JWT manager, answering every token problem with a Chinese {"message"}."""
@@ -301,4 +314,5 @@ class SentinelSecurityManager(SecurityManager):
 
     def on_user_login(self, user) -> None:
         with transaction():
+            user.last_login = utcnow()  # FAB wrote the server's local clock; stored times are UTC
             record("login", "User", user.id, detail=user.username, user=user)

@@ -26,12 +26,23 @@ CHANNELS = [("outbox", _("发件箱（不外发）")), ("webhook", _("工作群�
             ("inbox", _("站内消息"))]
 KINDS_OF_MESSAGE = [("sms", _("短信")), ("messenger", _("工作消息")), ("inbox", _("站内消息"))]
 STATUSES = [("queued", _("待发送")), ("sent", _("已发送")), ("failed", _("发送失败"))]
+# what an audit row or a security event is about: model names and permission resources
+ENTITIES = [
+    ("Enterprise", _("企业")), ("Staff", _("人员")), ("User", _("用户")), ("Town", _("镇街")), ("Grid", _("网格")),
+    ("Bureau", _("委办局")), ("Region", _("镇街与委办局")), ("EnterpriseType", _("主体类型")),
+    ("VaccineProduct", _("疫苗产品")), ("AlertSetting", _("告警设置")), ("FeedBatch", _("健康数据导入")),
+    ("Feeds", _("健康数据接口")), ("TestRecord", _("核酸检测记录")), ("VaccinationRecord", _("疫苗接种记录")),
+    ("JobRecord", _("后台任务")), ("Jobs", _("后台任务")), ("Statistics", _("统计分析")), ("Message", _("消息")),
+    ("Outbox", _("消息发件箱")), ("AuditLog", _("审计日志")), ("Audit", _("审计日志")),
+    ("SecurityEvent", _("安全事件")), ("Compliance", _("未按规定检测")), ("Checkpoint", _("卡口核验")),
+    ("Workforce", _("检测人员")), ("Account", _("账号")), ("PersonalData", _("个人信息")),
+]
 
 AUDIT_FIELDS = [
     Field("at", _("时间"), kind="datetime", filters=("gt", "lt"), sortable=True, form=False),
     Field("username", _("用户"), filters=("eq", "ct"), search=True, form=False),
     Field("action", _("操作"), kind="choice", choices=AUDIT_ACTIONS, filters=("eq", "in"), form=False),
-    Field("entity", _("对象"), filters=("eq",), search=True, form=False),
+    Field("entity", _("对象"), kind="choice", choices=ENTITIES, filters=("eq",), search=True, form=False),
     Field("entity_id", _("编号"), filters=("eq",), form=False),
     Field("rows", _("行数"), kind="int", form=False),
     Field("detail", _("说明"), search=True, form=False),
@@ -60,7 +71,7 @@ SECURITY_FIELDS = [
     Field("ip", _("IP"), form=False),
     Field("method", _("请求方式"), list=False, form=False),
     Field("route", _("路径"), form=False),
-    Field("entity", _("对象"), list=False, form=False),
+    Field("entity", _("对象"), kind="choice", choices=ENTITIES, list=False, form=False),
     Field("entity_id", _("编号"), list=False, form=False),
     Field("detail", _("说明"), list=False, form=False),
 ]

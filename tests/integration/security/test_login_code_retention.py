@@ -120,12 +120,12 @@ def test_outbox_code_is_readable_for_its_lifetime_then_redacted(app, client, aut
     assert code in next(m for m in newest if m["id"] == message_id)["body"]
     assert [m["id"] for m in newest] == sorted((m["id"] for m in newest), reverse=True)  # newest first
 
-    age(app, message_id, 299)  # still within its lifetime
+    age(app, message_id, 270)  # still within its lifetime (with room for a slow machine)
     with app.app_context():
         JOBS["notify.redact"].func()
     assert stored_text(app, message_id)[0] == body
 
-    age(app, message_id, 2)  # the five minutes have passed; the job has not run yet
+    age(app, message_id, 31)  # the five minutes have passed; the job has not run yet
     assert stored_text(app, message_id)[0] == body
     for page in ("/outbox/", f"/outbox/{message_id}"):
         html = client.get(page).get_data(as_text=True)

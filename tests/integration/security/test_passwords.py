@@ -183,6 +183,17 @@ def test_admin_adds_a_government_account_with_what_it_needs(app, admin):
     assert NEW not in repr(row) and "password" not in row["after"]
 
 
+def test_an_account_keeps_only_the_links_its_roles_use(app, admin):
+    """The form shows 委办局 for the bureau role and 镇街 for the town role only; a value left
+    in the hidden one is not saved (a task force account gets no town)."""
+    page = _text(admin.get("/users/add"))
+    assert "role_links" not in page and '"bureau":' in page and '"town":' in page
+    username = _name()
+    assert add_user(app, admin, username, roles=(R.TASKFORCE,), town="南沙街").status_code == 302
+    account = _account(app, username)
+    assert account["roles"] == [R.TASKFORCE] and account["town"] is None
+
+
 @pytest.mark.parametrize("change, message", [
     (dict(password="weakpass"), "密码强度不足：需要至少10个字符、包含大写字母、包含数字、包含特殊字符"),
     (dict(confirm=NEW + "y"), "两次输入的新密码不一致"),

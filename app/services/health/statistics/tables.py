@@ -47,7 +47,7 @@ from app.domain.errors import OutOfScope
 from app.domain.health import percent
 from app.domain.i18n import _
 from app.platform import audit
-from app.platform.clock import local_now, local_today
+from app.platform.clock import MINUTE_FORMAT, local_now, local_today
 from app.platform.kv import get_redis, key
 from app.platform.operations import operation, transaction
 from app.security import scope as S
@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 
 TESTS, VACCINES = "tests", "vaccines"
 NO_CATEGORY = "~"  # drill-down parameter of the rows whose category is blank
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+TIME_FORMAT = MINUTE_FORMAT  # 统计时间 as every page shows a time: to the minute
 
 
 @dataclass
