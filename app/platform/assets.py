@@ -201,22 +201,42 @@ class AssetFlask(Flask):
                                _external=_external, **values)
 
 
-def fab_widgets() -> bool:
-    """Whether this page is one of Flask-AppBuilder's model or form views (users, roles,
-    profile, passwords): their widgets need Select2, the date picker and FAB's list and
-    form scripts. Our own pages do without them (sentinel/baselayout.html)."""
+def fab_widgets() -> frozenset:
+    """What this page's Flask-AppBuilder widgets need: ``select2`` on FAB's model views (list
+    filters, relationship fields) and on form views with a Select2 field, ``datepicker``
+    where a form or a filter has a date. Empty on our own pages (sentinel/baselayout.html
+    loads FAB's list and form scripts only when this is not empty)."""
     if not has_request_context() or not request.blueprint:
-        return False
+        return frozenset()
     app = current_app._get_current_object()
-    kinds = app.extensions.get("sentinel_fab_widgets")
-    if kinds is None:
-        from flask_appbuilder.baseviews import BaseCRUDView, BaseFormView
-
-        kinds = app.extensions["sentinel_fab_widgets"] = {
-            view.blueprint.name: isinstance(view, (BaseCRUDView, BaseFormView))
+    needs = app.extensions.get("sentinel_fab_widgets")
+    if needs is None:
+        needs = app.extensions["sentinel_fab_widgets"] = {
+            view.blueprint.name: _widgets_of(view)
             for view in app.appbuilder.baseviews if getattr(view, "blueprint", None) is not None
         }
-    return kinds.get(request.blueprint, False)
+    return needs.get(request.blueprint, frozenset())
+
+
+def _widgets_of(view) -> frozenset:
+    from flask_appbuilder.baseviews import BaseCRUDView, BaseFormView
+    from flask_appbuilder.fieldwidgets import (
+        DatePickerWidget, DateTimePickerWidget, Select2AJAXWidget, Select2ManyWidget, Select2SlaveAJAXWidget,
+        Select2Widget,
+    )
+
+    if isinstance(view, BaseCRUDView):
+        columns = {*(view.add_columns or ()), *(view.edit_columns or ()), *(view.search_columns or ())}
+        dated = any(view.datamodel.is_date(c) or view.datamodel.is_datetime(c) for c in columns)
+        return frozenset({"select2", "datepicker"} if dated else {"select2"})
+    if isinstance(view, BaseFormView) and view.form is not None:
+        widgets = [getattr(field, "kwargs", {}).get("widget") for field in vars(view.form).values()]
+        select2 = (Select2Widget, Select2ManyWidget, Select2AJAXWidget, Select2SlaveAJAXWidget)
+        needs = {"select2"} if any(isinstance(w, select2) for w in widgets) else set()
+        if any(isinstance(w, (DatePickerWidget, DateTimePickerWidget)) for w in widgets):
+            needs.add("datepicker")
+        return frozenset(needs | {"forms"})
+    return frozenset()
 
 
 def init_app(app: AssetFlask) -> None:

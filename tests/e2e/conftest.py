@@ -281,6 +281,17 @@ class Wire:
         self.cached.clear()
         self.bytes.clear()
 
+    def settle(self, page, quiet_ms: int = 500, limit_ms: int = 10_000) -> None:
+        """Waits until nothing was asked or received for ``quiet_ms`` (the favicon comes
+        after the page's load), so a visit's requests are not counted with the next one's."""
+        seen, quiet, waited = -1, 0, 0
+        while quiet < quiet_ms and waited < limit_ms:
+            now = len(self.requests) + len(self.bytes)
+            quiet = quiet + 100 if now == seen else 0
+            seen = now
+            page.wait_for_timeout(100)
+            waited += 100
+
     def clear_cache(self) -> None:
         self.cdp.send("Network.clearBrowserCache")
 

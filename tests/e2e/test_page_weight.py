@@ -19,12 +19,14 @@ def test_a_page_seen_before_fetches_only_its_html(page, login, live_server):
         wire.clear_cache()
         wire.reset()
         page.goto(path, wait_until="networkidle")
+        wire.settle(page)
         count, size, urls = wire.tally()
         assert count > 5, urls  # styles, scripts and fonts came over the wire
         if first_limit:
             assert size < first_limit, (path, size, urls)
         wire.reset()
         page.goto(path, wait_until="networkidle")
+        wire.settle(page)
         count, size, urls = wire.tally()
         assert urls == [live_server.url + path], urls
 

@@ -85,7 +85,8 @@ def test_favicon(client):
 
 def test_each_page_loads_only_what_it_uses(client):
     """Our pages: no Select2, date picker, FAB list scripts, brand icons or flag sprite;
-    ECharts only on the statistics pages; FAB's user form keeps Select2."""
+    ECharts only on the statistics pages; FAB's user form keeps Select2, its password
+    form (no select, no date) FAB's form script alone."""
     login(client, "admin")
     unused = ("select2", "datepicker", "ab_filters", "ab_actions", "brands", "flags16", "echarts")
     for path in ("/", "/enterprises/", "/staff/", "/import/enterprise/"):
@@ -95,3 +96,6 @@ def test_each_page_loads_only_what_it_uses(client):
     assert any("/vendor/echarts/echarts.min.js" in u for u in stats), stats
     user_form = asset_urls(client.get("/users/add").get_data(as_text=True))
     assert any("select2.min.js" in u for u in user_form) and any("ab.js" in u for u in user_form), user_form
+    password_form = asset_urls(client.get("/resetmypassword/form").get_data(as_text=True))
+    assert any("ab.js" in u for u in password_form), password_form
+    assert not [u for u in password_form if "select2" in u or "datepicker" in u], password_form
