@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -116,13 +115,11 @@ def _build(build_root: Path, key: str, found: list[Bundle]) -> Path:
             for name in bundle.files:
                 target = bundle.target(partial, name)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(bundle.folder / name, target)
-                os.chmod(target, 0o644)
+                shutil.copyfile(bundle.folder / name, target)  # the owner's alone, like all of instance/
                 if compressor.should_compress(name):
                     copied.append(str(target))
         with ThreadPoolExecutor(max_workers=2) as pool:  # Brotli lets go of the GIL
             list(pool.map(compressor.compress, copied))
-        os.chmod(partial, 0o755)
         try:
             partial.rename(final)  # whole or not at all; another process may have won
         except OSError:

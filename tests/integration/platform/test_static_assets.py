@@ -55,6 +55,31 @@ def test_a_changed_file_gets_a_new_url(app, tmp_path):
     assert re.fullmatch(r"/assets/[0-9a-f]{12}/app/css/a\.css", second.url("css/a.css"))
 
 
+def test_a_build_holds_each_file_with_its_compressed_copies(tmp_path):
+    """Built once per key: the file, its Brotli and gzip copies (when they are smaller), nothing
+    for a font; a second build of the same key reuses the folder."""
+    import gzip
+
+    import brotli
+
+    from app.platform.assets import Bundle, _build
+
+    folder = tmp_path / "static"
+    (folder / "js").mkdir(parents=True)
+    script = "function f(a) { return a + 1; }\n" * 200
+    (folder / "js" / "a.js").write_text(script)
+    (folder / "js" / "b.woff2").write_bytes(b"wOF2" + bytes(range(256)))
+    bundle = Bundle("static", folder)
+    bundle.scan()
+    root = _build(tmp_path / "build", "key", [bundle])
+    built = root / bundle.digest / "app" / "js"
+    assert brotli.decompress((built / "a.js.br").read_bytes()).decode() == script
+    assert gzip.decompress((built / "a.js.gz").read_bytes()).decode() == script
+    assert (built / "b.woff2").exists() and not (built / "b.woff2.br").exists()
+    (built / "a.js").write_text("changed")  # not rebuilt: the key names the content
+    assert _build(tmp_path / "build", "key", [bundle]) == root and (built / "a.js").read_text() == "changed"
+
+
 def test_style_sheet_references_resolve_inside_the_hashed_folder(client):
     """Font Awesome's fonts, named relatively by its style sheet, are served beside it."""
     html = client.get("/login/").get_data(as_text=True)
