@@ -86,6 +86,8 @@ class Config:
             t.strip() for t in os.environ.get("DISTRICT_TOWNS", DEFAULT_TOWNS).split(",") if t.strip()
         ]
         self.TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+        # compressed copies of the static files, served under hashed URLs (app/platform/assets.py)
+        self.STATIC_BUILD_DIR = os.environ.get("SENTINEL_STATIC_BUILD_DIR", str(INSTANCE_DIR / "static-build"))
 
         # Flask-AppBuilder
         self.APP_NAME = os.environ.get("APP_NAME", "哨点人员健康监测平台")

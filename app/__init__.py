@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from flask import Flask
 
+from app.platform.assets import AssetFlask
 from config import INSTANCE_DIR, Config
 
 
@@ -19,7 +20,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     from app.platform.file_modes import private_umask
 
     private_umask()  # before anything is created under instance/ (secrets, SQLite, Redis)
-    app = Flask(
+    app = AssetFlask(
         __name__,
         instance_path=str(INSTANCE_DIR),
         template_folder="templates",
@@ -36,8 +37,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     _init_database(app)
     _init_appbuilder(app)
 
-    from app.platform import http, security_events, templating
+    from app.platform import assets, http, security_events, templating
 
+    assets.init_app(app)
     http.init_app(app)
     security_events.init_app(app)
     templating.init_app(app)

@@ -33,6 +33,9 @@ RUN_ID = uuid.uuid4().hex[:10]
 # files, embedded Redis) goes to a folder of this run, never the developer's instance/.
 INSTANCE_DIR = Path(tempfile.mkdtemp(prefix=f"sentinel-test-{RUN_ID}-"))
 os.environ["SENTINEL_INSTANCE_DIR"] = str(INSTANCE_DIR)
+# The compressed static files (app/platform/assets.py) are a cache keyed by their content:
+# built once per machine and version, shared by every run, not rebuilt in each instance.
+os.environ.setdefault("SENTINEL_STATIC_BUILD_DIR", str(Path(tempfile.gettempdir()) / "sentinel-static-build"))
 
 
 def _create_pg_database() -> tuple[str, str]:

@@ -203,3 +203,99 @@ def login(page):
 
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+HEAD_PHONE = "13800138000"  # app/cli/demo.py: heads two demo enterprises
+_NOT_PAGES = re.compile(r"^/(logout|lang|static|assets|api|swagger)\b|export|download|template|\.xlsx|/delete", re.I)
+
+
+def latest_sms_code(database: Path, phone: str = HEAD_PHONE) -> str:
+    """The 6-digit code of the newest SMS stored in the outbox for ``phone``."""
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        row = conn.execute("SELECT body FROM message WHERE recipient = ? AND kind = 'sms' ORDER BY id DESC LIMIT 1",
+                           (phone,)).fetchone()
+    assert row, f"no SMS stored for {phone}"
+    return re.search(r"\d{6}", row[0]).group(0)
+
+
+def log_in_as_head(page, database: Path, phone: str = HEAD_PHONE) -> None:
+    """An enterprise head's SMS login, then the first of their enterprises if they head
+    several. A phone can ask one code a minute: each test file logs in with a head phone
+    of its own (app/cli/demo.py: ``139000000NN`` heads enterprise NN)."""
+    page.goto("/head/login")
+    page.fill("#phone", phone)
+    page.locator("#get-code").click()
+    expect(page.locator("#code-status")).to_have_text("验证码已发送")
+    page.fill("#code", latest_sms_code(database, phone))
+    page.locator("#login-btn").click()
+    page.wait_for_url(re.compile(r"/head/(select)?$"))
+    if page.url.endswith("/select"):
+        page.locator(".head-choice button").first.click()
+        page.wait_for_url(re.compile(r"/head/$"))
+
+
+def page_links(page) -> list[str]:
+    """The current page and every page its links (navbar, menus, content) lead to on the
+    site, one per pattern (``/enterprises/3`` stands for every enterprise's page);
+    downloads, exports and logging out left out."""
+    from urllib.parse import urlsplit
+
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(a => a.getAttribute('href'))")
+    paths = [urlsplit(page.url).path]
+    for href in hrefs:
+        parts = urlsplit(href)
+        if parts.netloc or not parts.path.startswith("/") or _NOT_PAGES.search(parts.path):
+            continue
+        paths.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    chosen: dict[str, str] = {}
+    for path in paths:
+        chosen.setdefault(re.sub(r"\d+", "N", path), path)
+    return list(chosen.values())
+
+
+class Wire:
+    """What the page fetched from the network since ``reset()`` (DevTools protocol events):
+    ``tally()`` = (requests not answered from the browser's cache, their bytes on the wire
+    — headers and bodies as sent, compressed if they were —, their URLs)."""
+
+    def __init__(self, page):
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Network.enable")
+        self.requests: dict[str, str] = {}
+        self.cached: set[str] = set()
+        self.bytes: dict[str, int] = {}
+        self.cdp.on("Network.requestWillBeSent", lambda e: self.requests.__setitem__(e["requestId"], e["request"]["url"]))
+        self.cdp.on("Network.requestServedFromCache", lambda e: self.cached.add(e["requestId"]))
+        self.cdp.on("Network.responseReceived", self._response)
+        self.cdp.on("Network.loadingFinished", lambda e: self.bytes.__setitem__(e["requestId"], e["encodedDataLength"]))
+
+    def _response(self, event) -> None:
+        response = event["response"]
+        if response.get("fromDiskCache") or response.get("fromPrefetchCache") or response.get("fromServiceWorker"):
+            self.cached.add(event["requestId"])
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.cached.clear()
+        self.bytes.clear()
+
+    def settle(self, page, quiet_ms: int = 500, limit_ms: int = 10_000) -> None:
+        """Waits until nothing was asked or received for ``quiet_ms`` (the favicon comes
+        after the page's load), so a visit's requests are not counted with the next one's."""
+        seen, quiet, waited = -1, 0, 0
+        while quiet < quiet_ms and waited < limit_ms:
+            now = len(self.requests) + len(self.bytes)
+            quiet = quiet + 100 if now == seen else 0
+            seen = now
+            page.wait_for_timeout(100)
+            waited += 100
+
+    def clear_cache(self) -> None:
+        self.cdp.send("Network.clearBrowserCache")
+
+    def tally(self) -> tuple[int, int, list[str]]:
+        fetched = [rid for rid, url in self.requests.items()
+                   if rid not in self.cached and not url.startswith(("data:", "blob:"))]
+        return len(fetched), sum(self.bytes.get(rid, 0) for rid in fetched), [self.requests[r] for r in fetched]

@@ -2,7 +2,10 @@
    Policy runs no inline handler):
    - <select data-submit-on-change>: choosing submits its form (page size);
    - <select data-reload-param="name">: choosing reloads the page with ?name=<value>
-     (the form follows the chosen enterprise or type; other parameters are kept). */
+     (the form follows the chosen enterprise or type; other parameters are kept);
+   - on Flask-AppBuilder's pages, FAB's ab.js starts the date picker and Select2 on every
+     page: where the page has no such field, the plugin is not loaded (baselayout.html)
+     and does nothing. (This script runs before ab.js's document-ready handler.) */
 (function () {
   "use strict";
   document.addEventListener("change", function (ev) {
@@ -17,3 +20,10 @@
     }
   });
 })();
+(function ($) {
+  "use strict";
+  if (!$) { return; }
+  ["datepicker", "select2"].forEach(function (name) {
+    if (!$.fn[name]) { $.fn[name] = function () { return this; }; }
+  });
+})(window.jQuery);

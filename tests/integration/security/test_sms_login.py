@@ -313,6 +313,7 @@ def test_pages_offer_the_sms_login(client):
     assert "企业负责人登录" in page and 'href="/head/login"' in page
     assert 'name="username"' in page and 'name="password"' in page
     head = client.get("/head/login").get_data(as_text=True)
-    for text in ("手机号码", "获取验证码", "验证码", "登录", 'name="csrf_token"', "/static/js/sentinel-head-login.js"):
+    for text in ("手机号码", "获取验证码", "验证码", "登录", 'name="csrf_token"', "/js/sentinel-head-login.js"):
         assert text in head
-    assert b"X-CSRFToken" in client.get("/static/js/sentinel-head-login.js").data
+    script = re.search(r'src="([^"]+/js/sentinel-head-login\.js)"', head).group(1)
+    assert b"X-CSRFToken" in client.get(script).data
