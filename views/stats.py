@@ -108,6 +108,7 @@ class StatsView(ScopedView):
         """疫苗接种统计 as of today."""
         table = tables.vaccine_stats(self.session, self.scope)
         return self.render_template("sentinel/stats_vaccines.html", table=table, chart=tables.chart_data(table),
+                                    dose_words=vaccinations.DOSE_WORDS, part_labels=vaccinations.PART_LABELS,
                                     district=current_app.config.get("DISTRICT_NAME", ""), title=_("疫苗接种统计"))
 
     @expose("/vaccines/export")
