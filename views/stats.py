@@ -142,11 +142,10 @@ class StatsView(ScopedView):
         numbers = samplings.person_numbers(self.session, keys, drill.start, drill.end) \
             if drill.kind == tables.TESTS else {}
         doses = vaccinations.person_doses(self.session, keys)
-        can_open = self.appbuilder.sm.has_access("can_read", R.STAFF)
         return self.render_template(
             "sentinel/stats_people.html", page=result, drill=drill, args=args, enterprises=False,
             numbers=numbers, untested=samplings.OUTCOME_LABELS["untested"], doses=doses, mask_id=mask_id, mask_phone=mask_phone, local_text=clock.local_text,
-            can_open=can_open, title=title,
+            title=title,
         )
 
     @expose("/people/export")
