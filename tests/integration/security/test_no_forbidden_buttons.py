@@ -154,6 +154,24 @@ def _head(app):
 ROLES = ["admin", "town_nansha", "bureau_port", "taskforce", "checkpoint", "head"]
 
 
+@pytest.fixture(scope="module")
+def every_list_has_rows(app):
+    """Rows behind the lists the demo data leaves empty, so their row links are walked too:
+    today's 未按规定检测 for a person in 南沙街 (a port enterprise)."""
+    from app.platform.clock import local_today
+    from models.rules import ComplianceResult
+
+    staff_id = F.make_staff(app, F.make_enterprise(app, F.tag() + "巡检企业"), F.tag())
+
+    def broken(session):
+        session.add(ComplianceResult(day=local_today(), staff_id=staff_id, setting_id=0, rule="一天一检",
+                                     samplings=0, compliant=False))
+        session.commit()
+
+    F.in_db(app, broken)
+
+
+@pytest.mark.usefixtures("every_list_has_rows")
 @pytest.mark.parametrize("who", ROLES)
 def test_no_link_button_or_form_answers_403(app, who):
     """Each role opens its home, its menus and everything they link to: nothing it is shown answers 403."""
