@@ -64,3 +64,15 @@ def test_no_town_rows_of_zero_enterprises_for_the_task_force(client, auth):
     """The district-wide vaccine table has no town row with 0 enterprises (the demo's 其他 has none)."""
     body = client.get("/api/v1/stats/vaccines", headers=auth.token("taskforce")).json
     assert body["rows"] and all(r["enterprises"] > 0 for r in body["rows"])
+
+
+@pytest.mark.parametrize("kind", ["tests", "vaccines"])
+def test_scope_without_enterprises_reads_no_data(app, client, auth, kind):
+    """A bureau with no enterprise yet gets no rows (a total of zeros) and the page says 暂无数据."""
+    _code, _type_code, bureau_id = make_bureau_type(app)
+    user = make_bureau_user(app, bureau_id)
+    body = client.get(f"/api/v1/stats/{kind}", headers=auth.token(user)).json
+    assert body["rows"] == [] and body["total"]["staff"] == 0
+    login(client, user)
+    response = client.get(f"/stats/{kind}")
+    assert response.status_code == 200 and "暂无数据" in response.get_data(as_text=True)

@@ -196,3 +196,27 @@ def test_head_sees_no_enterprise_management_buttons(app):
     listing = town.get("/enterprises/").get_data(as_text=True)
     for button in ('id="btn-add"', 'id="btn-import"', 'id="btn-delete-selected"'):
         assert button in listing
+
+
+@pytest.mark.parametrize("username, asked, expected", [
+    ("town_nansha", ("EnterpriseView.add",), True),
+    ("taskforce", ("EnterpriseView.add",), False),
+    ("taskforce", ("StatsView.tests",), True),
+    ("taskforce", ("StaffView.detail",), False),
+    ("taskforce", ("read", "Statistics"), True),
+    ("taskforce", ("write", "Staff"), False),
+    ("admin", ("NoSuchView.list",), False),  # a module not installed: no button
+    ("checkpoint", ("HomeView.welcome",), True),  # a page without @has_access
+])
+def test_can_answers_what_the_page_will(app, username, asked, expected):
+    """``can`` (the template global) agrees with the page: a button shows exactly when its page opens."""
+    from app.security.actions import can
+
+    client = _government(app, username)
+    with client:
+        client.get("/welcome")
+        assert can(*asked) is expected
+    if len(asked) == 1 and not asked[0].startswith("NoSuch"):
+        url = {"EnterpriseView.add": "/enterprises/add", "StatsView.tests": "/stats/tests",
+               "StaffView.detail": "/staff/1", "HomeView.welcome": "/welcome"}[asked[0]]
+        assert (client.get(url).status_code != 403) is expected
