@@ -12,6 +12,7 @@ from views.feeds_api import FeedsApi
 from views.feeds_upload import FeedUploadView
 from views.files import FilesView
 from views.head import HeadView
+from views.home import DashboardView
 from views.identity_api import IdentityApi
 from views.imports import register as register_imports
 from views.inbox import InboxView
@@ -51,6 +52,8 @@ def register_views(appbuilder) -> None:
 
     # Enterprise heads: SMS-code login, choice of enterprise, home (views/head.py).
     appbuilder.add_view_no_menu(HeadView)
+    # 首页 of town, bureau and district admin users (views/home.py; the index sends them there).
+    appbuilder.add_view_no_menu(DashboardView)
     # One phone identity (SMS code) for heads, drivers, employees, testing workers.
     appbuilder.add_api(IdentityApi)
 

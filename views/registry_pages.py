@@ -136,7 +136,7 @@ class StaffPages(ResourceView):
             buckets=[(b, health_status.bucket_label(b)) for b in BUCKETS],
             hints=UNMATCHED_HINTS if unmatched else (), note=UNMATCHED_NOTE if unmatched else None,
             mask_id=(lambda value: value) if full_ids else mask_id, mask_phone=mask_phone,
-            may_write=self.may("write"), ledger_columns=exports.LEDGER_COLUMNS,
+            ledger_columns=exports.LEDGER_COLUMNS,
             title=_("未匹配人员") if unmatched else _("人员管理"),
         )
 
@@ -159,7 +159,7 @@ class StaffPages(ResourceView):
         id_number, phone = personal_data.detail_numbers(self.scope.full_numbers, person.id_number, person.phone)
         return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, health=health,
                                     compliance=compliance.person_compliance(self.session, person.id),
-                                    id_number=id_number, phone=phone, may_write=self.may("write"),
+                                    id_number=id_number, phone=phone,
                                     open_history=request.args.get("tests") == "1",  # the ledger's 查看核酸
                                     title=person.name)
 

@@ -130,12 +130,10 @@ class ResourceView(ScopedView):
     # template helpers
     def _context(self, **extra: Any) -> dict[str, Any]:
         res = self.resource
-        return dict(res=res, endpoint=self.__class__.__name__, may_write=self.may("write"),
+        # buttons follow the user's permissions through the template global ``can``
+        # (app/security/actions.py)
+        return dict(res=res, endpoint=self.__class__.__name__,
                     read_attr=read_attr, masked=masked, page_sizes=PAGE_SIZES, **extra)
-
-    def may(self, access: str) -> bool:
-        """Whether the caller holds read/write on this resource (buttons follow it)."""
-        return self.appbuilder.sm.has_access(f"can_{access}", self.class_permission_name)
 
     def list_query(self) -> ListQuery:
         return parse_list_args(request.args, self.resource.fields, strict_sizes=True)

@@ -108,6 +108,7 @@ class StatsView(ScopedView):
         """疫苗接种统计 as of today."""
         table = tables.vaccine_stats(self.session, self.scope)
         return self.render_template("sentinel/stats_vaccines.html", table=table, chart=tables.chart_data(table),
+                                    dose_words=vaccinations.DOSE_WORDS, part_labels=vaccinations.PART_LABELS,
                                     district=current_app.config.get("DISTRICT_NAME", ""), title=_("疫苗接种统计"))
 
     @expose("/vaccines/export")
@@ -141,11 +142,10 @@ class StatsView(ScopedView):
         numbers = samplings.person_numbers(self.session, keys, drill.start, drill.end) \
             if drill.kind == tables.TESTS else {}
         doses = vaccinations.person_doses(self.session, keys)
-        can_open = self.appbuilder.sm.has_access("can_read", R.STAFF)
         return self.render_template(
             "sentinel/stats_people.html", page=result, drill=drill, args=args, enterprises=False,
             numbers=numbers, untested=samplings.OUTCOME_LABELS["untested"], doses=doses, mask_id=mask_id, mask_phone=mask_phone, local_text=clock.local_text,
-            can_open=can_open, title=title,
+            title=title,
         )
 
     @expose("/people/export")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import CJK
 
 APP_NAME = "哨点人员健康监测平台"
-ENTERPRISE_LIST = ("/enterprises/", "企业管理")
+DASHBOARD = ("/dashboard/", "首页")
 
 # the name each demo account shows in the navbar once logged in (app/cli/demo.py)
 NAMES = {
@@ -20,12 +20,12 @@ NAMES = {
 
 # demo account → (path of its home, a heading that home shows)
 HOMES = {
-    "admin": ENTERPRISE_LIST,
-    "bureau_port": ENTERPRISE_LIST,
-    "bureau_transport": ENTERPRISE_LIST,
-    "town_nansha": ENTERPRISE_LIST,
-    "town_huangge": ENTERPRISE_LIST,
-    "taskforce": ("/welcome", APP_NAME),
+    "admin": DASHBOARD,
+    "bureau_port": DASHBOARD,
+    "bureau_transport": DASHBOARD,
+    "town_nansha": DASHBOARD,
+    "town_huangge": DASHBOARD,
+    "taskforce": ("/stats/tests", "核酸检测统计"),
     "checkpoint": ("/welcome", APP_NAME),
     "feed": ("/welcome", APP_NAME),
     "unit_admin": ("/welcome", APP_NAME),

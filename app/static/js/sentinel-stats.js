@@ -1,4 +1,4 @@
-/* Charts beside the statistics tables (ECharts, vendored under static/vendor/echarts).
+/* Charts under the statistics tables (ECharts, vendored under static/vendor/echarts).
    Reads the JSON of <script type="application/json" id="stats-chart-data"> and draws a
    horizontal bar chart per town into #stats-chart. */
 (function () {
@@ -29,4 +29,6 @@
     series: series
   });
   window.addEventListener("resize", function () { chart.resize(); });
+  var box = holder.closest ? holder.closest("details") : null;  // the foldable chart box
+  if (box) { box.addEventListener("toggle", function () { if (box.open) { chart.resize(); } }); }
 })();

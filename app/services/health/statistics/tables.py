@@ -14,9 +14,12 @@ clauses; the towns listed are ``town_clause``): a town user sees its town, a bur
 user the enterprises of its types in every town, the task force and admin everything.
 A drill-down to a town outside the scope is a 404; people outside it never appear.
 
-Rows: every town in scope (in the configured order); the test table has one row per
-staff category present in the town (a town without staff: one row of zeros, category
-blank); the total row sums the rows. ``computed_at`` (统计时间) is the moment of
+Rows: every town in scope that has at least one enterprise in the caller's scope (in
+the configured order; ``_towns_with_enterprises``) — a bureau does not get a row of
+zeros for each town where none of its enterprises are; the test table has one row per
+staff category present in the town (a town whose enterprises have no staff: one row of
+zeros, category blank); the total row sums the rows. The page, the API and the export
+all read these rows. ``computed_at`` (统计时间) is the moment of
 computation in district time.
 
 Cost and cache: the heavy part — counts per enterprise (× category) over every staff
@@ -163,6 +166,13 @@ def _town_of(session, scope: S.Scope) -> dict[int, int]:
     return dict(session.execute(stmt).all())
 
 
+def _towns_with_enterprises(session, scope: S.Scope, town_of: dict[int, int]) -> list:
+    """The towns in scope (configured order) where the scope holds at least one
+    enterprise: the rows of both tables."""
+    present = set(town_of.values())
+    return [town for town in lookups.towns_in_scope(session, scope) if town.id in present]
+
+
 # --- tables ------------------------------------------------------------------------
 
 def _total(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -218,7 +228,7 @@ def test_stats(session, scope: S.Scope, start: date, end: date) -> StatsTable:
         if enterprise_id in town_of:
             _add(found.setdefault((town_of[enterprise_id], cat), dict.fromkeys(samplings.COUNTS, 0)), values)
     rows = []
-    for town in lookups.towns_in_scope(session, scope):
+    for town in _towns_with_enterprises(session, scope, town_of):
         for cat in sorted(cat for town_id, cat in found if town_id == town.id) or [""]:
             values = found.get((town.id, cat), dict.fromkeys(samplings.COUNTS, 0))
             rows.append(_test_rates({"town_id": town.id, "town": town.name, "category": cat or None, **values}))
@@ -249,7 +259,7 @@ def vaccine_stats(session, scope: S.Scope) -> StatsTable:
         if enterprise_id in town_of:
             _add(found[town_of[enterprise_id]], values)
     rows = []
-    for town in lookups.towns_in_scope(session, scope):
+    for town in _towns_with_enterprises(session, scope, town_of):
         values = found.get(town.id, dict.fromkeys(vaccinations.COUNTS, 0))
         rows.append(_vaccine_rates({"town_id": town.id, "town": town.name, **values}))
     total = _vaccine_rates({"town_id": None, "town": str(_("合计")), **_total(rows, vaccinations.COUNTS)})
@@ -257,7 +267,7 @@ def vaccine_stats(session, scope: S.Scope) -> StatsTable:
 
 
 def chart_data(table: StatsTable) -> dict[str, Any]:
-    """What the chart beside a table draws (per town): stacked 已检测/未检测 people for
+    """What the chart under a table draws (per town): stacked 已检测/未检测 people for
     the tests, 完成率 (%) per dose for the vaccines."""
     towns: dict[Any, dict[str, Any]] = {}
     for row in table.rows:

@@ -42,6 +42,8 @@ COLUMNS = (
         (f"dose{n}_rate", _("完成%(dose)s接种率", dose=DOSE_WORDS[n]), None),
     )
 )
+# The page groups each dose's columns under its DOSE_WORDS heading, with these short names.
+PART_LABELS = {"eligible": _("可接种人数"), "vaccinated": _("接种人数"), "rate": _("完成率")}
 COUNTS = ("enterprises", "staff") + tuple(f"dose{n}_{k}" for n in vaccines.DOSES for k in ("eligible", "vaccinated"))
 MEASURES = ("enterprises", "staff") + tuple(f"dose{n}_{k}" for n in vaccines.DOSES for k in ("eligible", "vaccinated"))
 MEASURE_LABELS = {"enterprises": _("主体"), "staff": _("工作人员")}
