@@ -10,7 +10,7 @@ from stdnum.cn import ric
 
 from app.cli.bootstrap import bootstrap
 from app.platform.extensions import db
-from app.platform.operations import operation
+from app.platform.operations import operation, transaction
 from app.security import roles as R
 from app.services.health.feeds import ingest
 from models.enterprise_types import EnterpriseType
@@ -163,13 +163,14 @@ def load_demo_rules() -> dict:
     users = db.session.execute(select(SentinelUser.id).where(
         SentinelUser.username.in_(DEMO_RULE_RECIPIENTS)).order_by(SentinelUser.id)).scalars().all()
     added = 0
-    for code, rule in DEMO_RULES:
-        etype = db.session.execute(select(EnterpriseType).where(EnterpriseType.code == code)).scalar_one_or_none()
-        if etype is None or db.session.execute(select(AlertSetting.id).where(AlertSetting.type_id == etype.id)).first():
-            continue
-        db.session.add(AlertSetting(type_id=etype.id, category=None, rule=rule, active=True,
-                                    recipients=[{"user_id": user_id} for user_id in users]))
-        added += 1
-    db.session.commit()
+    with transaction(db.session):  # the demo rows loaded before, and the settings
+        for code, rule in DEMO_RULES:
+            etype = db.session.execute(select(EnterpriseType).where(EnterpriseType.code == code)).scalar_one_or_none()
+            if etype is None or db.session.execute(
+                    select(AlertSetting.id).where(AlertSetting.type_id == etype.id)).first():
+                continue
+            db.session.add(AlertSetting(type_id=etype.id, category=None, rule=rule, active=True,
+                                        recipients=[{"user_id": user_id} for user_id in users]))
+            added += 1
     checked = evaluate(db.session)
     return {"alert_settings": added, "broken": checked["broken"]}
