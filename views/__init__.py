@@ -20,6 +20,7 @@ from views.stats import register as register_stats
 from views.regions import BUREAUS, GRIDS, TOWNS
 from views.resources import register_resource
 from views.vaccine_products import VACCINE_PRODUCTS
+from views import trucks as truck_screens
 
 
 def register_views(appbuilder) -> None:
@@ -63,3 +64,6 @@ def register_views(appbuilder) -> None:
     appbuilder.add_api(ComplianceApi)
     appbuilder.add_view(InboxView, "Inbox", label=_("站内消息"), icon="fa-inbox",
                         category="Alerts", category_label=_("核酸告警"), category_icon="fa-bell")
+
+    # --- 货车司机管理 (issue 15, the screens: views/trucks.py) -----------------------
+    truck_screens.register(appbuilder)

@@ -13,7 +13,7 @@ ROLE_HOMES = (
     (R.TOWN, "EnterpriseView.list"),
     (R.ENTERPRISE_HEAD, "HeadView.home"),
     (R.TASKFORCE, "HomeView.welcome"),
-    (R.CHECKPOINT, "HomeView.welcome"),
+    (R.CHECKPOINT, "CheckpointView.scan"),
     (R.FEED, "HomeView.welcome"),
     (R.UNIT_ADMIN, "HomeView.welcome"),
     (R.INSTITUTION_ADMIN, "HomeView.welcome"),
