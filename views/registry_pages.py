@@ -19,10 +19,15 @@ from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
 from app.services.health.status import lookup as health_status
+from app.services.truck_ledgers import FREIGHT_TYPE_CODE
 from app.services.rules import compliance
 from models.enterprises import Enterprise
 from models.staff import Staff
 from views.resources import ResourceView
+
+
+# The list of one type's enterprises under a title of its own (seed 002 §2.5: 货车企业管理).
+TYPE_LIST_TITLES = {FREIGHT_TYPE_CODE: _("货车企业管理")}
 
 
 def _form_payload(keys: list[str], extra_keys: list[str]) -> dict:
@@ -41,12 +46,16 @@ class EnterprisePages(ResourceView):
     def list(self):
         page, size = self.paging()
         q = request.args.get("q", "")
-        result = enterprise_service.list_page(self.session, self.scope, q, page, size)
+        # ?type=<code>: one type's enterprises (货车企业管理 is ?type=freight, views/trucks.py)
+        etype = next((t for t in lookups.types_in_scope(self.session, self.scope)
+                      if t.code == request.args.get("type")), None)
+        result = enterprise_service.list_page(self.session, self.scope, q, page, size,
+                                              type_id=etype.id if etype else None)
         sees_compliance = self.appbuilder.sm.has_access("can_read", R.COMPLIANCE)
         return self.render_template(
-            "sentinel/enterprise_list.html", page=result, q=q, mask_phone=mask_phone,
+            "sentinel/enterprise_list.html", page=result, q=q, mask_phone=mask_phone, etype=etype,
             broken=compliance.count_broken(self.session, self.scope) if sees_compliance else None,
-            title=_("企业管理"),
+            title=TYPE_LIST_TITLES.get(etype.code, etype.name) if etype else _("企业管理"),
         )
 
     @expose("/<int:pk>")

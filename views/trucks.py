@@ -1,15 +1,27 @@
 """货车司机管理 (seed 002): the registration of its screens, in one block.
 
-The phone pages of drivers (views/driver_pages.py) and of the checkpoint
-(views/checkpoint_pages.py); the ledgers and the phone lists of heads and towns follow.
+* phone: the driver's public pages (views/driver_pages.py), the checkpoint's scan
+  screen (views/checkpoint_pages.py);
+* PC ledgers (views/truck_ledgers.py) under the 货车司机 menu: 货车企业管理 (the
+  registry's enterprise list of the freight type: import, add, edit), 货车司机台账,
+  预约和通行记录.
 """
 from __future__ import annotations
 
 from app.domain.i18n import _
+from app.services.truck_ledgers import FREIGHT_TYPE_CODE
 from views.checkpoint_pages import CheckpointView
 from views.driver_pages import DriverView
+from views.menus import CATEGORY_ICONS, CATEGORY_LABELS, TRUCKS
+from views.resources import register_resource
+from views.truck_ledgers import BOOKING_RECORDS, TRUCK_DRIVERS
 
 
 def register(appbuilder) -> None:
     appbuilder.add_view_no_menu(DriverView)
     appbuilder.add_view(CheckpointView, "Checkpoint", label=_("扫码核验"), icon="fa-qrcode")
+    appbuilder.add_link("FreightEnterprises", href=f"/enterprises/?type={FREIGHT_TYPE_CODE}", label=_("货车企业管理"),
+                        icon="fa-building", category=TRUCKS, category_label=CATEGORY_LABELS[TRUCKS],
+                        category_icon=CATEGORY_ICONS[TRUCKS])
+    register_resource(appbuilder, TRUCK_DRIVERS)
+    register_resource(appbuilder, BOOKING_RECORDS)
