@@ -13,7 +13,7 @@ CATEGORY_LABELS = {
     REGISTRY: _("台账管理"),
     STATISTICS: _("统计分析"),
     ALERTS: _("核酸告警"),
-    TRUCKS: _("货车司机"),
+    TRUCKS: _("货车司机管理"),
     ADMIN: _("系统管理"),
 }
 CATEGORY_ICONS = {REGISTRY: "fa-building", STATISTICS: "fa-bar-chart", ALERTS: "fa-bell", ADMIN: "fa-cogs",

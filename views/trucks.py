@@ -4,7 +4,8 @@
   screen (views/checkpoint_pages.py);
 * PC ledgers (views/truck_ledgers.py) under the 货车司机 menu: 货车企业管理 (the
   registry's enterprise list of the freight type: import, add, edit), 货车司机台账,
-  预约和通行记录.
+  预约和通行记录; the phone lists of heads and towns (views/truck_phone.py): 司机预约查询,
+  货车司机.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from views.driver_pages import DriverView
 from views.menus import CATEGORY_ICONS, CATEGORY_LABELS, TRUCKS
 from views.resources import register_resource
 from views.truck_ledgers import BOOKING_RECORDS, TRUCK_DRIVERS
+from views.truck_phone import BookingPhoneView, DriverPhoneView
 
 
 def register(appbuilder) -> None:
@@ -25,3 +27,10 @@ def register(appbuilder) -> None:
                         category_icon=CATEGORY_ICONS[TRUCKS])
     register_resource(appbuilder, TRUCK_DRIVERS)
     register_resource(appbuilder, BOOKING_RECORDS)
+    # phone lists (views/truck_phone.py): the head's and the town's
+    for view, name, label, icon in ((DriverPhoneView, "TruckDriversPhone", _("货车司机"), "fa-mobile"),
+                                    (BookingPhoneView, "BookingsPhone", _("司机预约查询"), "fa-mobile")):
+        appbuilder.add_view(view, name, label=label, icon=icon, category=TRUCKS,
+                            category_label=CATEGORY_LABELS[TRUCKS], category_icon=CATEGORY_ICONS[TRUCKS])
+    # the head's home offers 司机预约查询 and 货车司机 for a freight enterprise
+    appbuilder.app.jinja_env.globals["freight_type_code"] = FREIGHT_TYPE_CODE

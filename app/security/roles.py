@@ -98,12 +98,12 @@ def role_label(name: str) -> str:
 # Menus each resource appears under; read access to a resource opens its menus.
 RESOURCE_MENUS: dict[str, tuple[str, ...]] = {
     ENTERPRISE: ("Registry", "Enterprises", "Trucks", "FreightEnterprises"),
-    STAFF: ("Registry", "Staff", "UnmatchedStaff", "Trucks", "TruckDrivers"),
+    STAFF: ("Registry", "Staff", "UnmatchedStaff", "Trucks", "TruckDrivers", "TruckDriversPhone"),
     STATISTICS: ("Statistics", "TestStats", "VaccineStats"),
     ALERT_SETTING: ("Alerts", "AlertSettings"),
     COMPLIANCE: ("Alerts", "Noncompliant"),
     CHECKPOINT_SCAN: ("Checkpoint",),
-    BOOKING: ("Trucks", "BookingRecords"),
+    BOOKING: ("Trucks", "BookingRecords", "BookingsPhone"),
     WORKFORCE: ("Workforce",),
     ACCOUNT: ("Alerts", "Inbox"),
 }

@@ -113,6 +113,8 @@ BOOKING_FIELDS = [
           form=False, output=False),
     Field("plate", _("车牌号"), filters=("eq",), list=False, detail=False, form=False, output=False),
     Field("name", _("司机姓名"), filters=("eq",), list=False, detail=False, form=False, output=False),
+    Field("enterprise_id", _("企业编号"), kind="int", filters=("eq",), list=False, detail=False, form=False,
+          output=False),
     Field("town", _("镇街"), kind="choice", choices=_towns, filters=("eq",), list=False, detail=False, form=False,
           output=False),
     # the columns

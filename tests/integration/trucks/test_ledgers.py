@@ -95,3 +95,21 @@ def test_freight_enterprise_list_is_the_registry_filtered(app, client, fleet):
     assert "货车企业管理" in html and "type_code=freight" in html and "enterprise_type=freight" in html
     assert "建筑工地" not in html.split("<tbody>")[1]
     logout(client)
+
+
+def test_phone_lists_of_town_and_head(app, client, fleet):
+    """The town's 货车司机 list and 司机预约查询 (已通行 / 未通行) on the phone."""
+    logout(client)
+    login(client, "town_nansha")
+    drivers = client.get(f"/m/drivers/?q={fleet['driver']}").get_data(as_text=True)
+    assert f"/m/drivers/{fleet['staff_id']}" in drivers
+    person = client.get(f"/m/drivers/{fleet['staff_id']}").get_data(as_text=True)
+    assert "预约和通行记录" in person and "健康码黄码" in person
+    passed = client.get("/m/bookings/?status=passed").get_data(as_text=True)
+    assert f"/m/bookings/{fleet['allowed']}" in passed and f"/m/bookings/{fleet['pending']}" not in passed
+    waiting = client.get("/m/bookings/?status=not_passed").get_data(as_text=True)
+    assert f"/m/bookings/{fleet['pending']}" in waiting and f"/m/bookings/{fleet['allowed']}" not in waiting
+    detail = client.get(f"/m/bookings/{fleet['pending']}").get_data(as_text=True)
+    assert "乘车人信息" in detail and "乘车人2" in detail
+    assert client.get(f"/m/bookings/{fleet['elsewhere']}").status_code == 404
+    logout(client)
