@@ -37,7 +37,7 @@ class DriverView(BaseView):
         """新增预约 → 提交预约 → the pass."""
         towns = [t for t in current_app.config["DISTRICT_TOWNS"] if t != OTHER_TOWN]
         texts = {**_common_texts(),
-                 "submitting": str(_("正在提交…")), "too_big": str(_("图片不能超过 %(mb)s MB", mb=self._max_mb())),
+                 "submitting": str(_("正在提交…")), "too_big": str(_("图片不能超过 %(mb)s MB", mb=f"{self._max_mb():g}")),
                  "not_image": str(_("请上传 JPG 或 PNG 图片")), "passenger": str(_("乘车人")),
                  "too_many": str(_("最多上传 %(n)d 张图片", n=self._max_images())),
                  "remove": str(_("删除")), "passenger_fields": {"name": str(_("姓名")),
@@ -66,11 +66,11 @@ class DriverView(BaseView):
 
     @staticmethod
     def _max_images() -> int:
-        return int(current_app.config.get("BOOKING_MAX_IMAGES", 3))
+        return int(current_app.config.get("BOOKING_MAX_IMAGES", 5))
 
     @staticmethod
-    def _max_bytes() -> int:
-        return int(current_app.config.get("BOOKING_MAX_IMAGE_BYTES", 5 * 1024 * 1024))
+    def _max_mb() -> float:
+        return float(current_app.config.get("BOOKING_IMAGE_MAX_MB", 5))
 
-    def _max_mb(self) -> str:
-        return f"{self._max_bytes() / 1024 / 1024:g}"
+    def _max_bytes(self) -> int:
+        return int(self._max_mb() * 1024 * 1024)

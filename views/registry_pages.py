@@ -19,15 +19,15 @@ from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
 from app.services.health.status import lookup as health_status
-from app.services.truck_ledgers import FREIGHT_TYPE_CODE
+from app.services.truck_ledgers import freight_type_code
 from app.services.rules import compliance
 from models.enterprises import Enterprise
 from models.staff import Staff
 from views.resources import ResourceView
 
 
-# The list of one type's enterprises under a title of its own (seed 002 §2.5: 货车企业管理).
-TYPE_LIST_TITLES = {FREIGHT_TYPE_CODE: _("货车企业管理")}
+# The list of the freight type's enterprises has a title of its own (seed 002 §2.5).
+FREIGHT_LIST_TITLE = _("货车企业管理")
 
 
 def _form_payload(keys: list[str], extra_keys: list[str]) -> dict:
@@ -55,7 +55,7 @@ class EnterprisePages(ResourceView):
         return self.render_template(
             "sentinel/enterprise_list.html", page=result, q=q, mask_phone=mask_phone, etype=etype,
             broken=compliance.count_broken(self.session, self.scope) if sees_compliance else None,
-            title=TYPE_LIST_TITLES.get(etype.code, etype.name) if etype else _("企业管理"),
+            title=(FREIGHT_LIST_TITLE if etype.code == freight_type_code() else etype.name) if etype else _("企业管理"),
         )
 
     @expose("/<int:pk>")

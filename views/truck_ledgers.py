@@ -4,22 +4,19 @@
   freight enterprises; view, export, each driver's 通行记录, 查看核酸, 疫苗接种;
 * ``booking_record`` 预约和通行记录 (``/booking_records``, ``/api/v1/booking_record/``):
   filters (到达日期, 镇街, 已通行 / 未通行 / 不予通行, 车牌号, 司机姓名), 查看详情 with
-  基本信息 and 乘车人信息 and the health images, export.
+  基本信息 and 乘车人信息 and the health images (served by views/passes.py), export.
 
 Read only: drivers are entered through the registry, bookings by drivers.
 """
 from __future__ import annotations
 
-from flask import send_file
 from flask_appbuilder import expose, has_access
 
 from app.domain.i18n import _
 from app.security import roles as R
-from app.services.drivers import bookings as booking_service
 from app.services.health.status import lookup as health_status
 from app.services.truck_ledgers import (BookingRecordService, TruckDriverService, booking_export, pass_history,
                                         state_label)
-from views.base import rw_map
 from views.menus import TRUCKS
 from views.resources import Menu, Resource, ResourceView
 
@@ -45,8 +42,6 @@ class TruckDriverPages(ResourceView):
 class BookingRecordPages(ResourceView):
     """预约和通行记录 (the class built from it is ``BookingRecordView``)."""
 
-    method_permission_name = rw_map(extra_read=("image",))
-
     @expose("/<int:pk>")
     @has_access
     def detail(self, pk: int):
@@ -54,15 +49,6 @@ class BookingRecordPages(ResourceView):
         booking = self.resource.service.read(self.session, self.scope, pk)
         return self.render_template("sentinel/booking_detail.html", b=booking, state_label=state_label(booking),
                                     title=_("预约详情"), **self._context())
-
-    @expose("/<int:pk>/images/<int:image_id>")
-    @has_access
-    def image(self, pk: int, image_id: int):
-        """A health image of a booking in the caller's scope (404 otherwise)."""
-        path, content_type = booking_service.image_file(pk, image_id)
-        response = send_file(path, mimetype=content_type, max_age=0)
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
 
 
 TRUCK_DRIVERS = Resource(

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from app.domain.i18n import _
-from app.services.truck_ledgers import FREIGHT_TYPE_CODE
+from app.services.truck_ledgers import freight_type_code
 from views.checkpoint_pages import CheckpointView
 from views.driver_pages import DriverView
 from views.menus import CATEGORY_ICONS, CATEGORY_LABELS, TRUCKS
@@ -22,7 +22,7 @@ from views.truck_phone import BookingPhoneView, DriverPhoneView
 def register(appbuilder) -> None:
     appbuilder.add_view_no_menu(DriverView)
     appbuilder.add_view(CheckpointView, "Checkpoint", label=_("扫码核验"), icon="fa-qrcode")
-    appbuilder.add_link("FreightEnterprises", href=f"/enterprises/?type={FREIGHT_TYPE_CODE}", label=_("货车企业管理"),
+    appbuilder.add_link("FreightEnterprises", href=f"/enterprises/?type={freight_type_code()}", label=_("货车企业管理"),
                         icon="fa-building", category=TRUCKS, category_label=CATEGORY_LABELS[TRUCKS],
                         category_icon=CATEGORY_ICONS[TRUCKS])
     register_resource(appbuilder, TRUCK_DRIVERS)
@@ -33,4 +33,4 @@ def register(appbuilder) -> None:
         appbuilder.add_view(view, name, label=label, icon=icon, category=TRUCKS,
                             category_label=CATEGORY_LABELS[TRUCKS], category_icon=CATEGORY_ICONS[TRUCKS])
     # the head's home offers 司机预约查询 and 货车司机 for a freight enterprise
-    appbuilder.app.jinja_env.globals["freight_type_code"] = FREIGHT_TYPE_CODE
+    appbuilder.app.jinja_env.globals["freight_type_code"] = freight_type_code

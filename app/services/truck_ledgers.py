@@ -1,7 +1,7 @@
 """The ledgers of 货车司机管理 (seed 002 §2.5–2.7) as declared-resource services.
 
 * :class:`TruckDriverService` — 货车司机台账: the staff of freight enterprises
-  (``FREIGHT_TYPE_CODE``), scoped like staff; read only here (drivers are entered
+  (``FREIGHT_TYPE_CODE``, configuration), scoped like staff; read only here (drivers are entered
   through the registry: 员工管理, 导入); each driver's pass history (:func:`pass_history`).
 * :class:`BookingRecordService` — 预约和通行记录: bookings in the caller's scope with the
   filters of the manual (arrival day, town, 已通行 / 未通行 / 不予通行, plate, name), each
@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import replace
 from typing import Any, Mapping, Optional
 
+from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from app.domain import checkpoint as C
@@ -36,7 +37,11 @@ from models.enterprises import Enterprise
 from models.regions import Town
 from models.staff import Staff
 
-FREIGHT_TYPE_CODE = "freight"  # the shipped 货运企业 type (data/enterprise_types.json)
+
+
+def freight_type_code() -> str:
+    """The code of the freight enterprise type (``FREIGHT_TYPE_CODE``, default 货运企业's)."""
+    return current_app.config["FREIGHT_TYPE_CODE"]
 
 # --- 货车司机台账 -------------------------------------------------------------------------
 
@@ -55,11 +60,11 @@ DRIVER_FIELDS = [
 def freight_enterprise_ids():
     """The ids of the enterprises of the freight type (a subquery)."""
     return (select(Enterprise.id).join(EnterpriseType, EnterpriseType.id == Enterprise.type_id)
-            .where(EnterpriseType.code == FREIGHT_TYPE_CODE))
+            .where(EnterpriseType.code == freight_type_code()))
 
 
 def freight_type_id(session) -> Optional[int]:
-    return session.execute(select(EnterpriseType.id).where(EnterpriseType.code == FREIGHT_TYPE_CODE)).scalar()
+    return session.execute(select(EnterpriseType.id).where(EnterpriseType.code == freight_type_code())).scalar()
 
 
 class TruckDriverService(ModelService):
