@@ -10,10 +10,12 @@ Read only: drivers are entered through the registry, bookings by drivers.
 """
 from __future__ import annotations
 
+from flask import url_for
 from flask_appbuilder import expose, has_access
 
 from app.domain.i18n import _
 from app.security import roles as R
+from app.security.policies.drivers import may_set_recipients
 from app.services.health.status import lookup as health_status
 from app.services.truck_ledgers import (BookingRecordService, TruckDriverService, booking_export, pass_history,
                                         state_label)
@@ -41,6 +43,12 @@ class TruckDriverPages(ResourceView):
 
 class BookingRecordPages(ResourceView):
     """预约和通行记录 (the class built from it is ``BookingRecordView``)."""
+
+    def render_template(self, template, **kwargs):
+        """Every page of the ledger offers 告警设置 to those who may set it."""
+        if self.appbuilder.sm.has_access("can_read", R.CHECKPOINT_SETTING) and may_set_recipients(self.scope):
+            kwargs.setdefault("recipients_url", url_for("CheckpointRecipientsView.list"))
+        return super().render_template(template, **kwargs)
 
     @expose("/<int:pk>")
     @has_access

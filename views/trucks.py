@@ -12,6 +12,7 @@ from __future__ import annotations
 from app.domain.i18n import _
 from app.services.truck_ledgers import freight_type_code
 from views.checkpoint_pages import CheckpointView
+from views.checkpoint_recipients import CheckpointRecipientsView
 from views.driver_pages import DriverView
 from views.menus import CATEGORY_ICONS, CATEGORY_LABELS, TRUCKS
 from views.resources import register_resource
@@ -27,6 +28,8 @@ def register(appbuilder) -> None:
                         category_icon=CATEGORY_ICONS[TRUCKS])
     register_resource(appbuilder, TRUCK_DRIVERS)
     register_resource(appbuilder, BOOKING_RECORDS)
+    appbuilder.add_view(CheckpointRecipientsView, "CheckpointRecipients", label=_("告警设置"), icon="fa-bell",
+                        category=TRUCKS, category_label=CATEGORY_LABELS[TRUCKS], category_icon=CATEGORY_ICONS[TRUCKS])
     # phone lists (views/truck_phone.py): the head's and the town's
     for view, name, label, icon in ((DriverPhoneView, "TruckDriversPhone", _("货车司机"), "fa-mobile"),
                                     (BookingPhoneView, "BookingsPhone", _("司机预约查询"), "fa-mobile")):

@@ -39,7 +39,6 @@ MSG_REASON = _("请填写不予通行原因")
 MSG_REASON_LONG = _("不予通行原因不能超过100个字")
 MSG_ARRIVAL_PAST = _("预计到达时间不能早于当前时间")
 MSG_ARRIVAL_FORMAT = _("预计到达时间格式不正确，如 2022-04-20 12:00")
-MSG_PASSENGERS = _("乘车人不能超过%(count)s人")
 MSG_NAME = _("姓名格式不正确")
 
 LABEL_ENTERPRISE = N_("%(district)s企业司机")
@@ -56,7 +55,7 @@ DECISION_TEXTS = {
 SUMMARY_TEXT = _("%(period)s卡口共通行车辆%(passed)s辆，不准予通行%(denied)s辆。可点击查看详情。")
 PERIOD_OVERNIGHT = N_("昨天至今天")
 PERIOD_TODAY = N_("今天")
-SUMMARY_PERIOD = _("%(days)s（%(start)s到%(end)s）")
+SUMMARY_PERIOD = N_("%(days)s（%(start)s到%(end)s）")
 SUMMARY_HEADERS = (N_("车牌号"), N_("司机姓名"), N_("司机联系方式"), N_("公司名称"), N_("通行时间"), N_("不通过原因"))
 
 _NAME = re.compile(r"^(?:[\u3400-\u9fff·•]{2,30}|[A-Za-z][A-Za-z .·'-]{1,29})$")

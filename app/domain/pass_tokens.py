@@ -134,3 +134,75 @@ def verify(token: str, public_keys: Mapping[str, Ed25519PublicKey], now: datetim
     if _epoch(now) >= _epoch(claims.expires_at):
         raise ExpiredToken("expired")
     return claims
+
+
+# --- keys -----------------------------------------------------------------------------
+
+def private_key_from_secret(secret: str) -> Ed25519PrivateKey:
+    """The signing key a configured secret names: a PEM Ed25519 private key, or any text
+    of at least 32 characters (a generated instance secret) from which the key's seed is
+    derived (SHA-256). :raise ValueError: neither."""
+    text = (secret or "").strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_private_key(text.encode("ascii"), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("PASS_SIGNING_KEY: an Ed25519 private key is required")
+        return key
+    if len(text) < 32:
+        raise ValueError("PASS_SIGNING_KEY: at least 32 characters, or an Ed25519 private key in PEM")
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"sentinel-pass:" + text.encode("utf-8")).digest())
+
+
+def public_key_from_text(text: str) -> Ed25519PublicKey:
+    """A public key given as PEM or as its 32 raw bytes in base64url (a JWK's ``x``)."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_public_key(text.encode("ascii"))
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("not an Ed25519 public key")
+        return key
+    return Ed25519PublicKey.from_public_bytes(_unb64(text))
+
+
+class PassKeyring:
+    """The current signing key and every public key a pass may be verified with
+    (current first, then the previous ones kept during a rotation)."""
+
+    def __init__(self, signing: Ed25519PrivateKey, previous: tuple[Ed25519PublicKey, ...] = ()) -> None:
+        self.signing = signing
+        self.current_id = key_id(signing.public_key())
+        keys = {self.current_id: signing.public_key()}
+        for key in previous:
+            keys.setdefault(key_id(key), key)
+        self.public_keys: Mapping[str, Ed25519PublicKey] = keys
+
+    @classmethod
+    def from_config(cls, current: str, previous_secrets: str = "", previous_public: str = "") -> "PassKeyring":
+        """``current``: the signing secret; ``previous_secrets``: earlier signing secrets,
+        comma-separated; ``previous_public``: public keys (base64url raw), comma-separated."""
+        previous = [private_key_from_secret(s).public_key() for s in _items(previous_secrets)]
+        previous += [public_key_from_text(p) for p in _items(previous_public)]
+        return cls(private_key_from_secret(current), tuple(previous))
+
+    def issue(self, token_id: str, expires_at: datetime) -> str:
+        return issue(self.signing, token_id, expires_at)
+
+    def verify(self, token: str, now: datetime) -> Claims:
+        return verify(token, self.public_keys, now)
+
+    def jwks(self) -> dict:
+        """The public keys as a JWK set (RFC 8037: kty OKP, crv Ed25519)."""
+        return {"keys": [
+            {"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid, "x": _b64(raw_public(key)),
+             "current": kid == self.current_id}
+            for kid, key in self.public_keys.items()
+        ]}
+
+    def pem(self) -> str:
+        return "".join(key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+                       .decode("ascii") for key in self.public_keys.values())
+
+
+def _items(text: str) -> list[str]:
+    # PEM blocks contain no commas; base64url and generated secrets neither.
+    return [item for item in (part.strip() for part in (text or "").split(",")) if item]
