@@ -26,4 +26,5 @@ def booking_labels() -> dict:
         "health": str(_("健康信息")), "passenger_name": str(_("姓名")), "passenger_id": str(_("身份证号码")),
         "passenger_phone": str(_("联系电话")), "none": str(_("无乘车人")), "no_images": str(_("未上传健康信息")),
         "image": str(_("健康信息图片")), "image_failed": str(_("图片加载失败")),
+        "images_count": str(_("已上传 %(n)s 张图片", n="%(n)s")),
     }

@@ -9,6 +9,8 @@
 """
 from __future__ import annotations
 
+from flask import current_app
+
 from app.domain.i18n import _
 from app.services.truck_ledgers import freight_type_code
 from views.checkpoint_pages import CheckpointView
@@ -36,4 +38,4 @@ def register(appbuilder) -> None:
         appbuilder.add_view(view, name, label=label, icon=icon, category=TRUCKS,
                             category_label=CATEGORY_LABELS[TRUCKS], category_icon=CATEGORY_ICONS[TRUCKS])
     # the head's home offers 司机预约查询 and 货车司机 for a freight enterprise
-    appbuilder.app.jinja_env.globals["freight_type_code"] = freight_type_code
+    current_app.jinja_env.globals["freight_type_code"] = freight_type_code

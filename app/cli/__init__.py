@@ -41,6 +41,9 @@ def init_app(app: Flask) -> None:
     def demo_load():
         """Load the deterministic demo data (idempotent)."""
         click.echo(json.dumps(load_demo(), ensure_ascii=False))
+        from app.cli.demo_trucks import load_demo_trucks  # 货车司机管理 (issue 15)
+
+        click.echo(json.dumps(load_demo_trucks(), ensure_ascii=False))
 
     @jobs_cli.command("list")
     def jobs_list():

@@ -15,6 +15,7 @@
 
   function basicTable(booking, labels) {
     var table = el("table", {"class": "table table-bordered sentinel-detail booking-basic"});
+    var body = table.appendChild(el("tbody"));
     BASIC.forEach(function (key) {
       if (!(key in booking) || !labels.fields[key]) { return; }
       var value = booking[key];
@@ -22,7 +23,7 @@
       var row = el("tr", {"data-key": key});
       row.appendChild(el("th", {}, labels.fields[key]));
       row.appendChild(el("td", {"class": "booking-" + key.replace(/_/g, "-")}, value === null ? "" : value));
-      table.appendChild(row);
+      body.appendChild(row);
     });
     return table;
   }
@@ -30,15 +31,16 @@
   function passengerTable(passengers, labels) {
     if (!passengers || !passengers.length) { return el("p", {"class": "text-muted no-passengers"}, labels.none); }
     var table = el("table", {"class": "table table-bordered booking-passengers"});
+    var body = table.appendChild(el("tbody"));
     var head = el("tr");
     [labels.passenger_name, labels.passenger_id, labels.passenger_phone].forEach(function (t) {
       head.appendChild(el("th", {}, t));
     });
-    table.appendChild(head);
+    body.appendChild(head);
     passengers.forEach(function (p) {
       var row = el("tr", {"class": "passenger"});
       [p.name, p.id_number, p.phone].forEach(function (v) { row.appendChild(el("td", {}, v || "")); });
-      table.appendChild(row);
+      body.appendChild(row);
     });
     return table;
   }
@@ -46,6 +48,11 @@
   function images(booking, token, labels) {
     var box = el("div", {"class": "booking-images"});
     var list = booking.images || [];
+    if (typeof list === "number") {  // the driver's own answer: how many were uploaded
+      box.appendChild(el("p", {"class": list ? "" : "text-muted"},
+                         list ? labels.images_count.replace("%(n)s", String(list)) : labels.no_images));
+      return box;
+    }
     if (!list.length) { box.appendChild(el("p", {"class": "text-muted"}, labels.no_images)); return box; }
     list.forEach(function (item) {
       var url = typeof item === "string" ? item : (item.url || "");

@@ -45,7 +45,7 @@
     form.querySelectorAll(".has-error").forEach(function (n) { n.classList.remove("has-error"); });
   }
   function fieldError(key, text) {
-    var match = /^passengers\.(\d+)/.exec(key);
+    var match = /^passengers\[(\d+)\]/.exec(key);
     var box = null;
     if (match) { box = list.querySelectorAll(".passenger-row")[parseInt(match[1], 10)] || null; }
     if (!box) { box = form.querySelector("[data-field='" + key.split(".")[0] + "']"); }
@@ -72,9 +72,9 @@
     });
     data.passengers = [];
     list.querySelectorAll(".passenger-row").forEach(function (row) {
-      data.passengers.push({name: row.querySelector(".p-name").value.trim(),
-                            id_number: row.querySelector(".p-id").value.trim(),
-                            phone: row.querySelector(".p-phone").value.trim()});
+      var p = {name: row.querySelector(".p-name").value.trim(), id_number: row.querySelector(".p-id").value.trim(),
+               phone: row.querySelector(".p-phone").value.trim()};
+      if (p.name || p.id_number || p.phone) { data.passengers.push(p); }  // a row left blank is no passenger
     });
     return data;
   }
