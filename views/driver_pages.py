@@ -37,9 +37,9 @@ class DriverView(BaseView):
         """新增预约 → 提交预约 → the pass."""
         towns = [t for t in current_app.config["DISTRICT_TOWNS"] if t != OTHER_TOWN]
         texts = {**_common_texts(),
-                 "submitting": str(_("正在提交…")), "too_big": str(_("图片不能超过 %(mb)s MB", mb=f"{self._max_mb():g}")),
-                 "not_image": str(_("请上传 JPG 或 PNG 图片")), "passenger": str(_("乘车人")),
-                 "too_many": str(_("最多上传 %(n)d 张图片", n=self._max_images())),
+                 "submitting": str(_("正在提交…")), "too_big": str(_("每张图片不能超过%(mb)sMB", mb=format(self._max_mb(), "g"))),
+                 "not_image": str(_("健康信息只能上传图片（JPG、PNG、GIF、WebP）")), "passenger": str(_("乘车人")),
+                 "too_many": str(_("健康信息图片不能超过%(n)s张", n=self._max_images())),
                  "remove": str(_("删除")), "passenger_fields": {"name": str(_("姓名")),
                                                                 "id_number": str(_("身份证号码")),
                                                                 "phone": str(_("联系电话"))}}

@@ -58,7 +58,7 @@
   function checkImages(files) {
     if (files.length > maxImages) { return T.too_many; }
     for (var i = 0; i < files.length; i++) {
-      if (!/^image\/(jpeg|png)$/.test(files[i].type)) { return T.not_image; }
+      if (!/^image\/(jpeg|png|gif|webp)$/.test(files[i].type)) { return T.not_image; }
       if (files[i].size > maxBytes) { return T.too_big; }
     }
     return null;
