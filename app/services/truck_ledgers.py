@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from app.domain import checkpoint as C
-from app.domain.errors import OutOfScope
+from app.domain.errors import OutOfScope, ServiceError
 from app.domain.fields import Field
 from app.domain.i18n import _
 from app.domain.identity import mask_id, mask_phone
@@ -180,6 +180,8 @@ class BookingRecordService(ModelService):
             start, end = day_bounds_utc(special["day"])
             clauses.append(and_(Booking.expected_arrival >= start, Booking.expected_arrival < end))
         if special.get("status"):
+            if special["status"] not in (PASSED, NOT_PASSED, DENIED):
+                raise ServiceError(_("“%(label)s”的取值不在可选范围内", label=_("通行状态")))
             clauses.append(status_clause(special["status"]))
         if special.get("plate"):
             clauses.append(Booking.plate_number.contains(plate_part(special["plate"]), autoescape=True))

@@ -113,3 +113,38 @@ def test_phone_lists_of_town_and_head(app, client, fleet):
     assert "乘车人信息" in detail and "乘车人2" in detail
     assert client.get(f"/m/bookings/{fleet['elsewhere']}").status_code == 404
     logout(client)
+
+
+def test_a_state_filter_outside_the_choices_is_a_clear_400(app):
+    """?status= must be 已通行 / 未通行 / 不予通行 (passed, not_passed, denied)."""
+    api = app.test_client()
+    headers = {"Authorization": "Bearer " + F.api_login(api, "town_nansha").json["access_token"]}
+    answer = api.get("/api/v1/booking_record/?status=everything", headers=headers)
+    assert answer.status_code == 400 and "通行状态" in answer.json["message"]
+
+
+def test_recipient_settings_page(app, client):
+    """The transport bureau sets a town's recipients (a user, a phone); a bad phone is
+    refused with its reason and nothing changes; another bureau and a town get no page."""
+    from tests.conftest import csrf_from
+    from tests.integration.drivers.helpers import town_id
+
+    logout(client)
+    login(client, "bureau_transport")
+    page = client.get("/checkpoint_recipients/")
+    assert page.status_code == 200 and "区住房和城乡建设局（区交通运输局）" in page.get_data(as_text=True)
+    token = csrf_from(page.data)
+    town = town_id(app, "珠江街")
+    saved = client.post("/checkpoint_recipients/save", data={
+        "csrf_token": token, "scope": "town", "town_id": str(town), "recipients": "town_nansha\n13800001111",
+        "active": "on"}, follow_redirects=True).get_data(as_text=True)
+    assert "已保存" in saved and "13800001111" in saved
+    refused = client.post("/checkpoint_recipients/save", data={
+        "csrf_token": token, "scope": "town", "town_id": str(town), "recipients": "1234", "active": "on"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "不是有效的手机号码" in refused and "13800001111" in refused
+    logout(client)
+    for username in ("bureau_port", "town_nansha"):
+        login(client, username)
+        assert client.get("/checkpoint_recipients/").status_code in (403, 404, 302)
+        logout(client)
