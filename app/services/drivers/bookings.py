@@ -151,7 +151,8 @@ def _images(files: Iterable[Any]) -> list[tuple[bytes, str, str]]:
     for upload in files:
         content = upload.read(limit + 1) if hasattr(upload, "read") else bytes(upload)
         if len(content) > limit:
-            raise TooLarge(_("每张图片不能超过%(mb)sMB", mb=f"{config['BOOKING_IMAGE_MAX_MB']:g}"))
+            size = "%g" % config["BOOKING_IMAGE_MAX_MB"]
+            raise TooLarge(_("每张图片不能超过%(mb)sMB", mb=size))
         if not content:
             raise ValidationFailed([RuleError("images", MSG_IMAGE_EMPTY)])
         kind = IMG.sniff(content[:16])
@@ -217,7 +218,7 @@ def clean(data: Mapping[str, Any], now: datetime) -> dict[str, Any]:
 def create_booking(data: Mapping[str, Any], images: Iterable[Any] = (), client_address: Optional[str] = None) -> Booking:
     """See the module docstring."""
     if not isinstance(data, Mapping):
-        raise ServiceError(_("请求内容应为JSON对象"))
+        raise ServiceError(_("请求内容应为 JSON 对象"))
     now = utcnow()
     values = clean(data, now)
     uploads = _images(images)
