@@ -148,3 +148,28 @@ def test_recipient_settings_page(app, client):
         login(client, username)
         assert client.get("/checkpoint_recipients/").status_code in (403, 404, 302)
         logout(client)
+
+
+def test_head_sees_their_drivers_bookings_on_the_phone(app):
+    """A freight enterprise's head logs in by SMS code: the home offers 司机预约查询, which
+    lists their drivers' bookings (已通行 / 未通行) and nobody else's."""
+    from tests.conftest import csrf_from
+    from tests.integration.security.test_sms_login import _ip, last_code
+
+    phone = F.phone()
+    mine = F.make_enterprise(app, F.tag() + "负责人物流", town="南沙街", type_code="freight", head_phone=phone)
+    driver = F.make_staff(app, mine, "自家" + F.tag()[1:4])
+    own = make_booking(app, enterprise_id=mine, staff_id=driver, state="allowed")
+    other = make_booking(app, town="南沙街", state="allowed")
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = _ip()
+    page = browser.get("/head/login")
+    browser.post("/head/login/code", json={"phone": phone}, headers={"X-CSRFToken": csrf_from(page.data)})
+    browser.post("/head/login", data={"phone": phone, "code": last_code(app, phone),
+                                      "csrf_token": csrf_from(browser.get("/head/login").data)})
+    home = browser.get("/head/", follow_redirects=True).get_data(as_text=True)
+    assert "司机预约查询" in home and f"/m/bookings/?enterprise_id={mine}" in home
+    passed = browser.get(f"/m/bookings/?enterprise_id={mine}&status=passed").get_data(as_text=True)
+    assert f"/m/bookings/{own}" in passed and f"/m/bookings/{other}" not in passed
+    assert browser.get(f"/m/bookings/{other}").status_code == 404
+    assert f"/m/drivers/{driver}" in browser.get(f"/m/drivers/?enterprise_id={mine}").get_data(as_text=True)
