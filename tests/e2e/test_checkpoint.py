@@ -6,11 +6,13 @@ SMS and the town's and bureau's messages with the manual's text; the checkpoint 
 job's .xlsx lists the pass."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -48,6 +50,20 @@ def _last_summary_slot(now: datetime) -> datetime:
              for d in (1, 0) for h in (12, 18)]
     slot = max(s for s in slots if s <= local)
     return slot.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _sms_code(url: str, phone: str) -> str:
+    """The newest login code sent to ``phone``, read in the outbox as the district admin."""
+    login = urllib.request.Request(url + "/api/v1/security/login", method="POST", headers={
+        "Content-Type": "application/json"}, data=json.dumps(
+        {"username": "admin", "password": PASSWORD, "provider": "db"}).encode())
+    with urllib.request.urlopen(login, timeout=30) as answer:
+        token = json.loads(answer.read())["access_token"]
+    outbox = urllib.request.Request(f"{url}/api/v1/outbox/?q={phone}&page_size=10",
+                                    headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(outbox, timeout=30) as answer:
+        bodies = [row["body"] or "" for row in json.loads(answer.read())["result"]]
+    return next(m.group(0) for m in (re.search(r"\d{6}", b) for b in bodies) if m)
 
 
 def _phone_page(browser, live_server):
@@ -127,6 +143,19 @@ def test_book_scan_deny_notify_and_summarise(browser, live_server, redis_prefix,
     page.locator("#code-submit").click()
     expect(page.locator("#scan-message")).to_have_text("二维码已过期，请司机重新预约")
     expect(page.locator("#scan-result")).to_be_hidden()
+    context.close()
+
+    # the driver finds the booking again (phone + SMS code): 不予通行
+    context, page = _phone_page(browser, live_server)
+    page.goto("/driver/mine")
+    page.fill("#mine-phone", DEMO_DRIVER_PHONE)
+    page.locator("#mine-get-code").click()
+    expect(page.locator("#mine-message")).to_have_text("验证码已发送")
+    page.fill("#mine-code", _sms_code(live_server.url, DEMO_DRIVER_PHONE))
+    page.locator("#mine-submit").click()
+    card = page.locator(".booking-card", has_text=PLATE)
+    expect(card.locator(".state")).to_have_text("不予通行")
+    expect(page.locator(".booking-card[data-state=pending]").first).to_be_visible()  # the demo's 待通行 booking
     context.close()
 
     # the outbox: the head's SMS, the town's and the bureau's messages, the manual's text
