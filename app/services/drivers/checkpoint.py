@@ -208,3 +208,4 @@ def _refresh_match(session, booking: Booking) -> None:
         booking.staff_id = staff.id if staff else None
         booking.scope_town_id = staff.enterprise.town_id if staff else booking.destination_town_id
         session.flush()
+        session.expire(booking, ["enterprise"])

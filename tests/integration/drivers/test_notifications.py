@@ -117,3 +117,16 @@ def test_recipients_are_set_by_the_admin_and_the_transport_bureau_only(app, auth
     assert ok.status_code == 200 and ok.json["recipients"] == [{"phone": "13800138001"}]
     client.put("/api/v1/checkpoint/recipients/", headers=auth.token("admin"), json={"scope": "taskforce",
                                                                                     "recipients": []})
+
+
+def test_a_driver_registered_after_booking_counts_as_the_enterprises(app, auth, configured):
+    """The match is made again at the decision: the head is told, the scope follows."""
+    number = F.id_number()
+    booking = H.booked(app, id_number=number, destination_town="黄阁镇")
+    head = F.phone()
+    enterprise = F.make_enterprise(app, F.tag() + "货运公司", town="南沙街", type_code="freight", head_phone=head)
+    F.make_staff(app, enterprise, "李某某", number)
+    sent = decided(app, auth, booking, True)
+    assert {r for _k, r, _b in sent} == {head, configured["南沙街"], configured["bureau"]}
+    assert F.client_at(app).get(f"/api/v1/bookings/{booking['id']}",
+                                headers=auth.token("town_nansha")).status_code == 200
