@@ -64,15 +64,19 @@ def _enterprise(session) -> Enterprise:
     return enterprise
 
 
-def _health(session) -> None:
-    """The demo driver tested 10 hours ago (negative) and had three doses."""
+def _health(session, drivers: list[Staff]) -> None:
+    """The demo driver tested 10 hours ago (negative) and had three doses; the others
+    tested 30, 60, 100 … hours ago (48小时阴性, 72小时阴性, 7天阴性 …) with fewer doses."""
     now = datetime.now(timezone.utc)
-    sampled = now - timedelta(hours=10)
-    tests = [{"id_number": DEMO_DRIVER_ID, "sampled_at": sampled.isoformat(timespec="minutes"),
-              "tested_at": (sampled + timedelta(hours=5)).isoformat(timespec="minutes"), "result": "阴性",
-              "institution": "南沙区疾控中心"}]
-    doses = [{"id_number": DEMO_DRIVER_ID, "dose": d, "vaccinated_at": (now - timedelta(days=400 - 120 * d)).date()
-              .isoformat(), "product": "北京生物新冠病毒灭活疫苗", "site": "南沙区接种点"} for d in (1, 2, 3)]
+    tests, doses = [], []
+    for n, person in enumerate(drivers):
+        sampled = now - timedelta(hours=(10, 30, 60, 100, 200, 20)[n % 6])
+        tests.append({"id_number": person.id_number, "sampled_at": sampled.isoformat(timespec="minutes"),
+                      "tested_at": (sampled + timedelta(hours=5)).isoformat(timespec="minutes"), "result": "阴性",
+                      "institution": "南沙区疾控中心"})
+        doses += [{"id_number": person.id_number, "dose": d,
+                   "vaccinated_at": (now - timedelta(days=400 - 120 * d)).date().isoformat(),
+                   "product": "北京生物新冠病毒灭活疫苗", "site": "南沙区接种点"} for d in range(1, 4 - n % 4)]
     ingest.ingest_rows(session, ingest.TESTS, list(enumerate(tests, 1)), source="demo")
     ingest.ingest_rows(session, ingest.VACCINATIONS, list(enumerate(doses, 1)), source="demo")
 
@@ -106,7 +110,7 @@ def load_demo_trucks() -> dict:
                                        .order_by(Staff.id)).scalars())
     if session.execute(select(func.count(Booking.id))).scalar_one():
         return {"bookings": 0}
-    _health(db.session)
+    _health(db.session, drivers)
     _recipients(db.session)
     checker = db.session.execute(select(SentinelUser).where(SentinelUser.username == "checkpoint")).scalar_one()
     rng = random.Random(2023)
