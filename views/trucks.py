@@ -13,6 +13,8 @@ from flask import current_app
 
 from app.domain.i18n import _
 from app.services.truck_ledgers import freight_type_code
+from app.security.policies.drivers import may_set_recipients
+from app.security.scope import current_scope
 from views.checkpoint_pages import CheckpointView
 from views.checkpoint_recipients import CheckpointRecipientsView
 from views.driver_pages import DriverView
@@ -31,7 +33,8 @@ def register(appbuilder) -> None:
     register_resource(appbuilder, TRUCK_DRIVERS)
     register_resource(appbuilder, BOOKING_RECORDS)
     appbuilder.add_view(CheckpointRecipientsView, "CheckpointRecipients", label=_("告警设置"), icon="fa-bell",
-                        category=TRUCKS, category_label=CATEGORY_LABELS[TRUCKS], category_icon=CATEGORY_ICONS[TRUCKS])
+                        category=TRUCKS, category_label=CATEGORY_LABELS[TRUCKS], category_icon=CATEGORY_ICONS[TRUCKS],
+                        menu_cond=lambda: may_set_recipients(current_scope()))  # other bureaus: no such page
     # phone lists (views/truck_phone.py): the head's and the town's
     for view, name, label, icon in ((DriverPhoneView, "TruckDriversPhone", _("货车司机"), "fa-mobile"),
                                     (BookingPhoneView, "BookingsPhone", _("司机预约查询"), "fa-mobile")):
