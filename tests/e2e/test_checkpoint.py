@@ -111,7 +111,8 @@ def test_book_scan_deny_notify_and_summarise(browser, live_server, redis_prefix,
     page.locator("#submit-booking").click()
     qr = page.locator("#pass-qr")
     expect(qr).to_be_visible()
-    page.wait_for_function("document.getElementById('pass-qr').naturalWidth > 0")
+    expect(qr).to_have_js_property("complete", True)  # (no wait_for_function: the CSP forbids eval)
+    assert qr.evaluate("img => img.naturalWidth") > 0
     assert qr.bounding_box()["width"] >= 260
     code = page.locator("#pass-code").inner_text().strip()
     assert code.startswith("P1.") and DEMO_DRIVER_ID not in code

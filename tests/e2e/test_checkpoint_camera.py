@@ -51,16 +51,15 @@ def _book(url: str) -> dict:
         return json.loads(answer.read())
 
 
-def test_the_camera_scans_a_pass_and_the_checkpoint_allows_it(live_server, screenshots, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_the_camera_scans_a_pass_and_the_checkpoint_allows_it(browser, live_server, screenshots, tmp_path):
     booking = _book(live_server.url)
     video = tmp_path / "qr.y4m"
     _y4m(booking["code"], video)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + [
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}"])
+    # a browser of its own (the fake camera is a launch option), from the session's Playwright
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
         context = chromium.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
                                        is_mobile=True, has_touch=True)
         context.grant_permissions(["camera"], origin=live_server.url)
@@ -80,4 +79,5 @@ def test_the_camera_scans_a_pass_and_the_checkpoint_allows_it(live_server, scree
         expect(page.locator("#scan-message")).to_have_text("已允许通行")
         page.screenshot(path=str(screenshots / "checkpoint_camera_allowed_390.png"), full_page=True)
         context.close()
+    finally:
         chromium.close()
