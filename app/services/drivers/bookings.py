@@ -12,6 +12,8 @@ Public functions:
   expires_at``, passengers (masked) and ``images`` (count).
 * ``booking_detail(booking, full_numbers) -> dict`` — the JSON of a booking for a
   reader in scope (checkpoint, ledgers): passengers, image URLs, pass history fields.
+* ``state_clause(state, now=None)`` — the SQL condition on ``Pass`` of a state as readers
+  see it (待通行 / 已过期 / 已通行 / 不予通行), for list filters;
 * ``bookings_of_driver(phone) -> list[Booking]`` — the driver's own bookings (phone
   identity, purpose ``driver``), newest first, through the scope policy.
 * ``token_of(booking) -> str`` — the pass's code (Ed25519 signatures are deterministic:
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.domain import checkpoint as CP
@@ -350,6 +352,20 @@ def booking_detail(booking: Booking, full_numbers: bool = False) -> dict[str, An
         "reason": p.reason if p else None, "checkpoint": p.checkpoint if p else None,
         "created_at": clock.local_iso(booking.created_at),
     }
+
+
+def state_clause(state: str, now: Optional[datetime] = None):
+    """A SQL condition on ``Pass`` for a state as readers see it (``pending`` not yet
+    expired, ``expired`` pending past expiry, ``allowed``, ``denied``), for list filters:
+    ``select(Booking).join(Pass).where(state_clause("pending"))``. :raise KeyError."""
+    now = now or utcnow()
+    if state == CP.PENDING:
+        return and_(Pass.state == CP.PENDING, Pass.expires_at > now)
+    if state == CP.EXPIRED:
+        return or_(Pass.state == CP.EXPIRED, and_(Pass.state == CP.PENDING, Pass.expires_at <= now))
+    if state in (CP.ALLOWED, CP.DENIED):
+        return Pass.state == state
+    raise KeyError(state)
 
 
 def bookings_of_driver(phone: str, limit: int = 50) -> list[Booking]:
