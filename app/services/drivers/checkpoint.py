@@ -199,7 +199,8 @@ def decide(code: Any, allow: Any, reason: Optional[str], user: Any) -> dict[str,
         audit.record("decide", B.ENTITY, booking.id, before={"state": CP.PENDING},
                      after={"state": state, "reason": reason}, user=user)
         notify_decision(session, p, booking)
-    return {"id": booking.id, "state": state, "state_label": B.state_label(state), "reason": reason,
+        booking_id = booking.id
+    return {"id": booking_id, "state": state, "state_label": B.state_label(state), "reason": reason,
             "decided_at": clock.local_iso(now)}
 
 
