@@ -343,7 +343,11 @@ def main() -> None:
             from redis import Redis
 
             client = Redis.from_url(REDIS_URL)
-            for key in client.scan_iter(prefix + "*"):
+            queue = prefix.rstrip(":")
+            # the deliveries the decisions queued (RQ's own keys) and every key of ours
+            for job_id in client.lrange(f"rq:queue:{queue}", 0, -1):
+                client.delete(f"rq:job:{job_id.decode()}")
+            for key in client.scan_iter(match=f"*{queue}*", count=1000):
                 client.delete(key)
         except Exception:  # noqa: BLE001 - cleanup only
             pass
