@@ -241,3 +241,23 @@ def test_the_state_filter_finds_bookings_as_readers_see_them(app, auth):
         from datetime import datetime, timedelta
         later = datetime.utcnow() + timedelta(days=30)
         assert pending["id"] in ids("expired", later) and pending["id"] not in ids("pending", later)
+
+
+@pytest.mark.parametrize("over", [
+    {"driver_name": 123}, {"id_number": {"x": 1}}, {"phone": ["17000000000"]}, {"plate_number": None},
+    {"expected_arrival": 1700000000}, {"expected_arrival": "2026-13-45 25:61"}, {"destination_town": ["黄阁镇"]},
+    {"passengers": ["王乘客"]}, {"passengers": [{"name": None, "id_number": None}]}, {"company": "公" * 500},
+    {"passengers": [{"name": "王乘客", "id_number": F.id_number(), "phone": "12"}]},
+])
+def test_odd_values_are_a_400_never_a_500(app, over):
+    response = H.book(app, **over)
+    assert response.status_code == 400, (over, response.json)
+    assert response.json["message"]
+
+
+@pytest.mark.parametrize("payload", [{"code": None}, {"code": 123}, {"code": ["P1"]}, {}, {"code": "P1." * 60}])
+def test_odd_codes_are_a_400_never_a_500(app, auth, payload):
+    headers = auth.token("checkpoint")
+    for path in ("/api/v1/checkpoint/scan", "/api/v1/checkpoint/decide"):
+        response = F.client_at(app).post(path, json={**payload, "allow": True}, headers=headers)
+        assert response.status_code == 400, (path, payload, response.json)
