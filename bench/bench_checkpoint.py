@@ -143,10 +143,9 @@ def prepare(env: dict, passes: int) -> list[str]:
         # one booking through the real service, so the path the public page takes is exercised
         with app.test_request_context():
             bookings.create_booking({
-                "driver_name": "王某某", "id_number": "440115199001011234"[:17] + ric.calc_check_digit(
-                    "44011519900101123"), "phone": "17000000000", "plate_number": "粤B12345D",
+                "driver_name": "王某某", "id_number": "44011519900101123" + ric.calc_check_digit("440115199001011230"), "phone": "17000000000", "plate_number": "粤B12345D",
                 "origin": "广州", "destination_town": towns[0].name, "destination_address": "测试路",
-                "expected_arrival": (datetime.now() + timedelta(hours=3)).isoformat()})
+                "expected_arrival": (datetime.now(timezone.utc) + timedelta(hours=3)).isoformat()})
         db.session.remove()
         db.engine.dispose()
     return codes
@@ -344,7 +343,11 @@ def main() -> None:
             from redis import Redis
 
             client = Redis.from_url(REDIS_URL)
-            for key in client.scan_iter(prefix + "*"):
+            queue = prefix.rstrip(":")
+            # the deliveries the decisions queued (RQ's own keys) and every key of ours
+            for job_id in client.lrange(f"rq:queue:{queue}", 0, -1):
+                client.delete(f"rq:job:{job_id.decode()}")
+            for key in client.scan_iter(match=f"*{queue}*", count=1000):
                 client.delete(key)
         except Exception:  # noqa: BLE001 - cleanup only
             pass

@@ -80,6 +80,7 @@ class BookingsApi(ScopedApi):
     openapi_components = {"Booking": BOOKING_BODY, "BookingAnswer": BOOKING_ANSWER, "BookingDetail": DETAIL,
                           "DriverBookings": MINE}
 
+    @expose("", methods=["POST"])  # SPEC §9 spells it without the slash
     @expose("/", methods=["POST"])
     @doc.describe(doc.answer(doc.ref("BookingAnswer"), "The booking and its pass"), status=201,
                   body=doc.request_body({

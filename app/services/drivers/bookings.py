@@ -12,6 +12,8 @@ Public functions:
   expires_at``, passengers (masked) and ``images`` (count).
 * ``booking_detail(booking, full_numbers) -> dict`` — the JSON of a booking for a
   reader in scope (checkpoint, ledgers): passengers, image URLs, pass history fields.
+* ``state_clause(state, now=None)`` — the SQL condition on ``Pass`` of a state as readers
+  see it (待通行 / 已过期 / 已通行 / 不予通行), for list filters;
 * ``bookings_of_driver(phone) -> list[Booking]`` — the driver's own bookings (phone
   identity, purpose ``driver``), newest first, through the scope policy.
 * ``token_of(booking) -> str`` — the pass's code (Ed25519 signatures are deterministic:
@@ -26,12 +28,13 @@ from __future__ import annotations
 import json
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.domain import checkpoint as CP
@@ -170,19 +173,43 @@ def image_path(stored_name: str) -> Path:
     return images_dir() / stored_name[:2] / stored_name
 
 
-def freight_type() -> Optional[EnterpriseType]:
+_FREIGHT_IDS = "sentinel.freight_type_ids"
+
+
+def freight_type_id() -> Optional[int]:
+    """The id of the freight type (``FREIGHT_TYPE_CODE``), remembered per process once
+    found (a type's id never changes; a type created later is found on its first use)."""
     code = current_app.config["FREIGHT_TYPE_CODE"]
-    return db.session.execute(select(EnterpriseType).where(EnterpriseType.code == code)).scalar_one_or_none()
+    known = current_app.extensions.setdefault(_FREIGHT_IDS, {})
+    if code not in known:
+        found = db.session.execute(select(EnterpriseType.id).where(EnterpriseType.code == code)).scalar()
+        if found is None:
+            return None
+        known[code] = found
+    return known[code]
 
 
-def match_driver(session, id_number: str, freight_type_id: Optional[int]) -> Optional[Staff]:
+@dataclass(frozen=True)
+class DriverMatch:
+    """The freight enterprise a driver works for (their staff row's)."""
+
+    staff_id: int
+    enterprise_id: int
+    enterprise_name: str
+    town_id: int
+    head_phone: str
+
+
+def match_driver(session, id_number: str, freight_id: Optional[int]) -> Optional[DriverMatch]:
     """The staff row of a freight enterprise holding ``id_number`` (the lowest id if several), or None."""
     keys = lookup_keys(id_number=id_number)
-    if not keys or freight_type_id is None:
+    if not keys or freight_id is None:
         return None
-    stmt = (select(Staff).join(Enterprise, Enterprise.id == Staff.enterprise_id)
-            .where(Staff.id_key.in_(keys), Enterprise.type_id == freight_type_id).order_by(Staff.id).limit(1))
-    return session.execute(stmt).scalars().first()
+    row = session.execute(
+        select(Staff.id, Enterprise.id, Enterprise.name, Enterprise.town_id, Enterprise.head_phone)
+        .join(Enterprise, Enterprise.id == Staff.enterprise_id)
+        .where(Staff.id_key.in_(keys), Enterprise.type_id == freight_id).order_by(Staff.id).limit(1)).first()
+    return DriverMatch(*row) if row else None
 
 
 def clean(data: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -236,8 +263,7 @@ def create_booking(data: Mapping[str, Any], images: Iterable[Any] = (), client_a
 
 
 def _store(session, values: dict[str, Any], uploads, client_address, now: datetime, written: list[Path]) -> Booking:
-    freight = freight_type()
-    freight_id = freight.id if freight else None
+    freight_id = freight_type_id()
     staff = match_driver(session, values["id_number"], freight_id)
     town: Town = values["destination_town"]
     booking = Booking(
@@ -246,8 +272,8 @@ def _store(session, values: dict[str, Any], uploads, client_address, now: dateti
         plate_number=values["plate_number"], origin=values["origin"], destination_town_id=town.id,
         destination_address=values["destination_address"], expected_arrival=values["expected_arrival"],
         company=values["company"], enterprise_id=staff.enterprise_id if staff else None,
-        staff_id=staff.id if staff else None,
-        scope_town_id=staff.enterprise.town_id if staff else town.id, freight_type_id=freight_id,
+        staff_id=staff.staff_id if staff else None,
+        scope_town_id=staff.town_id if staff else town.id, freight_type_id=freight_id,
         client_address=(client_address or "")[:64] or None,
     )
     for p in values["passengers"]:
@@ -326,6 +352,20 @@ def booking_detail(booking: Booking, full_numbers: bool = False) -> dict[str, An
         "reason": p.reason if p else None, "checkpoint": p.checkpoint if p else None,
         "created_at": clock.local_iso(booking.created_at),
     }
+
+
+def state_clause(state: str, now: Optional[datetime] = None):
+    """A SQL condition on ``Pass`` for a state as readers see it (``pending`` not yet
+    expired, ``expired`` pending past expiry, ``allowed``, ``denied``), for list filters:
+    ``select(Booking).join(Pass).where(state_clause("pending"))``. :raise KeyError."""
+    now = now or utcnow()
+    if state == CP.PENDING:
+        return and_(Pass.state == CP.PENDING, Pass.expires_at > now)
+    if state == CP.EXPIRED:
+        return or_(Pass.state == CP.EXPIRED, and_(Pass.state == CP.PENDING, Pass.expires_at <= now))
+    if state in (CP.ALLOWED, CP.DENIED):
+        return Pass.state == state
+    raise KeyError(state)
 
 
 def bookings_of_driver(phone: str, limit: int = 50) -> list[Booking]:

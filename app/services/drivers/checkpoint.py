@@ -26,6 +26,7 @@ from flask import current_app, url_for
 from flask_babel import gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.domain import checkpoint as CP
 from app.domain import pass_tokens as PT
@@ -60,11 +61,17 @@ def claims_of(code: Any, now: datetime) -> PT.Claims:
         raise ServiceError(CP.MSG_INVALID) from None
 
 
-def _pending_pass(claims: PT.Claims, now: datetime) -> Pass:
-    found = db.session.execute(select(Pass).where(Pass.token_id == claims.token_id)).scalar_one_or_none()
-    if found is None:  # genuine code whose booking was deleted
+def _pending_booking(claims: PT.Claims, now: datetime) -> Booking:
+    """The booking of a pending pass with its pass, town, enterprise, passengers and
+    images, in one query (a round trip costs more than the few rows a booking's at most
+    five passengers and five images multiply to). :raise ServiceError: no such pass;
+    Conflict: not pending."""
+    found = db.session.execute(
+        select(Booking).join(Pass, Pass.booking_id == Booking.id).where(Pass.token_id == claims.token_id)
+        .options(joinedload(Booking.passengers), joinedload(Booking.images))).unique().scalar_one_or_none()
+    if found is None or found.pass_ is None:  # genuine code whose booking was deleted
         raise ServiceError(CP.MSG_INVALID)
-    if found.effective_state(now) != CP.PENDING:
+    if found.pass_.effective_state(now) != CP.PENDING:
         raise Conflict(CP.MSG_EXPIRED)
     return found
 
@@ -111,15 +118,13 @@ def image_by_link(token: str) -> tuple[Optional[Path], Optional[str]]:
 
 def _labels(booking: Booking, now: datetime) -> dict[str, Any]:
     keys = lookup_keys(id_number=booking.id_number)
-    freight = B.freight_type()
-    staff = B.match_driver(db.session, booking.id_number, freight.id if freight else None)
-    enterprise = staff.enterprise if staff else None
+    match = B.match_driver(db.session, booking.id_number, B.freight_type_id())
     district = current_app.config["DISTRICT_NAME"]
     return {
-        "enterprise_driver": enterprise is not None,
-        "enterprise_name": enterprise.name if enterprise else None,
-        "enterprise_id": enterprise.id if enterprise else None,
-        "driver_label": gettext(CP.LABEL_ENTERPRISE if enterprise else CP.LABEL_OTHER,
+        "enterprise_driver": match is not None,
+        "enterprise_name": match.enterprise_name if match else None,
+        "enterprise_id": match.enterprise_id if match else None,
+        "driver_label": gettext(CP.LABEL_ENTERPRISE if match else CP.LABEL_OTHER,
                                 district=CP.district_short(district)),
         "test_label": _test_label(keys, now),
         "vaccine_label": gettext(CP.vaccine_label(_doses(keys))),
@@ -139,8 +144,8 @@ def scan(code: Any, user: Any) -> dict[str, Any]:
     """See the module docstring."""
     now = utcnow()
     claims = claims_of(code, now)
-    p = _pending_pass(claims, now)
-    booking = p.booking
+    booking = _pending_booking(claims, now)
+    p = booking.pass_
     answer = _labels(booking, now)
     detail = B.booking_detail(booking, full_numbers=False)
     detail["images"] = [image_link(i.id) for i in booking.images]
@@ -177,35 +182,38 @@ def decide(code: Any, allow: Any, reason: Optional[str], user: Any) -> dict[str,
     name = (getattr(user, "first_name", "") or "") + (getattr(user, "last_name", "") or "")
     checkpoint = (name or getattr(user, "username", "") or "")[:100] or None
     with transaction() as session:
+        # The one write that decides: the first transaction to reach the row wins; a
+        # concurrent one waits for its commit (PostgreSQL row lock, SQLite's one writer)
+        # and then finds the row no longer pending.
         won = session.execute(
             update(Pass)
             .where(Pass.token_id == claims.token_id, Pass.state == CP.PENDING, Pass.expires_at > now)
             .values(state=state, decided_at=now, decided_by=getattr(user, "id", None), reason=reason,
                     checkpoint=checkpoint)
+            .returning(Pass.booking_id)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if won != 1:
+        ).scalar()
+        if won is None:
             raise Conflict(CP.MSG_EXPIRED)
-        p = session.execute(select(Pass).where(Pass.token_id == claims.token_id)).scalar_one()
-        session.refresh(p)
-        booking = p.booking
+        booking = session.get(Booking, won, populate_existing=True)
+        p = booking.pass_
         _refresh_match(session, booking)
         audit.record("decide", B.ENTITY, booking.id, before={"state": CP.PENDING},
                      after={"state": state, "reason": reason}, user=user)
         notify_decision(session, p, booking)
-    return {"id": booking.id, "state": state, "state_label": B.state_label(state), "reason": reason,
+        booking_id = booking.id
+    return {"id": booking_id, "state": state, "state_label": B.state_label(state), "reason": reason,
             "decided_at": clock.local_iso(now)}
 
 
 def _refresh_match(session, booking: Booking) -> None:
     """The driver's freight enterprise as of the decision (staff may have been added since
     the booking): the scope and the messages follow it."""
-    freight = B.freight_type()
-    staff = B.match_driver(session, booking.id_number, freight.id if freight else None)
-    enterprise_id = staff.enterprise_id if staff else None
+    match = B.match_driver(session, booking.id_number, B.freight_type_id())
+    enterprise_id = match.enterprise_id if match else None
     if enterprise_id != booking.enterprise_id:
         booking.enterprise_id = enterprise_id
-        booking.staff_id = staff.id if staff else None
-        booking.scope_town_id = staff.enterprise.town_id if staff else booking.destination_town_id
+        booking.staff_id = match.staff_id if match else None
+        booking.scope_town_id = match.town_id if match else booking.destination_town_id
         session.flush()
         session.expire(booking, ["enterprise"])

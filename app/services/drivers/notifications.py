@@ -20,7 +20,7 @@ from app.domain import checkpoint as CP
 from app.notify.messages import MessageTemplate, notify, to_phones
 from app.platform import clock
 from app.services.drivers import recipients as RC
-from models.drivers import RECIPIENTS_BUREAU, RECIPIENTS_TOWN, Booking, Pass
+from models.drivers import Booking, Pass
 
 TEMPLATES = {key: MessageTemplate(f"checkpoint.decision.{int(key[0])}{int(key[1])}", text)
              for key, text in CP.DECISION_TEXTS.items()}
@@ -46,8 +46,7 @@ def notify_decision(session, pass_: Pass, booking: Booking) -> int:
     context = decision_context(pass_, booking)
     key = f"checkpoint:decision:{pass_.id}"
     town_id = enterprise.town_id if enterprise is not None else booking.destination_town_id
-    recipients = set(RC.resolve(session, RC.get_recipients(RECIPIENTS_TOWN, town_id)))
-    recipients |= set(RC.resolve(session, RC.get_recipients(RECIPIENTS_BUREAU)))
+    recipients = set(RC.resolve(session, RC.decision_recipients(town_id)))
     if enterprise is not None and enterprise.head_phone:
         recipients |= set(to_phones([enterprise.head_phone]))
     return len(notify(template, recipients, context, key=key)) if recipients else 0

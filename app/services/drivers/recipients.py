@@ -7,7 +7,7 @@ force's 12:00 / 18:00 summary. Recipients have the shape of ``AlertSetting.recip
 Public functions:
 
 * ``get_recipients(scope, town_id=None) -> list[dict]`` — the stored list (empty if none
-  or inactive);
+  or inactive); ``decision_recipients(town_id)`` — a town's and the bureau's together;
 * ``set_recipients(scope, recipients, town_id=None, active=True) -> CheckpointRecipients``
   — one operation, audited with before/after values; ``scope`` is ``town`` (with a
   ``town_id``), ``bureau`` or ``taskforce``. Who may call it is the caller's permission
@@ -21,7 +21,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app.domain.errors import RuleError, ValidationFailed
 from app.domain.i18n import _
@@ -50,6 +50,15 @@ def _row(session, scope: str, town_id: Optional[int]) -> Optional[CheckpointReci
 def get_recipients(scope: str, town_id: Optional[int] = None) -> list[dict[str, Any]]:
     row = _row(db.session, scope, town_id if scope == RECIPIENTS_TOWN else None)
     return list(row.recipients or []) if row is not None and row.active else []
+
+
+def decision_recipients(town_id: int) -> list[dict[str, Any]]:
+    """The recipients of a decision: the town's and the transport bureau's (one query)."""
+    rows = db.session.execute(select(CheckpointRecipients.recipients).where(
+        CheckpointRecipients.active.is_(True),
+        or_(and_(CheckpointRecipients.scope == RECIPIENTS_TOWN, CheckpointRecipients.town_id == town_id),
+            CheckpointRecipients.scope == RECIPIENTS_BUREAU))).scalars().all()
+    return [item for recipients in rows for item in recipients or []]
 
 
 def _check(session, scope: Any, town_id: Any) -> Optional[int]:

@@ -214,3 +214,50 @@ def test_an_unknown_phone_gets_the_same_answer_and_no_code(app):
     response = F.client_at(app).post("/api/v1/identity/code", json={"phone": phone, "purpose": "driver"})
     assert response.status_code == 200
     assert F.count(app, Message, Message.recipient == phone) == 0
+
+
+def test_the_contract_path_without_a_slash_books_too(app):
+    """SPEC §9: POST /api/v1/bookings."""
+    response = F.client_at(app).post("/api/v1/bookings", json=H.body())
+    assert response.status_code == 201 and response.json["code"]
+
+
+def test_the_state_filter_finds_bookings_as_readers_see_them(app, auth):
+    """state_clause: 待通行 / 已过期 / 已通行 / 不予通行 for the ledgers' filters."""
+    from app.services.drivers.bookings import state_clause
+    from models.drivers import Booking, Pass
+
+    pending, denied = H.booked(app), H.booked(app)
+    F.client_at(app).post("/api/v1/checkpoint/decide", headers=auth.token("checkpoint"),
+                          json={"code": denied["code"], "allow": False, "reason": "其他"})
+
+    def ids(state, now=None):
+        return F.in_db(app, lambda s: set(s.execute(select(Booking.id).join(Pass, Pass.booking_id == Booking.id)
+                                                    .where(state_clause(state, now))).scalars()))
+
+    with app.app_context():
+        assert pending["id"] in ids("pending") and pending["id"] not in ids("expired")
+        assert denied["id"] in ids("denied") and denied["id"] not in ids("pending") | ids("allowed")
+        from datetime import datetime, timedelta
+        later = datetime.utcnow() + timedelta(days=30)
+        assert pending["id"] in ids("expired", later) and pending["id"] not in ids("pending", later)
+
+
+@pytest.mark.parametrize("over", [
+    {"driver_name": 123}, {"id_number": {"x": 1}}, {"phone": ["17000000000"]}, {"plate_number": None},
+    {"expected_arrival": 1700000000}, {"expected_arrival": "2026-13-45 25:61"}, {"destination_town": ["黄阁镇"]},
+    {"passengers": ["王乘客"]}, {"passengers": [{"name": None, "id_number": None}]}, {"company": "公" * 500},
+    {"passengers": [{"name": "王乘客", "id_number": F.id_number(), "phone": "12"}]},
+])
+def test_odd_values_are_a_400_never_a_500(app, over):
+    response = H.book(app, **over)
+    assert response.status_code == 400, (over, response.json)
+    assert response.json["message"]
+
+
+@pytest.mark.parametrize("payload", [{"code": None}, {"code": 123}, {"code": ["P1"]}, {}, {"code": "P1." * 60}])
+def test_odd_codes_are_a_400_never_a_500(app, auth, payload):
+    headers = auth.token("checkpoint")
+    for path in ("/api/v1/checkpoint/scan", "/api/v1/checkpoint/decide"):
+        response = F.client_at(app).post(path, json={**payload, "allow": True}, headers=headers)
+        assert response.status_code == 400, (path, payload, response.json)
