@@ -29,6 +29,7 @@ from app.platform.operations import operation
 from app.security import scope as S
 from app.services import exports
 from app.services import staff as staff_service
+from app.services.drivers.bookings import state_clause
 from app.services.listing import ListQuery
 from app.services.resources import ModelService, json_value
 from models.drivers import Booking, Pass
@@ -147,12 +148,13 @@ def plate_part(text: Any) -> str:
 
 
 def status_clause(status: str):
-    """已通行 / 未通行 (pending or unused past expiry) / 不予通行 of the booking's pass."""
+    """已通行 / 未通行 (waiting, or unused past expiry) / 不予通行 of the booking's pass
+    (the pass states as app.services.drivers.bookings.state_clause reads them)."""
     if status == PASSED:
-        return Pass.state == C.ALLOWED
+        return state_clause(C.ALLOWED)
     if status == DENIED:
-        return Pass.state == C.DENIED
-    return or_(Pass.state == C.PENDING, Pass.id.is_(None))
+        return state_clause(C.DENIED)
+    return or_(state_clause(C.PENDING), state_clause(C.EXPIRED), Pass.id.is_(None))
 
 
 class BookingRecordService(ModelService):
