@@ -214,6 +214,26 @@ class Config:
         # Statistics: shared counts kept this many seconds (0: computed on every request).
         self.STATS_CACHE_SECONDS = int(os.environ.get("STATS_CACHE_SECONDS", "120"))
 
+        # Truck drivers at the checkpoints (SPEC §5). The pass signing key (Ed25519): PEM, or a
+        # secret it is derived from; generated once into instance/ when unset. Earlier keys
+        # (comma-separated) keep verifying the passes they signed (app/platform/pass_keys.py).
+        self.PASS_SIGNING_KEY = _persistent_secret("PASS_SIGNING_KEY")
+        self.PASS_SIGNING_KEY_PREVIOUS = os.environ.get("PASS_SIGNING_KEY_PREVIOUS", "")
+        self.PASS_VERIFY_KEYS = os.environ.get("PASS_VERIFY_KEYS", "")
+        self.PASS_VALID_HOURS = float(os.environ.get("PASS_VALID_HOURS", "24"))  # after the expected arrival
+        self.BOOKING_DAYS_AHEAD = int(os.environ.get("BOOKING_DAYS_AHEAD", "7"))
+        self.BOOKING_MAX_PASSENGERS = int(os.environ.get("BOOKING_MAX_PASSENGERS", "5"))
+        self.BOOKING_MAX_IMAGES = int(os.environ.get("BOOKING_MAX_IMAGES", "5"))
+        self.BOOKING_IMAGE_MAX_MB = float(os.environ.get("BOOKING_IMAGE_MAX_MB", "5"))
+        self.BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per hour")
+        # The identity check of a booking (实名认证): the class, by dotted path.
+        self.IDENTITY_VERIFIER = os.environ.get(
+            "IDENTITY_VERIFIER", "app.services.drivers.verifier:FormatVerifier")
+        self.FREIGHT_TYPE_CODE = os.environ.get("FREIGHT_TYPE_CODE", "freight")  # 货运企业
+        # Who else gets the 12:00 / 18:00 checkpoint summary beside the task force's users
+        # (phones and robot URLs, comma-separated; also set in 告警设置).
+        self.CHECKPOINT_SUMMARY_RECIPIENTS = os.environ.get("CHECKPOINT_SUMMARY_RECIPIENTS", "")
+
         # Demo data
         self.DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Sentinel#2026")
         self.TESTING = False

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from jobs import health
+from jobs import checkpoint, health
 from jobs.maintenance import purge_attachments, purge_finished_jobs, purge_import_files, reap_jobs
 from jobs import rules
 from jobs.notify import dispatch_due, redact_due
@@ -44,6 +44,8 @@ JOBS: dict[str, ScheduledJob] = {
         ScheduledJob("rules.summary", rules.summary, None, "向哨点监测专班推送今日各类人员核酸检测统计（立即执行）"),
         ScheduledJob("rules.schedule", rules.schedule, "* * * * *",
                      "按告警设置的核查时间（默认01:00）和推送时间（默认09:00）执行核查、告警和专班统计"),
+        ScheduledJob("checkpoint.summary", checkpoint.summary, "0 12,18 * * *",
+                     "向专班推送卡口通行汇总（12:00、18:00，每个时段一次）"),
         ScheduledJob("health.check_keys", health.check_keys, "50 3 * * *",
                      "证件号码密钥变更后重新计算人员匹配密钥"),
     )

@@ -13,3 +13,4 @@ from models.health import FeedBatch, HealthSummary, SamplingDaily, SamplingRecor
 from models.vaccines import VaccineProduct  # noqa: F401
 from models.review import ReviewStep  # noqa: F401
 from models.rules import AlertSetting, ComplianceResult, RuleRun  # noqa: F401
+from models.drivers import Booking, BookingImage, CheckpointRecipients, CheckpointSummaryRun, Pass, Passenger  # noqa: F401

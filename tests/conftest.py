@@ -116,6 +116,7 @@ def app_overrides(database_url, redis_url, tmp_path_factory):
         "QUEUE_NAME": prefix.rstrip(":"),
         "TESTING": True,
         "AUTH_RATE_LIMIT": "1000 per minute",
+        "BOOKING_RATE_LIMIT": "1000 per minute",
         "SECRET_KEY": "test-" + RUN_ID + "-" + uuid.uuid4().hex,  # 32+ bytes, like the generated key
         "ID_HASH_KEY": "test-hash-" + RUN_ID,
         "EXPORT_DIR": str(tmp_path_factory.mktemp("exports")),

@@ -22,6 +22,7 @@ from views.stats import register as register_stats
 from views.regions import BUREAUS, GRIDS, TOWNS
 from views.resources import register_resource
 from views.vaccine_products import VACCINE_PRODUCTS
+from views import trucks as truck_screens
 
 
 def register_views(appbuilder) -> None:
@@ -68,3 +69,30 @@ def register_views(appbuilder) -> None:
     appbuilder.add_api(ComplianceApi)
     appbuilder.add_view(InboxView, "Inbox", label=_("站内消息"), icon="fa-inbox",
                         category="Alerts", category_label=_("核酸告警"), category_icon="fa-bell")
+
+    # --- 货车司机管理 core (issue 15): bookings, passes, checkpoint APIs -----------------
+    register_driver_apis(appbuilder)
+
+    # --- 货车司机管理 (issue 15, the screens: views/trucks.py) -----------------------
+    truck_screens.register(appbuilder)
+
+
+def register_driver_apis(appbuilder) -> None:
+    """The drivers' and checkpoints' APIs (views/bookings_api.py, views/checkpoint_api.py)
+    and the QR and image routes (views/passes.py). ``POST /api/v1/bookings/`` is limited per
+    client address (``BOOKING_RATE_LIMIT``, read at each request)."""
+    from flask import current_app, request
+
+    from views.bookings_api import MSG_RATE, BookingsApi
+    from views.checkpoint_api import CheckpointApi, CheckpointRecipientsApi
+    from views.passes import PassView
+
+    appbuilder.add_api(BookingsApi)
+    appbuilder.add_api(CheckpointApi)
+    appbuilder.add_api(CheckpointRecipientsApi)
+    appbuilder.add_view_no_menu(PassView)
+    api = next(v for v in appbuilder.baseviews if isinstance(v, BookingsApi))
+    appbuilder.sm.limiter.limit(
+        lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"], scope="booking",
+        error_message=lambda: str(MSG_RATE), exempt_when=lambda: request.endpoint != f"{api.endpoint}.create",
+    )(api.blueprint)

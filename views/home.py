@@ -25,7 +25,7 @@ ROLE_HOMES = (
     (R.TOWN, "DashboardView.dashboard"),
     (R.ENTERPRISE_HEAD, "HeadView.home"),
     (R.TASKFORCE, "StatsView.tests"),
-    (R.CHECKPOINT, "HomeView.welcome"),
+    (R.CHECKPOINT, "CheckpointView.scan"),
     (R.FEED, "HomeView.welcome"),
     (R.UNIT_ADMIN, "HomeView.welcome"),
     (R.INSTITUTION_ADMIN, "HomeView.welcome"),

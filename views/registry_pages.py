@@ -20,10 +20,15 @@ from app.services import exports
 from app.services import lookups
 from app.services import staff as staff_service
 from app.services.health.status import lookup as health_status
+from app.services.truck_ledgers import freight_type_code
 from app.services.rules import compliance
 from models.enterprises import Enterprise
 from models.staff import Staff
 from views.resources import ResourceView
+
+
+# The list of the freight type's enterprises has a title of its own (seed 002 §2.5).
+FREIGHT_LIST_TITLE = _("货车企业管理")
 
 
 def _form_payload(keys: list[str], extra_keys: list[str]) -> dict:
@@ -42,12 +47,16 @@ class EnterprisePages(ResourceView):
     def list(self):
         page, size = self.paging()
         q = request.args.get("q", "")
-        result = enterprise_service.list_page(self.session, self.scope, q, page, size)
+        # ?type=<code>: one type's enterprises (货车企业管理 is ?type=freight, views/trucks.py)
+        etype = next((t for t in lookups.types_in_scope(self.session, self.scope)
+                      if t.code == request.args.get("type")), None)
+        result = enterprise_service.list_page(self.session, self.scope, q, page, size,
+                                              type_id=etype.id if etype else None)
         sees_compliance = self.appbuilder.sm.has_access("can_read", R.COMPLIANCE)
         return self.render_template(
-            "sentinel/enterprise_list.html", page=result, q=q, mask_phone=mask_phone,
+            "sentinel/enterprise_list.html", page=result, q=q, mask_phone=mask_phone, etype=etype,
             broken=compliance.count_broken(self.session, self.scope) if sees_compliance else None,
-            title=_("企业管理"),
+            title=(FREIGHT_LIST_TITLE if etype.code == freight_type_code() else etype.name) if etype else _("企业管理"),
         )
 
     @expose("/<int:pk>")

@@ -39,9 +39,13 @@ def init_app(app: Flask) -> None:
 
     @demo_cli.command("load")
     def demo_load():
-        """Load the deterministic demo data (idempotent), with two alert settings and today's check."""
+        """Load the deterministic demo data (idempotent), with two alert settings and today's
+        check, and the freight drivers' bookings and passes."""
         loaded = load_demo()
         loaded.update(load_demo_rules())
+        from app.cli.demo_trucks import load_demo_trucks  # 货车司机管理 (issue 15)
+
+        loaded.update(load_demo_trucks())
         click.echo(json.dumps(loaded, ensure_ascii=False))
 
     @jobs_cli.command("list")

@@ -3,7 +3,7 @@ layer may raise or catch them; app/platform/http.py maps them to responses.
 
 * :class:`RuleError` — a domain rule rejected one value (a field and a reason);
 * :class:`ServiceError` (400) and its kinds :class:`ValidationFailed` (400),
-  :class:`Conflict` (409) and :class:`TooManyRequests` (429) — an operation refused,
+  :class:`Conflict` (409), :class:`TooLarge` (413) and :class:`TooManyRequests` (429) — an operation refused,
   with a message the user reads (a lazy string is fine: it renders when shown);
 * :class:`OutOfScope` — the row does not exist *for this user*: always answered as
   404, never 403, so ids cannot be probed.
@@ -61,6 +61,10 @@ class Conflict(ServiceError):
 
 class TooManyRequests(ServiceError):
     status = 429
+
+
+class TooLarge(ServiceError):
+    status = 413
 
 
 class OutOfScope(LookupError):

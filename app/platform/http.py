@@ -85,6 +85,8 @@ def init_app(app: Flask) -> None:
     def _http(err: HTTPException):
         if err.code in (301, 302, 303, 307, 308):
             return err
+        if err.code == 429 and getattr(getattr(err, "limit", None), "error_message", None):
+            return error_response(429, err.description)  # a limit with its own (Chinese) message
         return error_response(err.code or 500)
 
     @app.errorhandler(Exception)

@@ -28,5 +28,17 @@ def shown(value):
     return value
 
 
+def _honouring_menu_conditions(is_visible):
+    """Flask-AppBuilder's navbar asks only for the menu permission; a menu item declared
+    with a condition (``add_view(..., menu_cond=…)``, ``add_link(..., cond=…)``) is shown
+    only when its condition holds too (FAB's own menu API already checks it)."""
+    def visible(item) -> bool:
+        return item.should_render() and is_visible(item)
+    return visible
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_minute"] = local_minute
+    fab_filter = app.jinja_env.filters.get("is_menu_visible")
+    if fab_filter is not None:
+        app.jinja_env.filters["is_menu_visible"] = _honouring_menu_conditions(fab_filter)

@@ -38,6 +38,8 @@ ACCOUNT = "Account"  # own profile, password change (every role with a password)
 ALERT_SETTING = "AlertSetting"  # 告警设置: district admin, bureaus for their types
 COMPLIANCE = "Compliance"  # 未按规定检测: the nightly check's results, scoped like staff
 PERSONAL_DATA = "PersonalData"  # full ID numbers and phones in exports (app/security/personal_data.py)
+BOOKING = "Booking"  # 预约和通行记录: bookings and passes in scope (read only; drivers book in public)
+CHECKPOINT_SETTING = "CheckpointSetting"  # 告警设置 of the checkpoint: district admin, transport bureau
 
 # Scope dimensions (app/security/scope.py; each module declares its own in
 # app/security/policies/). A role sees EVERYTHING, rows along one dimension, or none.
@@ -56,11 +58,11 @@ ROLE_DIMENSIONS: dict[str, str] = {
 
 ROLE_PERMISSIONS: dict[str, dict[str, str]] = {
     BUREAU: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r",
-             ALERT_SETTING: "rw", COMPLIANCE: "r"},
+             ALERT_SETTING: "rw", COMPLIANCE: "r", BOOKING: "r", CHECKPOINT_SETTING: "rw"},
     TOWN: {ENTERPRISE: "rw", STAFF: "rw", JOBS: "r", STATISTICS: "r", ACCOUNT: "rw", PERSONAL_DATA: "r",
-           COMPLIANCE: "r"},
-    ENTERPRISE_HEAD: {ENTERPRISE: "r", STAFF: "rw", JOBS: "r", PERSONAL_DATA: "r", COMPLIANCE: "r"},
-    TASKFORCE: {STATISTICS: "r", ACCOUNT: "rw", COMPLIANCE: "r"},
+           COMPLIANCE: "r", BOOKING: "r"},
+    ENTERPRISE_HEAD: {ENTERPRISE: "r", STAFF: "rw", JOBS: "r", PERSONAL_DATA: "r", COMPLIANCE: "r", BOOKING: "r"},
+    TASKFORCE: {STATISTICS: "r", ACCOUNT: "rw", COMPLIANCE: "r", BOOKING: "r"},
     CHECKPOINT: {CHECKPOINT_SCAN: "rw", ACCOUNT: "rw"},
     FEED: {FEEDS: "w", ACCOUNT: "rw"},
     UNIT_ADMIN: {WORKFORCE: "rw", ACCOUNT: "rw"},
@@ -96,12 +98,14 @@ def role_label(name: str) -> str:
 
 # Menus each resource appears under; read access to a resource opens its menus.
 RESOURCE_MENUS: dict[str, tuple[str, ...]] = {
-    ENTERPRISE: ("Registry", "Enterprises"),
-    STAFF: ("Registry", "Staff", "UnmatchedStaff"),
+    ENTERPRISE: ("Registry", "Enterprises", "Trucks", "FreightEnterprises"),
+    STAFF: ("Registry", "Staff", "UnmatchedStaff", "Trucks", "TruckDrivers", "TruckDriversPhone"),
     STATISTICS: ("Statistics", "TestStats", "VaccineStats"),
     ALERT_SETTING: ("Alerts", "AlertSettings"),
     COMPLIANCE: ("Alerts", "Noncompliant"),
     CHECKPOINT_SCAN: ("Checkpoint",),
+    BOOKING: ("Trucks", "BookingRecords", "BookingsPhone"),
+    CHECKPOINT_SETTING: ("Trucks", "CheckpointRecipients"),
     WORKFORCE: ("Workforce",),
     ACCOUNT: ("Alerts", "Inbox"),
 }

@@ -103,6 +103,9 @@ class Dimension:
     name: str
     user_values: Callable[[Any], Iterable]
     holders: Callable[[Any, frozenset], Audience]
+    # A phone identity's values on this dimension (``PhonePrincipal``): by default the
+    # phone itself; e.g. the phone's keyed hashes where rows store no plain phone.
+    phone_values: Optional[Callable[[str], Iterable]] = None
 
 
 _DIMENSIONS: dict[str, Dimension] = {}
@@ -130,7 +133,11 @@ def scope_for_user(user: Any) -> Scope:
     """The scope of ``user`` (a SentinelUser or None), from ``ROLE_DIMENSIONS``.
     Used by requests and by jobs (which rebuild it from a user id)."""
     if isinstance(user, PhonePrincipal):  # a phone proven by SMS code: that person's rows
-        return Scope.of_values(None, **({user.dimension: {user.phone}} if user.dimension else {}))
+        if not user.dimension:
+            return Scope.of_values(None)
+        declared = _DIMENSIONS.get(user.dimension)
+        values = declared.phone_values(user.phone) if declared and declared.phone_values else {user.phone}
+        return Scope.of_values(None, **{user.dimension: set(values)})
     if user is None or not getattr(user, "is_authenticated", True) or not getattr(user, "id", None):
         return NOTHING
     role_names = {r.name for r in (user.roles or [])}

@@ -235,3 +235,26 @@ def test_compliance_answers_match_the_document(app, call, admin, auth):
     assert call("GET", "/api/v1/compliance/export", admin).status_code == 200
     health = call("GET", f"/api/v1/staff/{staff_id}/health", admin).json["result"]
     assert health["compliance"]["rule"] == "七天三检" and health["compliance"]["compliant"] is None  # new today
+
+
+def test_booking_and_checkpoint_answers_match_the_document(app, call, admin, auth):
+    """预约 (created, bad input), its detail, the scan, the decision (and its 409), the keys, the recipients."""
+    body = {"driver_name": "李某某", "id_number": id_number(), "phone": "17000000001", "plate_number": "粤B12345D",
+            "origin": "广州", "destination_town": "黄阁镇", "destination_address": "测试路1号",
+            "expected_arrival": local(-2), "company": None,
+            "passengers": [{"name": "王乘客", "id_number": id_number(), "phone": None}]}
+    booking = call("POST", "/api/v1/bookings/", None, json=body, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert booking.status_code == 201
+    assert call("POST", "/api/v1/bookings/", None, json={**body, "plate_number": "x"},
+                environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 400
+    assert call("GET", f"/api/v1/bookings/{booking.json['id']}", admin).status_code == 200
+    checkpoint = auth.token("checkpoint")
+    code = booking.json["code"]
+    assert call("POST", "/api/v1/checkpoint/scan", checkpoint, json={"code": code}).status_code == 200
+    assert call("POST", "/api/v1/checkpoint/decide", checkpoint, json={"code": code, "allow": False,
+                                                                        "reason": "健康码红码"}).status_code == 200
+    assert call("POST", "/api/v1/checkpoint/decide", checkpoint, json={"code": code, "allow": True}).status_code == 409
+    assert call("GET", "/api/v1/checkpoint/keys", None).status_code == 200
+    assert call("GET", "/api/v1/checkpoint/recipients/", admin).status_code == 200
+    assert call("PUT", "/api/v1/checkpoint/recipients/", admin,
+                json={"scope": "taskforce", "recipients": []}).status_code == 200

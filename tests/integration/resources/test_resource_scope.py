@@ -58,6 +58,15 @@ def _outside_alert_setting(app) -> tuple[int, str]:
     return F.in_db(app, create), category
 
 
+def _outside_booking(app) -> tuple[int, str]:
+    """A booking of a driver of an enterprise outside every tested scope (黄阁镇, freight)."""
+    from tests.integration.trucks.factories import make_booking
+
+    enterprise_id, _name = _outside_enterprise(app)
+    name = "范围外司机" + F.tag()[1:]
+    return make_booking(app, driver_name=name, enterprise_id=enterprise_id), name
+
+
 def _any_row(model) -> Callable:
     def probe(app):
         row = F.in_db(app, lambda s: s.execute(select(model.id).order_by(model.id)).first())
@@ -82,6 +91,9 @@ def _probes():
         "bureau": _any_row(Bureau), "vaccine_product": _any_row(VaccineProduct), "audit_log": _any_row(AuditLog),
         "security_event": _any_row(SecurityEvent), "outbox": _any_row(Message),
         "alert_settings": _outside_alert_setting,
+        # 货车司机管理 (issue 15): drivers are staff of a freight enterprise; bookings
+        "truck_driver": _outside_staff,
+        "booking_record": _outside_booking,
     }
 
 

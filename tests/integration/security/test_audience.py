@@ -48,9 +48,45 @@ def _head_case(app):
 CASES = {R.DIM_TOWN: _town_case, R.DIM_BUREAU: _bureau_case, R.DIM_HEAD_PHONE: _head_case}
 
 
+def _driver_phone_case(app):
+    """A booking made with a phone; that phone's identity and another phone's."""
+    from models.drivers import Booking
+    from tests.integration.drivers.helpers import booked
+
+    mine = phone()
+    return Booking, booked(app, phone=mine)["id"], mine, phone()
+
+
+# Dimensions held by phone identities (no accounts): the model, a row, the phone that
+# sees it, a phone that does not.
+PHONE_CASES = {"driver_phone": _driver_phone_case}
+
+
 def test_every_declared_dimension_has_a_case(app):
     """A module that declares a dimension adds its case here (the walk below runs it)."""
-    assert S.declared_dimensions() == sorted(CASES)
+    assert S.declared_dimensions() == sorted({**CASES, **PHONE_CASES})
+
+
+@pytest.mark.parametrize("dimension", sorted(PHONE_CASES))
+def test_a_phone_identity_sees_the_rows_of_its_phone_and_is_nobodys_audience(app, dimension):
+    """The forward scope of a phone proven by SMS code opens its rows only; the inverse lists
+    no user or phone on such a dimension (those people are not addressed through it)."""
+    from app.security.identities import purposes, purpose
+    from app.security.principals import PhonePrincipal
+
+    model, row_id, insider, outsider = PHONE_CASES[dimension](app)
+    name = next(p for p in purposes() if purpose(p).dimension == dimension)
+
+    def check(session):
+        with app.test_request_context():
+            inside = S.scope_for_user(PhonePrincipal(name, insider, dimension))
+            outside = S.scope_for_user(PhonePrincipal(name, outsider, dimension))
+            row = S.get_or_404(session, model, row_id, inside)
+            with pytest.raises(S.OutOfScope):
+                S.get_or_404(session, model, row_id, outside)
+            assert S.audience(session, model, row, dimensions=[dimension]) == S.Audience()
+
+    in_db(app, check)
 
 
 @pytest.mark.parametrize("dimension", sorted(CASES))

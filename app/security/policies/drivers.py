@@ -1,0 +1,87 @@
+"""The scope of bookings and passes (SPEC §1, §5).
+
+* the transport bureau (the bureau supervising the freight type, ``FREIGHT_TYPE_CODE``)
+  sees every booking (``Booking.freight_type_id``);
+* a town user sees the bookings of its town: the driver's freight enterprise's town, or
+  the destination town for a driver of no freight enterprise (``Booking.scope_town_id``);
+* an enterprise head sees the bookings of their enterprise's drivers;
+* a driver (phone identity, purpose ``driver``) sees their own bookings: those made with
+  their phone. Bookings keep the phone sealed, so the dimension's values are the phone's
+  keyed hashes (``Booking.phone_key``; current and, during a rotation, previous secret);
+* the district admin and the task force see everything. Passengers, images and passes
+  are scoped exactly like their booking. A row outside scope is 404.
+
+A code for the ``driver`` purpose is sent only to a phone that booked before (the
+answer to the caller is the same either way).
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.domain import idkey
+from app.domain.errors import RuleError
+from app.domain.identity import normalize_phone
+from app.platform.extensions import db
+from app.security.identities import Purpose, register_purpose
+from app.security.policies import registry  # noqa: F401  (declares town, bureau, head_phone)
+from app.security.scope import Audience, Column, Dimension, Parent, Via, define_dimension, register
+from models.drivers import Booking, BookingImage, Pass, Passenger
+from models.enterprise_types import EnterpriseType
+from models.enterprises import Enterprise
+
+DRIVER = "driver"
+DIM_DRIVER_PHONE = "driver_phone"
+
+
+def phone_keys(phone: str) -> set[str]:
+    """The keyed hashes a booking made with ``phone`` may carry (current and previous secret)."""
+    try:
+        digits = normalize_phone(phone)
+    except RuleError:
+        return set()
+    config = current_app.config
+    secrets = [s for s in (config["ID_HASH_KEY"], config.get("ID_HASH_KEY_PREVIOUS")) if s]
+    return {idkey.keyer(idkey.phone_secret(s))(digits) for s in secrets}
+
+
+def _no_holders(_session, _values: frozenset) -> Audience:
+    """Drivers are not addressed through the scope (they hold no account; a phone key
+    is no phone number)."""
+    return Audience()
+
+
+DRIVER_PHONE = define_dimension(Dimension(DIM_DRIVER_PHONE, lambda _user: set(), _no_holders, phone_values=phone_keys))
+
+register(
+    Booking,
+    town=Column(Booking.scope_town_id),
+    bureau=Via(Booking.freight_type_id, EnterpriseType.id, EnterpriseType.bureau_id),
+    head_phone=Via(Booking.enterprise_id, Enterprise.id, Enterprise.head_phone),
+    driver_phone=Column(Booking.phone_key),
+)
+register(Passenger, parent=Parent(Passenger.booking_id, Booking))
+register(BookingImage, parent=Parent(BookingImage.booking_id, Booking))
+register(Pass, parent=Parent(Pass.booking_id, Booking))
+
+
+def has_booked(session, phone: str) -> bool:
+    keys = phone_keys(phone)
+    return bool(keys) and session.execute(
+        select(Booking.id).where(Booking.phone_key.in_(keys)).limit(1)).first() is not None
+
+
+DRIVER_PURPOSE = register_purpose(Purpose(DRIVER, has_booked, DIM_DRIVER_PHONE))
+
+
+def may_set_recipients(scope) -> bool:
+    """Who edits who is told of decisions (告警设置): the district admin and the transport
+    bureau (a bureau supervising the freight type)."""
+    if scope.everything:
+        return True
+    held = scope.of("bureau")
+    if not held:
+        return False
+    code = current_app.config["FREIGHT_TYPE_CODE"]
+    bureau = db.session.execute(select(EnterpriseType.bureau_id).where(EnterpriseType.code == code)).scalar()
+    return bureau is not None and bureau in held

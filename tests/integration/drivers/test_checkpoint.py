@@ -1,0 +1,214 @@
+"""The checkpoint scans a pass and decides once (seed 002 §2.2, SPEC §9)."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.integration import factories as F
+from tests.integration.drivers import helpers as H
+
+EXPIRED = "二维码已过期，请司机重新预约"
+
+
+@pytest.fixture
+def checkpoint(auth):
+    return auth.token("checkpoint")
+
+
+def scan(app, headers, code):
+    return F.client_at(app).post("/api/v1/checkpoint/scan", json={"code": code}, headers=headers)
+
+
+def decide(app, headers, code, allow, reason=None):
+    return F.client_at(app).post("/api/v1/checkpoint/decide", json={"code": code, "allow": allow, "reason": reason},
+                                 headers=headers)
+
+
+def feed_health(app, auth, number, *, hours_ago: float, result="negative", doses=()):
+    feed = auth.token("feed")
+    sampled = (datetime.now(H.TZ8) - timedelta(hours=hours_ago)).replace(tzinfo=None, microsecond=0)
+    rows = [{"id_number": number, "sampled_at": sampled.isoformat(),
+             "tested_at": (sampled + timedelta(hours=1)).isoformat() if result != "pending" else None,
+             "result": result, "institution": "测试检测机构"}]
+    client = F.client_at(app)
+    assert client.post("/api/v1/feeds/tests", json=rows, headers=feed).json["stored"] == 1
+    if doses:
+        vaccinations = [{"record_id": F.tag() + str(d), "id_number": number, "dose": d,
+                         "vaccinated_at": f"2021-0{d}-01", "product": "北京生物", "site": "测试点"} for d in doses]
+        assert client.post("/api/v1/feeds/vaccinations", json=vaccinations, headers=feed).status_code == 200
+
+
+def test_an_enterprise_driver_is_shown_with_the_enterprise_and_health_labels(app, auth, checkpoint):
+    """南沙企业司机 + 企业名称, 48小时阴性, 已完成接种二针, the booking with its passengers."""
+    driver = H.freight_driver(app)
+    feed_health(app, auth, driver["id_number"], hours_ago=30, doses=(1, 2))
+    booking = H.booked(app, id_number=driver["id_number"], passengers=[
+        {"name": "王乘客", "id_number": F.id_number(), "phone": None}])
+    answer = scan(app, checkpoint, booking["code"])
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    assert body["enterprise_driver"] is True and body["enterprise_name"] == driver["enterprise"]
+    assert body["driver_label"] == "南沙企业司机"
+    assert body["test_label"] == "48小时阴性" and body["vaccine_label"] == "已完成接种二针"
+    assert body["booking"]["id"] == booking["id"] and body["booking"]["passengers"][0]["name"] == "王乘客"
+    assert "*" in body["booking"]["id_number"]
+    assert set(body["reasons"]) == {"健康码黄码", "健康码红码", "无核酸证明", "核酸超时", "其他"}
+
+
+def test_a_driver_of_no_freight_enterprise_is_not_an_enterprise_driver(app, auth, checkpoint):
+    """Staff of another type (a port enterprise) do not make a freight driver; no records shown as such."""
+    number = F.id_number()
+    port = F.make_enterprise(app, F.tag() + "口岸公司", type_code="port")
+    F.make_staff(app, port, "李某某", number)
+    body = scan(app, checkpoint, H.booked(app, id_number=number)["code"]).json
+    assert body["enterprise_driver"] is False and body["enterprise_name"] is None
+    assert body["driver_label"] == "非南沙企业司机"
+    assert body["test_label"] == "无核酸检测记录" and body["vaccine_label"] == "未接种疫苗"
+
+
+def test_an_old_test_shows_its_time_and_result(app, auth, checkpoint):
+    number = F.id_number()
+    feed_health(app, auth, number, hours_ago=24 * 9, result="positive")
+    label = scan(app, checkpoint, H.booked(app, id_number=number)["code"]).json["test_label"]
+    assert label.endswith("阳性") and label[:4].isdigit()
+
+
+def test_the_first_decision_consumes_the_pass_and_every_later_one_is_409(app, checkpoint):
+    """A checkpoint user deciding twice in a row: the second is 409, the first decision stands."""
+    booking = H.booked(app)
+    first = decide(app, checkpoint, booking["code"], False, "健康码黄码")
+    assert first.status_code == 200 and first.json["state"] == "denied"
+    again = decide(app, checkpoint, booking["code"], True)
+    assert again.status_code == 409 and again.json["message"] == EXPIRED
+    assert scan(app, checkpoint, booking["code"]).json == {"message": EXPIRED}
+    state, reason, decided_by, decided_at = H.pass_row(app, booking["id"])
+    assert (state, reason) == ("denied", "健康码黄码") and decided_by and decided_at
+
+
+def test_a_denial_needs_a_reason_and_a_bad_allow_is_refused(app, checkpoint):
+    code = H.booked(app)["code"]
+    for reason in (None, "", "  "):
+        response = decide(app, checkpoint, code, False, reason)
+        assert response.status_code == 400 and response.json["message"] == "请填写不予通行原因"
+    assert decide(app, checkpoint, code, "maybe").status_code == 400
+    assert decide(app, checkpoint, code, True).status_code == 200  # nothing was consumed before
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda c: c[:-1] + ("A" if c[-1] != "A" else "B"),  # tampered signature
+    lambda c: c[:50],  # truncated
+    lambda c: c.replace(".", ",", 1),
+    lambda c: "not a code",
+])
+def test_a_forged_or_truncated_code_is_refused_without_reading_pass_rows(app, checkpoint, mangle):
+    code = H.booked(app)["code"]
+    with F.statements_run(app) as statements:
+        response = scan(app, checkpoint, mangle(code))
+        decided = decide(app, checkpoint, mangle(code), True)
+    assert response.status_code == 400 and response.json["message"] == "二维码无效，请司机重新预约"
+    assert decided.status_code == 400
+    assert not [s for s in statements if "booking_pass" in s]
+    assert scan(app, checkpoint, code).status_code == 200  # the genuine one still works
+
+
+def test_a_code_signed_by_a_foreign_key_is_refused(app, checkpoint):
+    from app.domain import pass_tokens as PT
+
+    foreign = PT.PassKeyring.from_config("someone-elses-secret-of-32-characters!!")
+    code = foreign.issue(PT.new_token_id(), datetime.utcnow() + timedelta(hours=5))
+    assert scan(app, checkpoint, code).status_code == 400
+
+
+def test_an_expired_code_is_409_without_reading_pass_rows(app, checkpoint):
+    from app.domain import pass_tokens as PT
+    from app.platform.pass_keys import keyring
+
+    with app.app_context():
+        code = keyring().issue(PT.new_token_id(), datetime.utcnow() - timedelta(minutes=1))
+    with F.statements_run(app) as statements:
+        response = scan(app, checkpoint, code)
+    assert response.status_code == 409 and response.json["message"] == EXPIRED
+    assert not [s for s in statements if "booking_pass" in s]
+
+
+def test_a_pass_past_its_expiry_in_the_database_is_409(app, checkpoint):
+    """The row's expiry counts too (a pass expired by a changed validity)."""
+    from models.drivers import Pass
+
+    booking = H.booked(app)
+
+    def expire(session):
+        session.execute(update(Pass).where(Pass.booking_id == booking["id"])
+                        .values(expires_at=datetime.utcnow() - timedelta(seconds=1)))
+        session.commit()
+
+    F.in_db(app, expire)
+    assert decide(app, checkpoint, booking["code"], True).status_code == 409
+
+
+def test_only_the_checkpoint_role_scans_and_decides(app, auth):
+    code = H.booked(app)["code"]
+    for user in ("town_nansha", "bureau_transport", "taskforce"):
+        assert scan(app, auth.token(user), code).status_code == 403
+        assert decide(app, auth.token(user), code, True).status_code == 403
+    assert F.client_at(app).post("/api/v1/checkpoint/scan", json={"code": code}).status_code == 401
+
+
+def test_the_scan_links_the_images_for_the_checkpoint(app, checkpoint):
+    import io
+    import json as _json
+
+    data = {k: (_json.dumps(v) if isinstance(v, list) else v) for k, v in H.body().items() if v is not None}
+    data["images"] = [(io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"1" * 40), "a.png")]
+    created = F.client_at(app).post("/api/v1/bookings/", data=data, content_type="multipart/form-data").json
+    links = scan(app, checkpoint, created["code"]).json["booking"]["images"]
+    assert len(links) == 1
+    image = F.client_at(app).get(links[0])
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data.startswith(b"\x89PNG")
+    assert F.client_at(app).get(links[0][:-3] + "xyz").status_code == 404
+
+
+def test_the_public_keys_are_downloadable_and_verify_a_code(app):
+    from cryptography.hazmat.primitives import serialization
+
+    from app.domain import pass_tokens as PT
+
+    code = H.booked(app)["code"]
+    client = F.client_at(app)
+    jwks = client.get("/api/v1/checkpoint/keys").json
+    verifier = PT.PassKeyring.from_config("x" * 40, previous_public=",".join(k["x"] for k in jwks["keys"]))
+    assert verifier.verify(code, datetime.utcnow()).key_id == jwks["keys"][0]["kid"]
+    pem = client.get("/api/v1/checkpoint/keys.pem")
+    assert pem.status_code == 200 and serialization.load_pem_public_key(pem.data.split(b"-----END PUBLIC KEY-----")[0]
+                                                                        + b"-----END PUBLIC KEY-----\n")
+
+
+def _race(app, headers, code, n=2):
+    """``n`` decisions of the same pass at once, from ``n`` threads; their status codes."""
+    barrier = threading.Barrier(n)
+    results = []
+
+    def run(allow):
+        client = F.client_at(app)
+        barrier.wait()
+        results.append(client.post("/api/v1/checkpoint/decide", headers=headers,
+                                   json={"code": code, "allow": allow, "reason": None if allow else "其他"}).status_code)
+
+    threads = [threading.Thread(target=run, args=(i % 2 == 0,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(results)
+
+
+def test_two_checkpoints_deciding_at_once_exactly_one_wins(app, checkpoint):
+    """Concurrent decisions on the same pass (PostgreSQL and SQLite): one 200, the rest 409."""
+    for _ in range(5):
+        booking = H.booked(app)
+        assert _race(app, checkpoint, booking["code"], n=4) == [200, 409, 409, 409]
+        state = H.pass_row(app, booking["id"])[0]
+        assert state in ("allowed", "denied")

@@ -1,0 +1,48 @@
+"""The 货车司机 phone pages: the driver's booking pages are public, the scan screen is the
+checkpoint's, and every page serves its scripts from the app (no CDN, no inline code)."""
+from __future__ import annotations
+
+import re
+
+from tests.conftest import login, logout
+
+SCRIPT_SRC = re.compile(r'<script[^>]*src="([^"]+)"')
+
+
+def test_booking_page_is_public_with_the_manual_words(client):
+    """A driver without an account opens 新增预约 and sees the form and 提交预约."""
+    logout(client)
+    page = client.get("/driver/book")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for word in ("新增预约", "提交预约", "乘车人信息", "添加乘车人", "车牌号", "预计到达时间", "健康信息"):
+        assert word in html
+    assert "黄阁镇" in html and ">其他<" not in html  # the 3街6镇 as destinations
+    for src in SCRIPT_SRC.findall(html):
+        assert src.startswith("/static/"), src
+        assert client.get(src).status_code == 200
+
+
+def test_my_bookings_page_is_public(client):
+    """我的预约 asks for the phone and an SMS code."""
+    logout(client)
+    html = client.get("/driver/mine").get_data(as_text=True)
+    assert "获取验证码" in html and "查询我的预约" in html
+
+
+def test_scan_screen_is_the_checkpoints(client):
+    """The checkpoint user's home is the scan screen with the vendored decoder; others are refused."""
+    logout(client)
+    login(client, "checkpoint")
+    home = client.get("/", follow_redirects=True)
+    html = home.get_data(as_text=True)
+    assert "扫码核验" in html and "/static/vendor/jsqr/jsQR.js" in html
+    for word in ("允许通行", "不予通行", "健康码黄码", "健康码红码", "无核酸证明", "核酸超时", "其他", "查看详情"):
+        assert word in html
+    assert client.get("/static/vendor/jsqr/jsQR.js").status_code == 200
+    token = client.get("/checkpoint/token").get_json()["access_token"]
+    assert token.count(".") == 2
+    logout(client)
+    login(client, "town_nansha")
+    assert client.get("/checkpoint/").status_code in (302, 403, 404)
+    logout(client)
