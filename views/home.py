@@ -4,8 +4,9 @@
   (``app.services.dashboard``), each a link to the list behind it;
 * task force → 核酸检测统计, its whole job;
 * enterprise head → the head's phone home (views/head.py);
-* roles whose modules are not built yet (checkpoint, unit and institution admins) and
-  the feed account → a page saying what they will find there (``ROLE_INTROS``).
+* checkpoint staff → the scan screen (views/checkpoint_pages.py);
+* roles whose modules are not built yet (unit and institution admins) and the feed
+  account → a page saying what they will find there (``ROLE_INTROS``).
 """
 from __future__ import annotations
 
@@ -33,8 +34,6 @@ ROLE_HOMES = (
 
 # What the welcome page tells a role whose work is not (or not on a page) here yet.
 ROLE_INTROS = {
-    R.CHECKPOINT: _("卡口核验：扫描司机出示的通行二维码，查看其核酸检测结果并决定是否准予通行。"
-                    "该功能正在建设中，上线后登录即进入扫码页面。"),
     R.UNIT_ADMIN: _("人员审核：查看本单位上报的核酸采样检测人员（上报数、待审核、已驳回、单位通过、机构通过），"
                     "逐一审核通过或驳回，并导出名单。该功能正在建设中，上线后登录即进入审核列表。"),
     R.INSTITUTION_ADMIN: _("人员审核：对各单位审核通过的核酸采样检测人员进行最终审核，必要时退审。"

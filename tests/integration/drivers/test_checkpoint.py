@@ -157,6 +157,20 @@ def test_only_the_checkpoint_role_scans_and_decides(app, auth):
     assert F.client_at(app).post("/api/v1/checkpoint/scan", json={"code": code}).status_code == 401
 
 
+def test_a_signed_in_browser_cannot_decide_without_the_bearer_token(app):
+    """The API is CSRF-exempt, so a page elsewhere riding the checkpoint user's session
+    cookie is refused (401) and the pass stays unused."""
+    from tests.conftest import login
+
+    booking = H.booked(app)
+    browser = F.client_at(app)
+    login(browser, "checkpoint")
+    for path, body in (("/api/v1/checkpoint/scan", {"code": booking["code"]}),
+                       ("/api/v1/checkpoint/decide", {"code": booking["code"], "allow": True})):
+        assert browser.post(path, json=body).status_code == 401, path
+    assert H.pass_row(app, booking["id"])[0] == "pending"
+
+
 def test_the_scan_links_the_images_for_the_checkpoint(app, checkpoint):
     import io
     import json as _json
