@@ -19,13 +19,10 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import lazy_gettext as _
 from flask_jwt_extended import get_current_user, verify_jwt_in_request
 
-from app.platform import audit
 from app.security import roles as R
-from app.security import scope as S
 from app.security.policies.drivers import DRIVER
 from app.security.principals import PhonePrincipal
 from app.services.drivers import bookings
-from models.drivers import Booking
 from views import openapi as doc
 from views.base import ScopedApi, answer
 
@@ -120,6 +117,4 @@ class BookingsApi(ScopedApi):
                   errors=(404,))
     def get(self, pk: int):
         """One booking in the caller's scope (audited)."""
-        booking = S.get_or_404(self.session, Booking, pk)
-        audit.record("read", bookings.ENTITY, booking.id, commit=True)
-        return answer(200, bookings.booking_detail(booking, full_numbers=self.scope.full_numbers))
+        return answer(200, bookings.read_booking(self.session, self.scope, pk))

@@ -50,7 +50,7 @@ from app.domain.qr_png import png
 from app.platform import audit, clock
 from app.platform.extensions import db
 from app.platform.file_modes import private_dir, write_private
-from app.platform.operations import transaction
+from app.platform.operations import operation, transaction
 from app.platform.pass_keys import keyring
 from app.security import scope as S
 from app.services.drivers.verifier import verified
@@ -328,6 +328,16 @@ def booking_answer(booking: Booking) -> dict[str, Any]:
         "images": len(booking.images),
         "created_at": clock.local_iso(booking.created_at),
     }
+
+
+@operation
+def read_booking(session, scope: S.Scope, pk: Any) -> dict[str, Any]:
+    """One booking in ``scope`` as its detail (numbers in full for the roles that may see
+    them), the read audited. :raise OutOfScope: not in scope (404)."""
+    booking = S.get_or_404(session, Booking, pk, scope)
+    detail = booking_detail(booking, full_numbers=scope.full_numbers)
+    audit.record("view", ENTITY, booking.id)
+    return detail
 
 
 def booking_detail(booking: Booking, full_numbers: bool = False) -> dict[str, Any]:

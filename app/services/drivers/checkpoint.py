@@ -35,7 +35,7 @@ from app.domain.feeds import RESULT_LABELS
 from app.domain.i18n import _
 from app.platform import audit, clock
 from app.platform.extensions import db
-from app.platform.operations import transaction
+from app.platform.operations import operation, transaction
 from app.platform.pass_keys import keyring
 from app.services.drivers import bookings as B
 from app.services.drivers.notifications import notify_decision
@@ -140,8 +140,9 @@ def _test_label(keys: tuple[str, ...], now: datetime) -> str:
 _FIXED_LABELS = frozenset({"24小时阴性", "48小时阴性", "72小时阴性", "7天阴性", "无核酸检测记录"})
 
 
+@operation
 def scan(code: Any, user: Any) -> dict[str, Any]:
-    """See the module docstring."""
+    """See the module docstring (one transaction: the reads and their audit row)."""
     now = utcnow()
     claims = claims_of(code, now)
     booking = _pending_booking(claims, now)
@@ -154,7 +155,7 @@ def scan(code: Any, user: Any) -> dict[str, Any]:
         "expires_at": clock.local_iso(p.expires_at),
         "reasons": [gettext(r) for r in CP.DENY_REASONS],
     })
-    audit.record("read", B.ENTITY, booking.id, detail="checkpoint scan", user=user, commit=True)
+    audit.record("view", B.ENTITY, booking.id, detail="checkpoint scan", user=user)
     return answer
 
 

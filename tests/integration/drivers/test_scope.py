@@ -53,7 +53,7 @@ def test_the_detail_masks_numbers_for_the_task_force_and_is_audited(app, auth):
     since = F.last_audit_id(app)
     assert get(app, auth.token("taskforce"), booking_id).json["id_number"] != number
     assert get(app, auth.token("town_huangge"), booking_id).json["id_number"] == number
-    assert len(F.audits(app, "read", "Booking", since)) == 2
+    assert len(F.audits(app, "view", "Booking", since)) == 2
 
 
 def test_booking_images_are_served_to_those_who_see_the_booking(app, auth):
