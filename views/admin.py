@@ -34,7 +34,7 @@ class SecurityEventPages(ResourceView):
         result = security_log.list_page(self.session, filters, district_tz(), page, size)
         return self.render_template(
             "sentinel/security_events.html", page=result, filters=filters, kinds=KINDS,
-            local_text=local_text, title=_("安全事件"), **self._context(),
+            local_text=local_text, entity_label=records.entity_label, title=_("安全事件"), **self._context(),
         )
 
 

@@ -8,6 +8,8 @@ once its lifetime has passed, app/notify/retention.py).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from app.domain.fields import Field
 from app.domain.i18n import _
 from app.platform.security_events import KINDS
@@ -36,7 +38,19 @@ ENTITIES = [
     ("Outbox", _("消息发件箱")), ("AuditLog", _("审计日志")), ("Audit", _("审计日志")),
     ("SecurityEvent", _("安全事件")), ("Compliance", _("未按规定检测")), ("Checkpoint", _("卡口核验")),
     ("Workforce", _("检测人员")), ("Account", _("账号")), ("PersonalData", _("个人信息")),
+    ("SentinelUser", _("用户")), ("ComplianceResult", _("未按规定检测")), ("RuleRun", _("规则核查")),
+    ("HealthSummary", _("核酸检测记录")), ("SamplingRecord", _("核酸检测记录")), ("SamplingDaily", _("核酸检测记录")),
+    ("ReviewStep", _("审核记录")), ("Booking", _("预约和通行记录")), ("BookingImage", _("健康信息图片")),
+    ("Passenger", _("乘车人")), ("Pass", _("通行码")), ("CheckpointRecipients", _("卡口告警设置")),
+    ("CheckpointSetting", _("卡口告警设置")), ("CheckpointSummaryRun", _("卡口通行汇总")),
+    ("ImportErrors", _("导入失败数据")), ("Job", _("后台任务")),
 ]
+
+
+def entity_label(entity: Any) -> str:
+    """An audited or refused object's name as the admin reads it (the stored name when
+    none is known)."""
+    return str(dict(ENTITIES).get(entity, entity or ""))
 
 AUDIT_FIELDS = [
     Field("at", _("时间"), kind="datetime", filters=("gt", "lt"), sortable=True, form=False),

@@ -59,7 +59,7 @@ def _listed(client, url: str) -> int:
 
 @pytest.mark.parametrize("username, home", [
     ("admin", "/dashboard/"), ("town_nansha", "/dashboard/"), ("bureau_port", "/dashboard/"),
-    ("taskforce", "/stats/tests"), ("checkpoint", "/welcome"), ("unit_admin", "/welcome"),
+    ("taskforce", "/stats/tests"), ("checkpoint", "/checkpoint/"), ("unit_admin", "/welcome"),
     ("institution_admin", "/welcome"), ("feed", "/welcome"),
 ])
 def test_each_role_lands_on_its_home(app, client, username, home):
@@ -71,7 +71,7 @@ def test_each_role_lands_on_its_home(app, client, username, home):
 
 
 @pytest.mark.parametrize("username, words", [
-    ("checkpoint", "卡口核验"), ("unit_admin", "人员审核"), ("institution_admin", "最终审核"),
+    ("unit_admin", "人员审核"), ("institution_admin", "最终审核"),
     ("feed", "通过接口推送"),
 ])
 def test_roles_without_their_module_read_what_they_will_find(client, username, words):

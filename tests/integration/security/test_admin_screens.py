@@ -211,3 +211,24 @@ def test_user_permissions_menu_holds_accounts_and_roles_only(app):
         assert client.get(path).status_code == 403, path
     shown = client.get(f"/roles/show/{role_id}").get_data(as_text=True)
     assert "town_nansha" in shown and "镇街" in shown
+
+
+def test_every_object_an_audit_or_security_event_can_name_reads_in_chinese(app):
+    """审计日志 and 安全事件 name their objects by model or permission resource: each has a
+    Chinese name, so no page shows 'Town' or 'Booking' (a new module adds its own)."""
+    import inspect
+    import pkgutil
+    from importlib import import_module
+
+    import models
+    from app.services.records import ENTITIES, entity_label
+
+    named = {key for key, _label in ENTITIES}
+    model_names = {name for info in pkgutil.iter_modules(models.__path__)
+                   for name, obj in vars(import_module(f"models.{info.name}")).items()
+                   if inspect.isclass(obj) and getattr(obj, "__tablename__", None)
+                   and obj.__module__ == f"models.{info.name}"}
+    resources = {resource for grants in R.ROLE_PERMISSIONS.values() for resource in grants}
+    assert not (model_names | resources) - named
+    with app.test_request_context():
+        assert entity_label("Town") == "镇街" and entity_label(None) == ""
