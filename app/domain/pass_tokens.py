@@ -54,7 +54,13 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict base64url: only the one canonical spelling of the bytes decodes (the last
+    character's unused bits must be zero), so no two codes name the same signature.
+    :raise ValueError: not canonical base64url."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def _epoch(moment: datetime) -> int:

@@ -83,6 +83,19 @@ def test_any_single_byte_change_is_refused(position, value):
         RING.verify(changed, NOW)
 
 
+def test_a_signature_spelled_differently_is_refused():
+    """The last character of the signature carries 4 unused bits: a code whose last
+    character differs only there (same bytes once decoded) is still not a valid code."""
+    text = token()
+    last = text[-1]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    twins = [c for c in alphabet if c != last and alphabet.index(c) >> 4 == alphabet.index(last) >> 4]
+    assert twins
+    for twin in twins:
+        with pytest.raises(PT.InvalidToken):
+            RING.verify(text[:-1] + twin, NOW)
+
+
 @pytest.mark.parametrize("junk", ["", "P1", "P1....", "x" * 500, "P2." + "a" * 120, None, 12345])
 def test_junk_is_refused_not_crashed(junk):
     with pytest.raises(PT.InvalidToken):
