@@ -36,7 +36,7 @@ def test_head_logs_in_on_a_phone_and_reaches_staff(browser, live_server, screens
         page.fill("#code", _latest_code(live_server.database))
         page.locator("#login-btn").click()
         expect(page).to_have_url(re.compile(r"/head/select$"))
-        expect(page.locator(".enterprise-name")).to_have_count(2)
+        expect(page.locator(".enterprise-name")).to_have_count(3)  # two demo enterprises and the demo freight company
         page.locator(".head-choice button").first.click()
         expect(page).to_have_url(re.compile(r"/head/$"))
         expect(page.locator("#enterprise-total")).to_have_text(re.compile(r"企业总人数：\d+ 人"))

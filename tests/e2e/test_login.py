@@ -26,7 +26,7 @@ HOMES = {
     "town_nansha": DASHBOARD,
     "town_huangge": DASHBOARD,
     "taskforce": ("/stats/tests", "核酸检测统计"),
-    "checkpoint": ("/welcome", APP_NAME),
+    "checkpoint": ("/checkpoint/", "扫码核验"),
     "feed": ("/welcome", APP_NAME),
     "unit_admin": ("/welcome", APP_NAME),
     "institution_admin": ("/welcome", APP_NAME),
