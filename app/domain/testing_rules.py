@@ -110,6 +110,23 @@ def window_mask(tally_day: date | None, rule: FrequencyRule, today: date, bit_da
     return ((1 << (high - low + 1)) - 1) << low
 
 
+def split_from_bits(planes: tuple[int, ...], mask: int, tally_day: date) -> tuple[int, list[date]]:
+    """``(single, several)`` of the masked days, from the bit planes of each day's record
+    count: how many days hold exactly one record (one sampling each), and which days hold
+    two to seven (their distinct sampling times must be counted from the records). A day
+    of eight records reads as none here: such people are counted from the records over
+    the whole window instead (``MANY_TESTS``)."""
+    p0, p1, p2 = (int(p) for p in (tuple(planes) + (0, 0, 0))[:3])
+    single = (mask & p0 & ~p1 & ~p2).bit_count()
+    bits = mask & (p1 | p2)
+    several = []
+    while bits:
+        low = bits & -bits
+        several.append(tally_day - timedelta(days=low.bit_length() - 1))
+        bits ^= low
+    return single, several
+
+
 def bounds_from_bits(planes: tuple[int, ...], mask: int) -> tuple[int, int, bool]:
     """``(low, high, doubtful)`` of the distinct samplings in the masked days, from the bit
     planes of each day's record count: a day with records holds at least one sampling

@@ -9,7 +9,7 @@ zone's name on its own, outside any app.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -31,9 +31,10 @@ def district_tz() -> ZoneInfo:
     return ZoneInfo(tz_name())
 
 
-def to_local(moment: datetime) -> datetime:
-    """A naive-UTC (as stored) or aware datetime as an aware district-local one."""
-    return utc_naive(moment).replace(tzinfo=timezone.utc).astimezone(district_tz())
+def to_local(moment: datetime, tz: Optional[tzinfo] = None) -> datetime:
+    """A naive-UTC (as stored) or aware datetime as an aware district-local one (``tz``:
+    the district zone when a caller converting many values looked it up once)."""
+    return utc_naive(moment).replace(tzinfo=timezone.utc).astimezone(tz or district_tz())
 
 
 def local_text(moment: Optional[datetime | date]) -> str:

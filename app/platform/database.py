@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Iterable
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -87,18 +88,25 @@ def stage_rows(session, table: str, columns: str, rows: list[tuple], sqlite_row=
     if not rows:
         return
     names = [c.split()[0] for c in columns.split(", ")]
-    raw = session.connection().connection.driver_connection
     if is_pg(session):
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            if len(rows) >= ANALYZE_FROM:
-                cursor.execute(f"ANALYZE {table}")
+        copy_rows(session, table, names, rows)
+        if len(rows) >= ANALYZE_FROM:
+            session.execute(text(f"ANALYZE {table}"))
     else:
+        raw = session.connection().connection.driver_connection
         marks = ", ".join("?" * len(names))
         rows = rows if sqlite_row is None else [sqlite_row(r) for r in rows]
         raw.cursor().executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
+
+
+def copy_rows(session, table: str, names: list[str], rows: Iterable[tuple]) -> None:
+    """``rows`` (values in the order of ``names``) into ``table`` by COPY, in the session's
+    transaction (PostgreSQL only: the bulk path of a job writing many rows)."""
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def tune(session) -> None:

@@ -16,14 +16,14 @@ from flask_babel import lazy_gettext as _
 
 from app.sheets.cells import cell_text, display_width
 from app.sheets.cells import sheet_title as safe_sheet_title
-from app.sheets.xlsx_stream import DEFAULT, HEADER, TEXT, XlsxStream
+from app.sheets.xlsx_stream import DEFAULT, HEADER, TEXT, RowXml, XlsxStream, row_xml
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_CHARS = 32767
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 BIG_INT = 10**15  # beyond Excel's 15 significant digits: always written as text
 
-__all__ = ["neutralise", "ExportWriter", "stream_xlsx", "write_failures"]
+__all__ = ["neutralise", "ExportWriter", "RowCells", "stream_xlsx", "write_failures"]
 
 
 def neutralise(value):
@@ -34,39 +34,26 @@ def neutralise(value):
     return value
 
 
-class ExportWriter:
-    """An .xlsx written row by row: a bold, frozen header, then ``write_row`` calls.
+class RowCells:
+    """How a writer of ``width`` columns turns a row's values into cells (see
+    :class:`ExportWriter` for the rules); ``prepare`` makes a row's XML once for several
+    files of the same columns."""
 
-    ``target``: path or binary file object. ``text_columns``: 0-based indexes written
-    as strings with the '@' format (IDs, phones). ``tz``: the district time zone;
-    datetimes are shown there as "YYYY-MM-DD HH:MM:SS" (naive datetimes are taken as
-    UTC, as stored); without ``tz`` they are formatted as given. None → blank cell;
-    bool → 是/否; numbers → numbers (outside text columns, when < 10^15).
-    Use as a context manager, or call ``close()``. Written by ``XlsxStream``.
-    """
-
-    def __init__(self, target, headers, text_columns=(), *, sheet_title="Sheet1",
-                 tz=None, widths=None):
-        self._book = XlsxStream(target)
+    def __init__(self, width, text_columns=(), tz=None):
         self._text_columns = frozenset(text_columns)
         self._tz = tz
-        self._notes = None
-        headers = [str(h) for h in headers]
-        self._styles = [TEXT if col in self._text_columns else DEFAULT for col in range(len(headers))]
-        self._book.start_sheet(
-            safe_sheet_title(sheet_title), freeze_first_row=True, column_styles=self._styles,
-            widths=widths or [min(max(display_width(h) + 4, 10), 50) for h in headers])
-        self._book.write_row((neutralise(h)[:MAX_CELL_CHARS], HEADER) for h in headers)
-        self._row = 1
+        self.styles = [TEXT if col in self._text_columns else DEFAULT for col in range(width)]
 
-    @property
-    def rows_written(self):
-        return self._row - 1
+    def prepare(self, values) -> RowXml:
+        """A row's values made into XML once, to be written into several files with the
+        same columns (``ExportWriter.write_row`` takes it as is)."""
+        return row_xml(self.of(values))
 
-    def write_row(self, values):
-        """Write one row. Strings (nearly every cell of an export) take a short path:
-        neutralised and cut to Excel's cell size; every other value goes through ``_cell``."""
-        styles, width = self._styles, len(self._styles)
+    def of(self, values) -> list:
+        """``(value, style)`` of each value. Strings (nearly every cell of an export) take
+        a short path: neutralised and cut to Excel's cell size; every other value goes
+        through ``_cell``."""
+        styles, width = self.styles, len(self.styles)
         cells = []
         for col, value in enumerate(values):
             style = styles[col] if col < width else (TEXT if col in self._text_columns else DEFAULT)
@@ -78,8 +65,7 @@ class ExportWriter:
                 cells.append((value, style))
             else:
                 cells.append((self._cell(col, value), style))
-        self._book.write_row(cells)
-        self._row += 1
+        return cells
 
     def _cell(self, col, value):
         """A value that is not a str, as the cell shows it: a number or a string."""
@@ -107,6 +93,43 @@ class ExportWriter:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=datetime.timezone.utc)
         return moment.astimezone(self._tz)
+
+
+class ExportWriter:
+    """An .xlsx written row by row: a bold, frozen header, then ``write_row`` calls.
+
+    ``target``: path or binary file object. ``text_columns``: 0-based indexes written
+    as strings with the '@' format (IDs, phones). ``tz``: the district time zone;
+    datetimes are shown there as "YYYY-MM-DD HH:MM:SS" (naive datetimes are taken as
+    UTC, as stored); without ``tz`` they are formatted as given. None → blank cell;
+    bool → 是/否; numbers → numbers (outside text columns, when < 10^15).
+    Use as a context manager, or call ``close()``. Written by ``XlsxStream``.
+    """
+
+    def __init__(self, target, headers, text_columns=(), *, sheet_title="Sheet1",
+                 tz=None, widths=None):
+        self._book = XlsxStream(target)
+        self._notes = None
+        headers = [str(h) for h in headers]
+        self._cells = RowCells(len(headers), text_columns, tz)
+        self._book.start_sheet(
+            safe_sheet_title(sheet_title), freeze_first_row=True, column_styles=self._cells.styles,
+            widths=widths or [min(max(display_width(h) + 4, 10), 50) for h in headers])
+        self._book.write_row((neutralise(h)[:MAX_CELL_CHARS], HEADER) for h in headers)
+        self._row = 1
+
+    @property
+    def rows_written(self):
+        return self._row - 1
+
+    def write_row(self, values):
+        """Write one row: its values, or a row made beforehand by ``RowCells.prepare``
+        for a writer of the same columns."""
+        if type(values) is RowXml:
+            self._book.write_row_xml(values)
+        else:
+            self._book.write_row(self._cells.of(values))
+        self._row += 1
 
     def add_notes(self, title, lines):
         """A second sheet ``title`` with one line of text per row (what the list means),

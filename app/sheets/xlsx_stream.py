@@ -8,6 +8,8 @@ files (72,000 rows × 6 cells: 4.8 s → 1.1 s), PyExcelerate was slower than Xl
 It writes only what exports use: inline strings, numbers, three cell styles (default,
 text ``@``, bold header on a fill), column widths with a column style, a frozen first
 row, several sheets. Values arrive already converted (``ExportWriter`` decides types).
+Cells carry no references (readers place them in order, an empty one before a filled
+one is ``<c/>``), so a row made once can go into several sheets (``row_xml``).
 """
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ import re
 import shutil
 import tempfile
 import zipfile
-from typing import IO, Iterable, Optional, Union
+from typing import IO, Iterable, NamedTuple, Optional, Union
 
-__all__ = ["XlsxStream", "DEFAULT", "TEXT", "HEADER"]
+__all__ = ["XlsxStream", "RowXml", "row_xml", "DEFAULT", "TEXT", "HEADER"]
 
 DEFAULT, TEXT, HEADER = 0, 1, 2  # cellXfs indexes of STYLES
 _FLUSH_ROWS = 500
@@ -110,6 +112,38 @@ def _attribute(text: str) -> str:
     return escape(text).replace('"', "&quot;")
 
 
+class RowXml(NamedTuple):
+    """A row's cells as XML, without their references, and how many columns they span."""
+
+    xml: str
+    width: int
+
+
+def row_xml(cells: Iterable[tuple[Value, int]]) -> RowXml:
+    """A row of ``(value, style)`` pairs as ``write_row`` writes it, but with no cell
+    references: readers (Excel, openpyxl, calamine) place unreferenced cells one after the
+    other, an empty cell before a filled one is an empty ``<c/>``. Made once, a row can be
+    written into any number of sheets (the 9 o'clock files share most of their rows)."""
+    out: list[str] = []
+    gap = width = 0
+    for value, style in cells:
+        if value is None or value == "":
+            gap += 1
+            continue
+        if gap:
+            out.append("<c/>" * gap)
+            width += gap
+            gap = 0
+        s = f' s="{style}"' if style else ""
+        if type(value) is str:
+            space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
+            out.append(f'<c{s} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>')
+        else:
+            out.append(f'<c{s}><v>{value!r}</v></c>')
+        width += 1
+    return RowXml("".join(out), width)
+
+
 class XlsxStream:
     """Sheets written one after the other, rows in order, into ``target`` (path or binary
     file object). ``start_sheet`` opens a sheet (the previous one is finished),
@@ -127,7 +161,6 @@ class XlsxStream:
         self._width = 0
         self._buffer: list[str] = []
         self._row = 0
-        self._letters: list[str] = []
 
     def start_sheet(self, name: str, widths: Iterable[float] = (), column_styles: Iterable[int] = (),
                     freeze_first_row: bool = False) -> None:
@@ -147,22 +180,14 @@ class XlsxStream:
     def write_row(self, cells: Iterable[tuple[Value, int]]) -> None:
         """One row: ``(value, style)`` per column, in order; None or "" leaves the cell empty.
         Strings go in as inline strings, ints and floats as numbers."""
+        self.write_row_xml(row_xml(cells))
+
+    def write_row_xml(self, row: "RowXml") -> None:
+        """One row made beforehand by :func:`row_xml` (the same row may go into many sheets)."""
         self._row += 1
-        row, letters, out = self._row, self._letters, []
-        for col, (value, style) in enumerate(cells):
-            if value is None or value == "":
-                continue
-            if col >= self._width:
-                self._width = col + 1
-            while col >= len(letters):
-                letters.append(column_letter(len(letters)))
-            s = f' s="{style}"' if style else ""
-            if type(value) is str:
-                space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
-                out.append(f'<c r="{letters[col]}{row}"{s} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>')
-            else:
-                out.append(f'<c r="{letters[col]}{row}"{s}><v>{value!r}</v></c>')
-        self._buffer.append(f'<row r="{row}">{"".join(out)}</row>')
+        if row.width > self._width:
+            self._width = row.width
+        self._buffer.append(f'<row r="{self._row}">{row.xml}</row>')
         if len(self._buffer) >= _FLUSH_ROWS:
             self._flush()
 

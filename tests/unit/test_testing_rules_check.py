@@ -119,3 +119,21 @@ def test_the_window_mask_counts_what_the_day_by_day_count_does(counts, rule, tod
     low, high, doubtful = tr.bounds_from_bits(planes, tr.window_mask(tally, rule, today))
     assert (low, high) == tr.bounds_from_counts(per_day)
     assert doubtful == any(c >= 2 for c in per_day)
+
+
+@given(st.dictionaries(st.dates(min_value=date(2022, 4, 1), max_value=date(2022, 6, 10)),
+                       st.integers(min_value=1, max_value=7), max_size=20),
+       st.sampled_from(tr.RULES), st.dates(min_value=date(2022, 5, 1), max_value=date(2022, 6, 12)))
+def test_the_days_of_several_records_are_the_ones_counted_again(counts, rule, today):
+    """The split names exactly the window's days of two or more records, and counts the
+    days of one record: with each of those one sampling, they add up to the exact count
+    the records would give when the several-record days are counted again."""
+    tally = max(counts) if counts else None
+    if tally is None:
+        return
+    kept = {d: c for d, c in counts.items() if (tally - d).days < 62}
+    planes = bits_of(kept, tally)
+    single, several = tr.split_from_bits(planes, tr.window_mask(tally, rule, today), tally)
+    window = set(tr.window_days(rule, today))
+    assert sorted(several) == sorted(d for d, c in kept.items() if d in window and c >= 2)
+    assert single == sum(1 for d, c in kept.items() if d in window and c == 1)

@@ -110,3 +110,33 @@ def test_read_only_readers_see_every_column_of_short_rows():
     rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
     wb.close()
     assert rows == [["姓名", "电话", "地址"], ["张三", None, None], ["李四", "13800138000", "南沙"]]
+
+
+def test_a_row_made_once_reads_back_in_place_in_every_file_it_goes_into():
+    """A prepared row (no cell references) lands in its own columns — gaps included — in
+    each of two files, after ordinary rows, with the text-column format and the same
+    tricky text; the sheet's dimension covers it."""
+    from app.sheets.writer import RowCells
+
+    cells = RowCells(5, text_columns=(2,))
+    prepared = cells.prepare(["公司", None, "13800138000", "", "=1+1"])
+    tricky = cells.prepare([TRICKY[0], "  padded  ", None, None, 7])
+    files = []
+    for extra in ("甲", "乙"):
+        out = io.BytesIO()
+        with ExportWriter(out, ["a", "b", "c", "d", "e"], (2,)) as writer:
+            writer.write_row([extra, 1, "x", None, None])
+            writer.write_row(prepared)
+            writer.write_row(tricky)
+        files.append(out.getvalue())
+    for extra, data in zip(("甲", "乙"), files):
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+        assert rows[1][0] == extra
+        assert rows[2] == ["公司", "", "13800138000", "", "'=1+1"]
+        assert rows[3][:2] == [TRICKY[0], "  padded  "] and rows[3][4] == 7
+        sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).active
+        assert sheet.max_row == 4 and sheet.max_column == 5
+        values = [list(r) for r in sheet.iter_rows(values_only=True)]
+        assert values[2] == ["公司", None, "13800138000", None, "'=1+1"]
+        full = openpyxl.load_workbook(io.BytesIO(data)).active
+        assert full["C3"].number_format == "@" and full["C3"].value == "13800138000"

@@ -36,7 +36,7 @@ from app.domain.i18n import _
 from app.domain.identity import normalize_phone
 from app.notify.attachments import store_attachment
 from app.notify.messages import MessageTemplate, Recipient, notify, to_phones, to_users, to_webhooks
-from app.platform.clock import local_today
+from app.platform.clock import district_tz, local_today
 from app.platform.operations import transaction
 from app.security import roles as R
 from app.security import scope as S
@@ -48,7 +48,6 @@ from models.enterprises import Enterprise
 from models.notify import Message
 from models.organisations import Bureau
 from models.rules import AlertSetting, ComplianceResult
-from models.staff import Staff
 from models.users import SentinelUser
 
 log = logging.getLogger(__name__)
@@ -175,11 +174,7 @@ class _Audience:
 
     def enterprise_of(self) -> dict[int, int]:
         if self._enterprise_of is None:
-            ids = [r.staff_id for r in self.rows]
-            out: dict[int, int] = {}
-            for i in range(0, len(ids), 1000):
-                out.update(self.session.execute(select(Staff.id, Staff.enterprise_id).where(
-                    Staff.id.in_(ids[i:i + 1000]))).tuples().all())
+            out = {r.staff_id: r.enterprise_id for r in self.rows}
             self._enterprise_of = out
             wanted = sorted(set(out.values()))
             for i in range(0, len(wanted), 1000):
@@ -192,18 +187,21 @@ class _Audience:
 
 
 class _Cells:
-    """Each row's file cells, made once per kind of numbers (full or masked) and reused by
-    every file the row appears in (the whole list, a town's, a bureau's)."""
+    """Each row of the files, made once per kind of numbers (full or masked) — its cells
+    and their XML — and written as is into every file the row appears in (the whole
+    list, a town's, a bureau's)."""
 
     def __init__(self):
-        self.made: dict[bool, dict[int, list]] = {True: {}, False: {}}
+        self.made: dict[bool, dict[int, Any]] = {True: {}, False: {}}
+        self.tz = district_tz()
+        self.maker = compliance.alert_row_cells(self.tz)
 
-    def of(self, rows: Iterable[compliance.BrokenRow], full: bool) -> Iterator[list]:
-        made = self.made[full]
+    def of(self, rows: Iterable[compliance.BrokenRow], full: bool) -> Iterator[Any]:
+        made, prepare = self.made[full], self.maker.prepare
         for row in rows:
             cells = made.get(row.staff_id)
             if cells is None:
-                cells = made[row.staff_id] = compliance.alert_cells(row, full)
+                cells = made[row.staff_id] = prepare(compliance.alert_cells(row, full, self.tz))
             yield cells
 
 

@@ -8,7 +8,7 @@ replace it), so yesterday's list still reads as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
 from sqlalchemy import Select, func, select
@@ -18,12 +18,12 @@ from app.domain import testing_rules as TR
 from app.domain.errors import RuleError, ValidationFailed
 from app.domain.i18n import _
 from app.domain.identity import mask_phone
-from app.platform.clock import local_today, to_local
+from app.platform.clock import district_tz, local_today, to_local
 from app.platform.operations import operation
 from app.security import scope as S
 from app.services import exports
 from app.services.paging import Page
-from app.sheets.writer import TIME_FORMAT
+from app.sheets.writer import TIME_FORMAT, RowCells
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 from models.regions import Town
@@ -75,6 +75,7 @@ class BrokenRow:
     samplings: int
     last_sampled_at: Optional[datetime]
     last_tested_at: Optional[datetime]
+    enterprise_id: Optional[int] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a list shows it: phones masked for everyone (the export and the
@@ -100,7 +101,7 @@ def broken_query(scope: S.Scope, filters: Filters, *, extra: Iterable = ()) -> S
     stmt = (
         select(Staff.id, company.name, Staff.name, Staff.phone, company.head_name, company.head_phone, town.name,
                etype.name, Staff.category, ComplianceResult.rule, ComplianceResult.samplings,
-               ComplianceResult.last_sampled_at, ComplianceResult.last_tested_at)
+               ComplianceResult.last_sampled_at, ComplianceResult.last_tested_at, Staff.enterprise_id)
         .select_from(ComplianceResult)
         .join(Staff, Staff.id == ComplianceResult.staff_id)
         .join(company, company.id == Staff.enterprise_id)
@@ -142,11 +143,16 @@ def count_broken(session, scope: S.Scope, day: Optional[date] = None, enterprise
     return session.execute(stmt).scalar_one()
 
 
-def alert_cells(row: BrokenRow, full_numbers: bool) -> list:
-    """The alert file's six cells of ``row`` (the time as district wall-clock text)."""
-    hide = (lambda v: v) if full_numbers else (lambda v: mask_phone(v) if v else v)
-    tested = to_local(row.last_tested_at).strftime(TIME_FORMAT) if row.last_tested_at else None
-    return [row.enterprise_name, row.name, hide(row.phone), row.head_name, hide(row.head_phone), tested]
+def alert_cells(row: BrokenRow, full_numbers: bool, tz: Optional[tzinfo] = None) -> list:
+    """The alert file's six cells of ``row`` (the time as district wall-clock text;
+    ``tz``: the district zone, looked up once by a caller writing many rows)."""
+    if full_numbers:
+        phone, head_phone = row.phone, row.head_phone
+    else:
+        phone = mask_phone(row.phone) if row.phone else row.phone
+        head_phone = mask_phone(row.head_phone) if row.head_phone else row.head_phone
+    tested = to_local(row.last_tested_at, tz).strftime(TIME_FORMAT) if row.last_tested_at else None
+    return [row.enterprise_name, row.name, phone, row.head_name, head_phone, tested]
 
 
 def notes(day: date, rule_codes: Iterable[str]) -> tuple[str, list[str]]:
@@ -164,9 +170,16 @@ def notes(day: date, rule_codes: Iterable[str]) -> tuple[str, list[str]]:
 NEWCOMERS = _("登记未满规则天数（如三天两检为3天）且尚未达到规则的新登记人员暂不列入名单；登记前的采样记录同样计入。")
 
 
+def alert_row_cells(tz: Optional[tzinfo] = None) -> RowCells:
+    """How the alert file's writer makes its cells: rows prepared with it go into any
+    alert file as they are (``write_alert_file``)."""
+    return RowCells(len(ALERT_HEADERS), ALERT_TEXT_COLUMNS, tz)
+
+
 def write_alert_file(cells: Iterable[list], title: str, day: date, rule_codes: Iterable[str]):
-    """The alert's .xlsx (its six columns — ``alert_cells`` of each row — and a 说明 sheet)
-    as an open temporary file and its row count."""
+    """The alert's .xlsx (its six columns — ``alert_cells`` of each row, or those made once
+    by ``alert_row_cells().prepare`` — and a 说明 sheet) as an open temporary file and its
+    row count."""
     return exports.write_sheet(ALERT_HEADERS, ALERT_TEXT_COLUMNS, cells, title, notes=lambda: notes(day, rule_codes))
 
 
@@ -175,11 +188,12 @@ def export(session, scope: S.Scope, filters: Filters) -> exports.Export:
     """导出: the day's list within ``scope`` as .xlsx (the alert file's columns, then town,
     type, category, rule, samplings, latest sampling); audited like every export."""
     codes: set[str] = set()
+    tz = district_tz()
 
     def cells():
         for r in broken_rows(session, broken_query(scope, filters)):
             codes.add(r.rule)
-            yield alert_cells(r, scope.full_numbers) + [
+            yield alert_cells(r, scope.full_numbers, tz) + [
                 r.town, r.type_name, r.category, str(TR.rule_by_name(r.rule).name), r.samplings, r.last_sampled_at]
 
     title = str(_("未按规定检测人员"))

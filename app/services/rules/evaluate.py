@@ -14,15 +14,15 @@ SQLite serialises writers); each setting is one transaction.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable, Optional
 
 from sqlalchemy import delete, select, text
 
 from app.domain import testing_rules as TR
-from app.domain.health import local_date
+from app.domain.health import local_date, local_midnight_utc, utc_naive
 from app.platform.clock import district_tz, local_today
-from app.platform.database import is_pg, stage_rows
+from app.platform.database import copy_rows, is_pg, stage_rows
 from app.platform.operations import transaction
 from app.services.rules import health_source as HS
 from app.services.rules.runs import record_run
@@ -35,6 +35,7 @@ LOCK_ID = 727_414  # pg_advisory_xact_lock: one evaluation of a setting at a tim
 EVALUATE = "evaluate"
 _COLUMNS = ("day DATE, staff_id INTEGER, setting_id INTEGER, rule VARCHAR(8), samplings SMALLINT, "
             "compliant BOOLEAN, last_sampled_at TIMESTAMP, last_tested_at TIMESTAMP, evaluated_at TIMESTAMP")
+_NAMES = [c.split()[0] for c in _COLUMNS.split(", ")]
 
 
 def active_settings(session, ids: Optional[Iterable[int]] = None) -> list[AlertSetting]:
@@ -69,14 +70,7 @@ def evaluate_setting(session, setting_id: int, day: date) -> tuple[int, int]:
         rows = results(session, setting, day)
         session.execute(delete(ComplianceResult).where(ComplianceResult.day == day,
                                                        ComplianceResult.setting_id == setting.id))
-        stage_rows(session, "rule_results", _COLUMNS, rows, sqlite_row=_sqlite_row)
-        # a person moved to another setting since an earlier run of the day: this run wins
-        session.execute(text("DELETE FROM compliance_result WHERE day = :day AND staff_id IN "
-                             "(SELECT staff_id FROM rule_results)"), {"day": day})
-        session.execute(text(
-            "INSERT INTO compliance_result (day, staff_id, setting_id, rule, samplings, compliant, "
-            "last_sampled_at, last_tested_at, evaluated_at) SELECT day, staff_id, setting_id, rule, samplings, "
-            "compliant, last_sampled_at, last_tested_at, evaluated_at FROM rule_results"))
+        _write(session, day, rows)
         broken = sum(1 for r in rows if r[5] is False)
         record_run(session, day, EVALUATE, setting.id, people=len(rows), broken=broken)
         log.info("rules: setting %s checked for %s: %s people, %s broken", setting.id, day, len(rows), broken)
@@ -92,28 +86,61 @@ def results(session, setting: AlertSetting, day: date) -> list[tuple]:
     tz = district_tz()
     people = list(HS.people_of_setting(session, setting))
     counted: dict[int, int] = {}
-    doubtful: set[str] = set()
+    several: dict[str, tuple[tuple[int, ...], int, date]] = {}  # key → what splits its window
     for p in people:
-        low, _high, several = TR.bounds_from_bits(p.planes, TR.window_mask(p.tally_day, rule, day, HS.BIT_DAYS))
+        mask = TR.window_mask(p.tally_day, rule, day, HS.BIT_DAYS)
+        low, _high, doubtful = TR.bounds_from_bits(p.planes, mask)
         counted[p.staff_id] = low
-        if several and p.id_key:
-            doubtful.add(p.id_key)
+        if doubtful and p.id_key:
+            several[p.id_key] = (p.planes, mask, p.tally_day)
     keys = [p.id_key for p in people if p.id_key]
     days = TR.window_days(rule, day)
-    doubtful |= HS.many_test_keys(session, keys, days[0], days[-1]) if keys else set()
+    many = HS.many_test_keys(session, keys, days[0], days[-1]) if keys else set()
     exact: dict[str, int] = {}
-    if doubtful:
+    if many:  # a day of eight records or more: the bits (count mod 8) cannot tell; the whole window
         start, end = TR.window(rule, day, tz)
-        exact = HS.distinct_samplings(session, sorted(doubtful), start, end)
+        exact = HS.distinct_samplings(session, sorted(many), start, end)
+    # the others: one sampling per day of one record, the days of several counted again
+    spans, single, bounds = [], {}, {}
+    for key, (planes, mask, tally_day) in several.items():
+        if key in many:
+            continue
+        single[key], again = TR.split_from_bits(planes, mask, tally_day)
+        for d in again:
+            if d not in bounds:
+                bounds[d] = (local_midnight_utc(d, tz), local_midnight_utc(d + timedelta(days=1), tz))
+            spans.append((key, *bounds[d]))
+    found = HS.distinct_samplings_in(session, spans) if spans else {}
+    exact.update({key: n + found.get(key, 0) for key, n in single.items()})
+    doubtful = set(exact) | many
     now = utcnow()
+    # only a registration inside the window changes a verdict (TR.verdict): the others'
+    # dates are not worked out
+    recent = local_midnight_utc(day - timedelta(days=rule.d - 1), tz)
     rows = []
     for p in people:
         samplings = exact.get(p.id_key, 0) if p.id_key in doubtful else counted[p.staff_id]
-        registered = local_date(p.created_at, tz) if p.created_at else None
+        registered = local_date(p.created_at, tz) if p.created_at and utc_naive(p.created_at) >= recent else None
         verdict = TR.verdict(samplings, rule, day, registered)
         rows.append((day, p.staff_id, setting.id, rule.code, min(samplings, 32767), verdict.compliant,
                      p.last_sampled_at, p.last_tested_at, now))
     return rows
+
+
+def _write(session, day: date, rows: list[tuple]) -> None:
+    """The setting's rows of ``day``; a person moved to another setting since an earlier
+    run of the day loses that setting's row (this run wins). PostgreSQL: straight in by
+    COPY; SQLite: through a staged table."""
+    if is_pg(session):
+        session.execute(text("DELETE FROM compliance_result WHERE day = :day AND staff_id = ANY(:ids)"),
+                        {"day": day, "ids": [r[1] for r in rows]})
+        copy_rows(session, "compliance_result", _NAMES, rows)
+        return
+    stage_rows(session, "rule_results", _COLUMNS, rows, sqlite_row=_sqlite_row)
+    session.execute(text("DELETE FROM compliance_result WHERE day = :day AND staff_id IN "
+                         "(SELECT staff_id FROM rule_results)"), {"day": day})
+    names = ", ".join(_NAMES)
+    session.execute(text(f"INSERT INTO compliance_result ({names}) SELECT {names} FROM rule_results"))
 
 
 def _sqlite_row(row: tuple) -> tuple:
