@@ -67,13 +67,15 @@ def send_message(
         next_attempt_at=now,
         created_at=now,
     )
-    inserted = session.execute(
-        insert_ignoring_duplicates(session, Message, ["idempotency_key"]).values(**values)
-    ).rowcount
-    message = session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one()
-    if inserted:
-        message_id = message.id
-        after_commit(lambda: _enqueue_delivery(message_id), session)
+    # RETURNING the row: one round trip when it is new; the stored one is read only when
+    # the key was served before (the INSERT skipped it and returned nothing)
+    message = session.execute(
+        insert_ignoring_duplicates(session, Message, ["idempotency_key"]).values(**values).returning(Message)
+    ).scalar_one_or_none()
+    if message is None:
+        return session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one()
+    message_id = message.id
+    after_commit(lambda: _enqueue_delivery(message_id), session)
     return message
 
 
