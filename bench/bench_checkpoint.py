@@ -1,7 +1,8 @@
 """Benchmark (issue 15): the checkpoint under load — scan then decide on fresh passes,
 50 concurrent clients for 60 s, on PostgreSQL, with the production server settings
-(gunicorn as the Procfile and ``python run.py`` start it: ``-w $WEB_WORKERS`` (2) sync
-workers, ``--timeout 120``), beside a trivial endpoint of the same server as the ceiling,
+(gunicorn as the Procfile and ``python run.py`` start it: ``-w $WEB_WORKERS`` sync
+workers — unset: gunicorn's recommended (2 x CPUs) + 1, as ``app.platform.supervisor.web_workers``
+computes it — ``--timeout 120``), beside a trivial endpoint of the same server as the ceiling,
 in one run.
 
 Setup (not measured): a fresh PostgreSQL database migrated with the demo data, and
@@ -267,7 +268,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--ceiling-seconds", type=float, default=20)
     parser.add_argument("--passes", type=int, default=12000)
-    parser.add_argument("--workers", default=os.environ.get("WEB_WORKERS", "2"))
+    parser.add_argument("--workers", default=None, help="default: WEB_WORKERS, else (2 x CPUs) + 1 as in production")
     args = parser.parse_args()
 
     db_name, url = create_database()
@@ -282,6 +283,9 @@ def main() -> None:
     try:
         t0 = time.perf_counter()
         codes = prepare(env, args.passes)
+        from app.platform.supervisor import web_workers  # imported once prepare() has set the environment
+
+        args.workers = args.workers or web_workers(os.environ)
         print(f"setup: {len(codes)} passes in {time.perf_counter() - t0:.1f} s", flush=True)
         port = free_port()
         log = instance / "gunicorn.log"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.platform.database import insert_ignoring_duplicates
 from app.platform.extensions import db
-from app.platform.operations import after_commit
+from app.platform.operations import after_commit_gather
 from app.platform.queue import enqueue
 from models.notify import STATUS_QUEUED, Message
 from models.mixins import utcnow
@@ -44,7 +44,8 @@ def send_message(
     can read it (app/notify/retention.py).
 
     Once the transaction commits, the message's id is handed to the queue
-    (``jobs.notify.deliver_one``); if Redis is unreachable, or the transaction never
+    (``jobs.notify.deliver_one``; the messages of one transaction go in one job,
+    ``jobs.notify.deliver_each``); if Redis is unreachable, or the transaction never
     commits, nothing is queued, and the cron sweep (``notify.dispatch``) delivers what
     was stored. Never call a gateway from a request. Two transactions storing the same
     key at once store it once (``INSERT … ON CONFLICT DO NOTHING``).
@@ -67,18 +68,24 @@ def send_message(
         next_attempt_at=now,
         created_at=now,
     )
-    inserted = session.execute(
-        insert_ignoring_duplicates(session, Message, ["idempotency_key"]).values(**values)
-    ).rowcount
-    message = session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one()
-    if inserted:
-        message_id = message.id
-        after_commit(lambda: _enqueue_delivery(message_id), session)
+    # RETURNING the row: one round trip when it is new; the stored one is read only when
+    # the key was served before (the INSERT skipped it and returned nothing)
+    message = session.execute(
+        insert_ignoring_duplicates(session, Message, ["idempotency_key"]).values(**values).returning(Message)
+    ).scalar_one_or_none()
+    if message is None:
+        return session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one()
+    after_commit_gather(_enqueue_delivery, message.id, session)
     return message
 
 
-def _enqueue_delivery(message_id: int) -> None:
+def _enqueue_delivery(message_ids: list[int]) -> None:
+    """One job for the messages a transaction stored (a decision's three messages: one
+    job, not three): ``deliver_one`` for one, ``deliver_each`` for more."""
     try:
-        enqueue("jobs.notify.deliver_one", message_id, record=False, ttl=86400)
+        if len(message_ids) == 1:
+            enqueue("jobs.notify.deliver_one", message_ids[0], record=False, ttl=86400)
+        else:
+            enqueue("jobs.notify.deliver_each", *message_ids, record=False, ttl=86400)
     except RedisError:
-        log.warning("message %s stored; queue unreachable, the dispatch sweep will send it", message_id)
+        log.warning("messages %s stored; queue unreachable, the dispatch sweep will send them", message_ids)

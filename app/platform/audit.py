@@ -18,6 +18,9 @@ from models.audit import AuditLog
 from models.mixins import utcnow
 
 
+_INSERT = insert(AuditLog.__table__)
+
+
 def snapshot(obj: Any, fields: Optional[list[str]] = None) -> dict[str, Any]:
     """Plain values of a model's columns, for before/after records."""
     out: dict[str, Any] = {}
@@ -51,7 +54,9 @@ def record(
     :func:`mask_text`): ID numbers and phones never reach the table in full."""
     if user is None and has_request_context():
         user = getattr(g, "user", None)
-    db.session.execute(insert(AuditLog).values(
+    # Core on the session's connection, one statement built once: nothing to track,
+    # flush or key again (it is on every audited read and write)
+    db.session.connection().execute(_INSERT, dict(
         at=utcnow(),
         user_id=getattr(user, "id", None),
         username=getattr(user, "username", None),

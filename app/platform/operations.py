@@ -10,7 +10,9 @@ rolled back as a whole when anything raises. Services never call ``commit()`` or
 * :class:`Command` — ``validate()`` then ``run()`` in one transaction, for operations
   with enough state to deserve a class.
 * :func:`after_commit` — work that must happen only once the transaction is committed
-  (queueing a message's delivery): run after the commit, dropped on a rollback.
+  (queueing a message's delivery): run after the commit, dropped on a rollback;
+  :func:`after_commit_gather` the same once per transaction over the items its calls
+  gathered (one delivery job for all of a transaction's messages).
 
 Operations nest: an operation called from another joins the outer transaction, and only
 the outermost commits or rolls back. The depth is per thread/context (``contextvars``),
@@ -100,6 +102,28 @@ def after_commit(fn: Callable[[], Any], session=None) -> None:
     raised (the data is committed already)."""
     session = session if session is not None else db.session
     session.info.setdefault(_AFTER_COMMIT, []).append(fn)
+
+
+class _Gathered:
+    """``fn(items)``, registered once per transaction by :func:`after_commit_gather`."""
+
+    def __init__(self, fn: Callable[[list], Any], item: Any) -> None:
+        self.fn, self.items = fn, [item]
+
+    def __call__(self) -> Any:
+        return self.fn(self.items)
+
+
+def after_commit_gather(fn: Callable[[list], Any], item: Any, session=None) -> None:
+    """Add ``item`` to the items of ``fn`` in the current transaction of ``session``:
+    ``fn(items)`` runs once after the commit (as :func:`after_commit`), with every item
+    gathered in that transaction in order; dropped on a rollback."""
+    session = session if session is not None else db.session
+    for registered in session.info.get(_AFTER_COMMIT, ()):
+        if isinstance(registered, _Gathered) and registered.fn is fn:
+            registered.items.append(item)
+            return
+    after_commit(_Gathered(fn, item), session)
 
 
 @event.listens_for(Session, "after_commit")

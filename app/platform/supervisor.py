@@ -4,7 +4,8 @@
    this process (its socket is exported as ``REDIS_URL`` to the children).
 2. Start three children, each in its own session (so a terminal's Ctrl-C reaches
    only this process, which then stops everything in order):
-   ``gunicorn -w $WEB_WORKERS -b $HOST:$PORT 'run:create_app()'``,
+   ``gunicorn -w $WEB_WORKERS -b $HOST:$PORT 'run:create_app()'`` (``WEB_WORKERS`` unset:
+   gunicorn's recommended (2 x CPUs) + 1, :func:`web_workers`),
    ``rq worker -w jobs.worker.SentinelWorker $QUEUE_NAME`` (the app is built once per
    worker process, see jobs/context.py) and ``rq cron jobs/cron_config.py``.
 3. A child that exits on its own (crashed, killed, or a worker recycling itself after
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Mapping
 
 from app.platform.file_modes import private_umask
 from app.platform.redis_embedded import resolve_url, stop_embedded
@@ -44,13 +46,29 @@ HEALTHY_AFTER = 60.0  # seconds a child must run before its restart delay starts
 log = logging.getLogger("sentinel.supervisor")
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (what ``nproc`` prints)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def web_workers(env: Mapping[str, str]) -> str:
+    """gunicorn's worker count: ``WEB_WORKERS`` when set, else gunicorn's documented
+    recommendation, (2 x CPUs) + 1 — sync workers wait on the database and Redis, so
+    more of them than CPUs keep the CPUs busy (the Procfile computes the same in sh)."""
+    configured = (env.get("WEB_WORKERS") or "").strip()
+    return configured or str(2 * usable_cpus() + 1)
+
+
 def commands(redis_url: str, env: dict[str, str]) -> dict[str, list[str]]:
     """The command line of each child."""
     python = sys.executable
     host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8080")
     queue = env.get("QUEUE_NAME", "sentinel")
     return {
-        "web": [python, "-m", "gunicorn", "-w", env.get("WEB_WORKERS", "2"), "-b", f"{host}:{port}",
+        "web": [python, "-m", "gunicorn", "-w", web_workers(env), "-b", f"{host}:{port}",
                 "--chdir", str(BASE_DIR), "--timeout", "120", "--graceful-timeout", "10", "--no-control-socket",
                 "run:create_app()"],
         "worker": [python, "-m", "rq.cli", "worker", "--url", redis_url, "--path", str(BASE_DIR),

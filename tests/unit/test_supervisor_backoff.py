@@ -1,5 +1,5 @@
 """Unit tests for the delay before ``python run.py`` restarts a child that died
-(app.platform.supervisor.restart_delay)."""
+(app.platform.supervisor.restart_delay) and for its web server's worker count."""
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -35,3 +35,17 @@ def test_a_clean_exit_is_restarted_after_one_second_however_often():
     """A worker recycling itself after each big job (exit 0) is never held back by the backoff."""
     assert quick_deaths_now(6, 2, 0) == 0
     assert restart_delay(quick_deaths_now(6, 2, 0)) == 1
+
+
+def test_the_web_server_runs_two_workers_per_cpu_and_one_more_unless_told(monkeypatch):
+    """gunicorn's recommended (2 x CPUs) + 1 when WEB_WORKERS is unset or blank; WEB_WORKERS wins when set."""
+    from app.platform import supervisor
+
+    monkeypatch.setattr(supervisor, "usable_cpus", lambda: 2)
+    assert supervisor.web_workers({}) == supervisor.web_workers({"WEB_WORKERS": " "}) == "5"
+    assert supervisor.web_workers({"WEB_WORKERS": "3"}) == "3"
+    web = supervisor.commands("redis://x", {})["web"]
+    assert web[web.index("-w") + 1] == "5"
+    monkeypatch.setattr(supervisor, "usable_cpus", lambda: 8)
+    web = supervisor.commands("redis://x", {"WEB_WORKERS": "2"})["web"]
+    assert web[web.index("-w") + 1] == "2" and supervisor.web_workers({}) == "17"

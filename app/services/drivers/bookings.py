@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
 from flask import current_app, url_for
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.domain import checkpoint as CP
@@ -205,11 +205,15 @@ def match_driver(session, id_number: str, freight_id: Optional[int]) -> Optional
     keys = lookup_keys(id_number=id_number)
     if not keys or freight_id is None:
         return None
-    row = session.execute(
-        select(Staff.id, Enterprise.id, Enterprise.name, Enterprise.town_id, Enterprise.head_phone)
-        .join(Enterprise, Enterprise.id == Staff.enterprise_id)
-        .where(Staff.id_key.in_(keys), Enterprise.type_id == freight_id).order_by(Staff.id).limit(1)).first()
+    row = session.connection().execute(_MATCH, {"keys": list(keys), "freight_id": freight_id}).first()
     return DriverMatch(*row) if row else None
+
+
+# built once: building and keying a statement costs more than running this one
+_MATCH = (select(Staff.id, Enterprise.id, Enterprise.name, Enterprise.town_id, Enterprise.head_phone)
+          .join(Enterprise, Enterprise.id == Staff.enterprise_id)
+          .where(Staff.id_key.in_(bindparam("keys", expanding=True)), Enterprise.type_id == bindparam("freight_id"))
+          .order_by(Staff.id).limit(1))
 
 
 def clean(data: Mapping[str, Any], now: datetime) -> dict[str, Any]:

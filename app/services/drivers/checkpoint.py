@@ -25,7 +25,7 @@ from typing import Any, Optional
 from flask import current_app, url_for
 from flask_babel import gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, Integer, String, bindparam, cast, literal, null, select, union_all, update
 from sqlalchemy.orm import joinedload
 
 from app.domain import checkpoint as CP
@@ -38,11 +38,13 @@ from app.platform.extensions import db
 from app.platform.operations import operation, transaction
 from app.platform.pass_keys import keyring
 from app.services.drivers import bookings as B
-from app.services.drivers.notifications import notify_decision
+from app.services.drivers.notifications import Decision, store_decision_messages
 from app.services.health.feeds.keys import lookup_keys
 from models.drivers import Booking, BookingImage, Pass
+from models.enterprises import Enterprise
 from models.health import SamplingRecord, VaccinationRecord
 from models.mixins import utcnow
+from models.staff import Staff
 
 IMAGE_SALT = "sentinel-checkpoint-image"
 IMAGE_LINK_SECONDS = 1800
@@ -61,14 +63,17 @@ def claims_of(code: Any, now: datetime) -> PT.Claims:
         raise ServiceError(CP.MSG_INVALID) from None
 
 
+_PENDING_BOOKING = (select(Booking).join(Pass, Pass.booking_id == Booking.id)
+                    .where(Pass.token_id == bindparam("token_id"))
+                    .options(joinedload(Booking.passengers), joinedload(Booking.images)))
+
+
 def _pending_booking(claims: PT.Claims, now: datetime) -> Booking:
     """The booking of a pending pass with its pass, town, enterprise, passengers and
     images, in one query (a round trip costs more than the few rows a booking's at most
     five passengers and five images multiply to). :raise ServiceError: no such pass;
     Conflict: not pending."""
-    found = db.session.execute(
-        select(Booking).join(Pass, Pass.booking_id == Booking.id).where(Pass.token_id == claims.token_id)
-        .options(joinedload(Booking.passengers), joinedload(Booking.images))).unique().scalar_one_or_none()
+    found = db.session.execute(_PENDING_BOOKING, {"token_id": claims.token_id}).unique().scalar_one_or_none()
     if found is None or found.pass_ is None:  # genuine code whose booking was deleted
         raise ServiceError(CP.MSG_INVALID)
     if found.pass_.effective_state(now) != CP.PENDING:
@@ -76,21 +81,60 @@ def _pending_booking(claims: PT.Claims, now: datetime) -> Booking:
     return found
 
 
-def _samplings(keys: tuple[str, ...], now: datetime) -> list[tuple[datetime, str]]:
-    if not keys:
-        return []
-    stmt = (select(SamplingRecord.sampled_at, SamplingRecord.result)
-            .where(SamplingRecord.id_key.in_(keys), SamplingRecord.sampled_at >= now - RECORD_WINDOW,
-                   SamplingRecord.sampled_at <= now + timedelta(minutes=10))
-            .order_by(SamplingRecord.sampled_at.desc()).limit(50))
-    return [tuple(r) for r in db.session.execute(stmt).all()]
+_PAD = {"staff_id": Integer, "enterprise_id": Integer, "name": String, "town_id": Integer, "head_phone": String,
+        "sampled_at": DateTime, "result": String, "dose": Integer}
 
 
-def _doses(keys: tuple[str, ...]) -> set[int]:
+def _tagged(kind: str, **columns) -> list:
+    return [literal(kind, String).label("kind")] + [
+        (columns[name] if name in columns else cast(null(), type_)).label(name) for name, type_ in _PAD.items()]
+
+
+def _facts_statement(with_match: bool):
+    """The labels' one statement (see :func:`_driver_facts`), built once per process
+    with bound parameters: building and keying a statement costs more than running it."""
+    keys = bindparam("keys", expanding=True)
+    parts = []
+    if with_match:
+        parts.append(select(*_tagged("m", staff_id=Staff.id, enterprise_id=Enterprise.id, name=Enterprise.name,
+                                     town_id=Enterprise.town_id, head_phone=Enterprise.head_phone))
+                     .join(Enterprise, Enterprise.id == Staff.enterprise_id)
+                     .where(Staff.id_key.in_(keys), Enterprise.type_id == bindparam("freight_id"))
+                     .order_by(Staff.id).limit(1))
+    parts.append(select(*_tagged("s", sampled_at=SamplingRecord.sampled_at, result=SamplingRecord.result))
+                 .where(SamplingRecord.id_key.in_(keys), SamplingRecord.sampled_at >= bindparam("since", type_=DateTime),
+                        SamplingRecord.sampled_at <= bindparam("until", type_=DateTime))
+                 .order_by(SamplingRecord.sampled_at.desc()).limit(50))
+    parts.append(select(*_tagged("d", dose=VaccinationRecord.dose)).where(VaccinationRecord.id_key.in_(keys)).distinct())
+    # each part in a subquery of its own: SQLite allows no ORDER BY / LIMIT in a compound member
+    return union_all(*(select(part.subquery().c) for part in parts))
+
+
+_FACTS = {True: _facts_statement(True), False: _facts_statement(False)}
+
+
+def _driver_facts(session, id_number: str, now: datetime
+                  ) -> tuple[Optional[B.DriverMatch], list[tuple[datetime, str]], set[int]]:
+    """What the scan labels need of a driver, in ONE round trip: the freight enterprise
+    they work for (``bookings.match_driver``'s row), their samplings of the last 14 days
+    (the latest 50) and their recorded doses — three selects joined by ``UNION ALL``,
+    each row tagged with its kind (``m``, ``s``, ``d``) and padded with typed NULLs."""
+    keys = lookup_keys(id_number=id_number)
     if not keys:
-        return set()
-    return set(db.session.execute(select(VaccinationRecord.dose).where(VaccinationRecord.id_key.in_(keys))
-                                  .distinct()).scalars())
+        return None, [], set()
+    freight_id = B.freight_type_id()
+    params = {"keys": list(keys), "since": now - RECORD_WINDOW, "until": now + timedelta(minutes=10)}
+    if freight_id is not None:
+        params["freight_id"] = freight_id
+    match, samplings, doses = None, [], set()
+    for r in session.connection().execute(_FACTS[freight_id is not None], params):
+        if r.kind == "m":
+            match = B.DriverMatch(r.staff_id, r.enterprise_id, r.name, r.town_id, r.head_phone)
+        elif r.kind == "s":
+            samplings.append((r.sampled_at, r.result))
+        else:
+            doses.add(r.dose)
+    return match, samplings, doses
 
 
 def image_serializer() -> URLSafeTimedSerializer:
@@ -117,8 +161,7 @@ def image_by_link(token: str) -> tuple[Optional[Path], Optional[str]]:
 
 
 def _labels(booking: Booking, now: datetime) -> dict[str, Any]:
-    keys = lookup_keys(id_number=booking.id_number)
-    match = B.match_driver(db.session, booking.id_number, B.freight_type_id())
+    match, samplings, doses = _driver_facts(db.session, booking.id_number, now)
     district = current_app.config["DISTRICT_NAME"]
     return {
         "enterprise_driver": match is not None,
@@ -126,14 +169,13 @@ def _labels(booking: Booking, now: datetime) -> dict[str, Any]:
         "enterprise_id": match.enterprise_id if match else None,
         "driver_label": gettext(CP.LABEL_ENTERPRISE if match else CP.LABEL_OTHER,
                                 district=CP.district_short(district)),
-        "test_label": _test_label(keys, now),
-        "vaccine_label": gettext(CP.vaccine_label(_doses(keys))),
+        "test_label": _test_label(samplings, now),
+        "vaccine_label": gettext(CP.vaccine_label(doses)),
     }
 
 
-def _test_label(keys: tuple[str, ...], now: datetime) -> str:
-    label = CP.test_label(_samplings(keys, now), now, clock.district_tz(),
-                          {k: str(v) for k, v in RESULT_LABELS.items()})
+def _test_label(samplings: list[tuple[datetime, str]], now: datetime) -> str:
+    label = CP.test_label(samplings, now, clock.district_tz(), {k: str(v) for k, v in RESULT_LABELS.items()})
     return gettext(label) if label in _FIXED_LABELS else label
 
 
@@ -185,36 +227,51 @@ def decide(code: Any, allow: Any, reason: Optional[str], user: Any) -> dict[str,
     with transaction() as session:
         # The one write that decides: the first transaction to reach the row wins; a
         # concurrent one waits for its commit (PostgreSQL row lock, SQLite's one writer)
-        # and then finds the row no longer pending.
-        won = session.execute(
-            update(Pass)
-            .where(Pass.token_id == claims.token_id, Pass.state == CP.PENDING, Pass.expires_at > now)
-            .values(state=state, decided_at=now, decided_by=getattr(user, "id", None), reason=reason,
-                    checkpoint=checkpoint)
-            .returning(Pass.booking_id)
-            .execution_options(synchronize_session=False)
-        ).scalar()
+        # and then finds the row no longer pending. It hands back what the rest of the
+        # decision needs of the booking (correlated subqueries), so nothing is re-read.
+        won = session.connection().execute(_DECIDE, {
+            "token": claims.token_id, "now": now, "new_state": state, "by": getattr(user, "id", None),
+            "why": reason, "where": checkpoint}).first()
         if won is None:
             raise Conflict(CP.MSG_EXPIRED)
-        booking = session.get(Booking, won, populate_existing=True)
-        p = booking.pass_
-        _refresh_match(session, booking)
-        audit.record("decide", B.ENTITY, booking.id, before={"state": CP.PENDING},
+        pass_id, booking_id, id_number, driver_name, enterprise_id, destination_town_id = won
+        match = _refresh_match(session, booking_id, id_number, enterprise_id, destination_town_id)
+        audit.record("decide", B.ENTITY, booking_id, before={"state": CP.PENDING},
                      after={"state": state, "reason": reason}, user=user)
-        notify_decision(session, p, booking)
-        booking_id = booking.id
+        store_decision_messages(session, Decision(
+            pass_id, allowed, now, reason, driver_name, destination_town_id,
+            company=match.enterprise_name if match else None, enterprise_town_id=match.town_id if match else None,
+            head_phone=match.head_phone if match else None))
     return {"id": booking_id, "state": state, "state_label": B.state_label(state), "reason": reason,
             "decided_at": clock.local_iso(now)}
 
 
-def _refresh_match(session, booking: Booking) -> None:
+def _booking_fact(column):
+    return select(column).where(Booking.id == Pass.booking_id).correlate(Pass).scalar_subquery()
+
+
+# built once (see _facts_statement); it answers the pass, its booking and the facts the
+# rest of the decision needs of the booking
+_DECIDE = (
+    update(Pass.__table__)
+    .where(Pass.token_id == bindparam("token"), Pass.state == CP.PENDING,
+           Pass.expires_at > bindparam("now", type_=DateTime))
+    .values(state=bindparam("new_state"), decided_at=bindparam("now", type_=DateTime), decided_by=bindparam("by"),
+            reason=bindparam("why"), checkpoint=bindparam("where"))
+    .returning(Pass.id, Pass.booking_id, *(_booking_fact(c) for c in (
+        Booking.id_number, Booking.driver_name, Booking.enterprise_id, Booking.destination_town_id))))
+
+
+def _refresh_match(session, booking_id: int, id_number: str, enterprise_id: Optional[int],
+                   destination_town_id: int) -> Optional[B.DriverMatch]:
     """The driver's freight enterprise as of the decision (staff may have been added since
-    the booking): the scope and the messages follow it."""
-    match = B.match_driver(session, booking.id_number, B.freight_type_id())
-    enterprise_id = match.enterprise_id if match else None
-    if enterprise_id != booking.enterprise_id:
-        booking.enterprise_id = enterprise_id
-        booking.staff_id = match.staff_id if match else None
-        booking.scope_town_id = match.town_id if match else booking.destination_town_id
-        session.flush()
-        session.expire(booking, ["enterprise"])
+    the booking): the scope and the messages follow it; the booking is updated when it changed."""
+    match = B.match_driver(session, id_number, B.freight_type_id())
+    matched_id = match.enterprise_id if match else None
+    if matched_id != enterprise_id:
+        session.execute(
+            update(Booking).where(Booking.id == booking_id)
+            .values(enterprise_id=matched_id, staff_id=match.staff_id if match else None,
+                    scope_town_id=match.town_id if match else destination_town_id)
+            .execution_options(synchronize_session=False))
+    return match

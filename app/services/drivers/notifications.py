@@ -7,12 +7,16 @@
 
 The four texts (enterprise driver or not × allowed or not) are
 ``app.domain.checkpoint.DECISION_TEXTS``. Public function:
-``notify_decision(session, pass_, booking) -> int`` — called inside the decision's
-transaction, so the messages exist exactly when the decision does; each is stored once
-per pass and recipient (outbox idempotency key ``checkpoint:decision:<pass id>``) and
+``notify_decision(session, pass_, booking) -> int`` (or ``store_decision_messages(session,
+decision) -> int`` with the facts at hand) — called inside the decision's transaction,
+so the messages exist exactly when the decision does; each is stored once per pass and recipient (outbox idempotency key ``checkpoint:decision:<pass id>``) and
 queued for delivery after the commit (``app.notify.outbox``).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
 
 from flask import current_app
 
@@ -27,26 +31,58 @@ TEMPLATES = {key: MessageTemplate(f"checkpoint.decision.{int(key[0])}{int(key[1]
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def decision_context(pass_: Pass, booking: Booking) -> dict[str, str]:
+@dataclass(frozen=True)
+class Decision:
+    """What the messages of a decision say and who gets them: the pass, the decision,
+    the driver and the freight enterprise they work for as of the decision (None for a
+    driver of none)."""
+
+    pass_id: int
+    allowed: bool
+    decided_at: datetime
+    reason: Optional[str]
+    driver_name: str
+    destination_town_id: int
+    company: Optional[str] = None
+    enterprise_town_id: Optional[int] = None
+    head_phone: Optional[str] = None
+
+    @property
+    def enterprise_driver(self) -> bool:
+        return self.company is not None  # an enterprise's name is never NULL
+
+    @classmethod
+    def of(cls, pass_: Pass, booking: Booking) -> "Decision":
+        enterprise = booking.enterprise
+        return cls(pass_.id, pass_.state == CP.ALLOWED, pass_.decided_at, pass_.reason, booking.driver_name,
+                   booking.destination_town_id, enterprise.name if enterprise else None,
+                   enterprise.town_id if enterprise else None, enterprise.head_phone if enterprise else None)
+
+
+def decision_context(decision: Decision) -> dict[str, str]:
     district = current_app.config["DISTRICT_NAME"]
     return {
-        "company": booking.enterprise.name if booking.enterprise else "",
-        "name": booking.driver_name,
-        "time": clock.to_local(pass_.decided_at).strftime(TIME_FORMAT),
+        "company": decision.company or "",
+        "name": decision.driver_name,
+        "time": clock.to_local(decision.decided_at).strftime(TIME_FORMAT),
         "district": district,
         "district_short": CP.district_short(district),
-        "reason": pass_.reason or "",
+        "reason": decision.reason or "",
     }
 
 
 def notify_decision(session, pass_: Pass, booking: Booking) -> int:
-    """Store the decision's messages (see the module docstring); returns how many."""
-    enterprise = booking.enterprise
-    template = TEMPLATES[(enterprise is not None, pass_.state == CP.ALLOWED)]
-    context = decision_context(pass_, booking)
-    key = f"checkpoint:decision:{pass_.id}"
-    town_id = enterprise.town_id if enterprise is not None else booking.destination_town_id
+    """Store the decision's messages of a decided pass (see the module docstring); returns how many."""
+    return store_decision_messages(session, Decision.of(pass_, booking))
+
+
+def store_decision_messages(session, decision: Decision) -> int:
+    """Store ``decision``'s messages; returns how many (what ``decide`` calls: it knows the
+    facts without loading the booking)."""
+    template = TEMPLATES[(decision.enterprise_driver, decision.allowed)]
+    key = f"checkpoint:decision:{decision.pass_id}"
+    town_id = decision.enterprise_town_id if decision.enterprise_driver else decision.destination_town_id
     recipients = set(RC.resolve(session, RC.decision_recipients(town_id)))
-    if enterprise is not None and enterprise.head_phone:
-        recipients |= set(to_phones([enterprise.head_phone]))
-    return len(notify(template, recipients, context, key=key)) if recipients else 0
+    if decision.enterprise_driver and decision.head_phone:
+        recipients |= set(to_phones([decision.head_phone]))
+    return len(notify(template, recipients, decision_context(decision), key=key)) if recipients else 0

@@ -130,3 +130,37 @@ def test_a_driver_registered_after_booking_counts_as_the_enterprises(app, auth, 
     assert {r for _k, r, _b in sent} == {head, configured["南沙街"], configured["bureau"]}
     assert F.client_at(app).get(f"/api/v1/bookings/{booking['id']}",
                                 headers=auth.token("town_nansha")).status_code == 200
+
+
+def test_a_decisions_messages_go_out_in_one_job_each_once(app, auth, configured):
+    """The head's SMS and the town's and bureau's messages: one delivery job after the
+    commit; it sends each once, and running it again sends nothing more."""
+    from rq import SimpleWorker
+
+    from app.platform.queue import enqueue, get_queue
+    from models.notify import Message
+
+    def run_worker():
+        with app.app_context():
+            queue = get_queue()
+            SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+    driver = H.freight_driver(app, town="南沙街")
+    booking = H.booked(app, id_number=driver["id_number"])
+    with app.app_context():
+        get_queue().empty()
+    assert len(decided(app, auth, booking, True)) == 3
+    with app.app_context():
+        jobs = get_queue().get_jobs()
+    assert [job.func_name for job in jobs] == ["jobs.notify.deliver_each"] and len(jobs[0].args) == 3
+    run_worker()
+
+    def states(session):
+        return sorted((m.status, m.attempts) for m in session.execute(
+            select(Message).where(Message.id.in_(jobs[0].args))).scalars())
+
+    assert F.in_db(app, states) == [("sent", 1)] * 3
+    with app.app_context():
+        enqueue("jobs.notify.deliver_each", *jobs[0].args, record=False)  # the job run twice
+    run_worker()
+    assert F.in_db(app, states) == [("sent", 1)] * 3
