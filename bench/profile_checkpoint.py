@@ -60,10 +60,22 @@ try:
         n = len(todo)
         print(f"allow={allow}: scan ms wall {ts/n*1000:.2f} cpu {cs/n*1000:.2f}; decide ms wall {td/n*1000:.2f} cpu {cd/n*1000:.2f};"
               f" per request wall {(ts+td)/(2*n)*1000:.2f} cpu {(cs+cd)/(2*n)*1000:.2f}; statements/request {counts['n']/(2*n):.2f}")
+    def again(todo):
+        """The race's losers: a second decision (409) and a later scan (409) of decided passes."""
+        t0 = time.perf_counter(); c0 = time.process_time()
+        for code in todo:
+            r = c.post("/api/v1/checkpoint/decide", json={"code": code, "allow": True}, headers=h); assert r.status_code == 409
+        t1 = time.perf_counter(); c1 = time.process_time()
+        for code in todo:
+            r = c.post("/api/v1/checkpoint/scan", json={"code": code}, headers=h); assert r.status_code == 409
+        t2 = time.perf_counter(); c2 = time.process_time()
+        n = len(todo)
+        print(f"409 decide ms wall {(t1-t0)/n*1000:.2f} cpu {(c1-c0)/n*1000:.2f}; 409 scan ms wall {(t2-t1)/n*1000:.2f} cpu {(c2-c1)/n*1000:.2f}")
     pr = cProfile.Profile()
     if PROFILE: pr.enable()
     run(codes[30:30+N], False)
     run(codes[30+N:30+2*N], True)
+    again(codes[30:30+N])
     if PROFILE:
         pr.disable()
         st = pstats.Stats(pr); st.sort_stats("cumulative").print_stats(90)

@@ -110,6 +110,16 @@ def window_mask(tally_day: date | None, rule: FrequencyRule, today: date, bit_da
     return ((1 << (high - low + 1)) - 1) << low
 
 
+def days_from_bits(planes: tuple[int, ...], mask: int) -> tuple[int, bool]:
+    """``(low, doubtful)`` of :func:`bounds_from_bits` without the upper bound: the masked
+    days with records, and whether one of them holds two or more (the nightly check's
+    hot path)."""
+    rest = 0
+    for p in planes[1:]:
+        rest |= p
+    return ((planes[0] | rest) & mask).bit_count(), bool(rest & mask)
+
+
 def split_from_bits(planes: tuple[int, ...], mask: int, tally_day: date) -> tuple[int, list[date]]:
     """``(single, several)`` of the masked days, from the bit planes of each day's record
     count: how many days hold exactly one record (one sampling each), and which days hold

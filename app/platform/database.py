@@ -109,6 +109,23 @@ def copy_rows(session, table: str, names: list[str], rows: Iterable[tuple]) -> N
                 copy.write_row(row)
 
 
+def copy_text(session, table: str, names: list[str], lines: Iterable[str]) -> None:
+    """``lines`` already in COPY's text format (tab-separated, ``\\N`` for NULL, newline
+    ended) into ``table``: for a job whose rows hold no text needing escapes, several
+    times faster than adapting each value (PostgreSQL only)."""
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            batch: list[str] = []
+            for line in lines:
+                batch.append(line)
+                if len(batch) >= 5000:
+                    copy.write("".join(batch))
+                    batch.clear()
+            if batch:
+                copy.write("".join(batch))
+
+
 def tune(session) -> None:
     """Memory for the hash joins and sorts of a bulk step, this transaction only (PostgreSQL)."""
     if is_pg(session):

@@ -119,6 +119,7 @@ def test_the_window_mask_counts_what_the_day_by_day_count_does(counts, rule, tod
     low, high, doubtful = tr.bounds_from_bits(planes, tr.window_mask(tally, rule, today))
     assert (low, high) == tr.bounds_from_counts(per_day)
     assert doubtful == any(c >= 2 for c in per_day)
+    assert tr.days_from_bits(planes, tr.window_mask(tally, rule, today)) == (low, doubtful)
 
 
 @given(st.dictionaries(st.dates(min_value=date(2022, 4, 1), max_value=date(2022, 6, 10)),

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, text
 from app.domain import testing_rules as TR
 from app.domain.health import local_date, local_midnight_utc, utc_naive
 from app.platform.clock import district_tz, local_today
-from app.platform.database import copy_rows, is_pg, stage_rows
+from app.platform.database import copy_text, is_pg, stage_rows
 from app.platform.operations import transaction
 from app.services.rules import health_source as HS
 from app.services.rules.runs import record_run
@@ -87,9 +87,12 @@ def results(session, setting: AlertSetting, day: date) -> list[tuple]:
     people = list(HS.people_of_setting(session, setting))
     counted: dict[int, int] = {}
     several: dict[str, tuple[tuple[int, ...], int, date]] = {}  # key → what splits its window
+    masks: dict[Optional[date], int] = {}  # one per tally day (nearly everyone's is the feed's last day)
     for p in people:
-        mask = TR.window_mask(p.tally_day, rule, day, HS.BIT_DAYS)
-        low, _high, doubtful = TR.bounds_from_bits(p.planes, mask)
+        mask = masks.get(p.tally_day)
+        if mask is None:
+            mask = masks[p.tally_day] = TR.window_mask(p.tally_day, rule, day, HS.BIT_DAYS)
+        low, doubtful = TR.days_from_bits(p.planes, mask)
         counted[p.staff_id] = low
         if doubtful and p.id_key:
             several[p.id_key] = (p.planes, mask, p.tally_day)
@@ -134,13 +137,25 @@ def _write(session, day: date, rows: list[tuple]) -> None:
     if is_pg(session):
         session.execute(text("DELETE FROM compliance_result WHERE day = :day AND staff_id = ANY(:ids)"),
                         {"day": day, "ids": [r[1] for r in rows]})
-        copy_rows(session, "compliance_result", _NAMES, rows)
+        copy_text(session, "compliance_result", _NAMES, map(_copy_line, rows))
         return
     stage_rows(session, "rule_results", _COLUMNS, rows, sqlite_row=_sqlite_row)
     session.execute(text("DELETE FROM compliance_result WHERE day = :day AND staff_id IN "
                          "(SELECT staff_id FROM rule_results)"), {"day": day})
     names = ", ".join(_NAMES)
     session.execute(text(f"INSERT INTO compliance_result ({names}) SELECT {names} FROM rule_results"))
+
+
+_NULL = "\\N"
+_BOOL = {True: "t", False: "f", None: _NULL}
+
+
+def _copy_line(row: tuple) -> str:
+    """A result row in COPY's text format (no value of it needs escaping: dates, numbers,
+    a rule code)."""
+    day, staff_id, setting_id, rule, samplings, compliant, sampled, tested, evaluated = row
+    return (f"{day}\t{staff_id}\t{setting_id}\t{rule}\t{samplings}\t{_BOOL[compliant]}\t"
+            f"{_NULL if sampled is None else sampled}\t{_NULL if tested is None else tested}\t{evaluated}\n")
 
 
 def _sqlite_row(row: tuple) -> tuple:
