@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from app.domain.i18n import _
@@ -165,9 +165,18 @@ class Pass(Model):
         return self.state
 
 
+# The row of a target that is no town (the bureau's, the task force's) is one per scope:
+# the unique (scope, town_id) does not hold where town_id is NULL (NULLs are distinct).
+NO_TOWN = text("town_id IS NULL")
+
+
 class CheckpointRecipients(TimestampMixin, Model):
     __tablename__ = "checkpoint_recipients"
-    __table_args__ = (UniqueConstraint("scope", "town_id", name="uq_checkpoint_recipients"),)
+    __table_args__ = (
+        UniqueConstraint("scope", "town_id", name="uq_checkpoint_recipients"),
+        Index("uq_checkpoint_recipients_no_town", "scope", unique=True, postgresql_where=NO_TOWN,
+              sqlite_where=NO_TOWN),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scope: Mapped[str] = mapped_column(String(16), nullable=False)  # town | bureau | taskforce

@@ -38,13 +38,13 @@ from types import SimpleNamespace
 from typing import Any, Mapping, Optional
 
 from sqlalchemy import and_, case, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import OutOfScope, RuleError, ServiceError, ValidationFailed
 from app.domain.fields import Field, clean_record
 from app.domain.i18n import _
 from app.notify.messages import Recipient
 from app.platform import audit
+from app.platform.database import insert_ignoring_duplicates
 from app.platform.extensions import db
 from app.platform.operations import operation, transaction
 from app.security import scope as S
@@ -175,24 +175,41 @@ def _row(session, scope: str, town_id: Optional[int]) -> Optional[CheckpointReci
     return session.execute(stmt.order_by(CheckpointRecipients.id).limit(1)).scalar_one_or_none()
 
 
-def ensure_rows(session=None) -> None:
-    """Create the missing rows of the fixed set (every town, the bureau, the task force),
-    empty and active, in a transaction of their own. Two first reads at once: the one
-    that loses the race finds the rows the other created."""
-    session = session if session is not None else db.session
+def missing_rows(session) -> list[tuple[str, Optional[int]]]:
+    """The (scope, town_id) of the fixed set that have no row yet."""
     have = {tuple(r) for r in session.execute(select(CheckpointRecipients.scope, CheckpointRecipients.town_id))}
     towns = session.execute(select(Town.id)).scalars().all()
     wanted = [(RECIPIENTS_TOWN, t) for t in towns] + [(RECIPIENTS_BUREAU, None), (RECIPIENTS_TASKFORCE, None)]
-    missing = [key for key in wanted if key not in have]
-    if not missing:
-        return
-    try:
-        with transaction(session):
-            for scope, town_id in missing:
-                session.add(CheckpointRecipients(scope=scope, town_id=town_id, recipients=[], active=True))
-            session.flush()
-    except IntegrityError:
-        pass  # created meanwhile by another request
+    return [key for key in wanted if key not in have]
+
+
+def create_rows(session, missing: list[tuple[str, Optional[int]]]) -> int:
+    """Insert the rows ``missing`` names, empty and active, in a transaction of their
+    own; a row another request created meanwhile is skipped (the unique (scope, town_id)
+    and, for the bureau and the task force, the unique scope where town_id is NULL;
+    PostgreSQL waits for a concurrent insert and then skips). How many were inserted."""
+    created = 0
+    with transaction(session):
+        for scope, town_id in missing:
+            if town_id is None:
+                stmt = insert_ignoring_duplicates(session, CheckpointRecipients, ["scope"],
+                                                  index_where=CheckpointRecipients.town_id.is_(None))
+            else:
+                stmt = insert_ignoring_duplicates(session, CheckpointRecipients, ["scope", "town_id"])
+            stmt = stmt.values(scope=scope, town_id=town_id, recipients=[], active=True)
+            # the ids returned count the rows inserted (rowcount is -1 on PostgreSQL with RETURNING)
+            created += len(session.execute(stmt.returning(CheckpointRecipients.id)).all())
+    return created
+
+
+def ensure_rows(session=None) -> None:
+    """Create the missing rows of the fixed set (every town, the bureau, the task force),
+    empty and active. Two first reads at once: both may find a row missing; the one
+    that inserts second skips it (:func:`create_rows`), so each target keeps one row."""
+    session = session if session is not None else db.session
+    missing = missing_rows(session)
+    if missing:
+        create_rows(session, missing)
 
 
 def get_recipients(scope: str, town_id: Optional[int] = None) -> list[dict[str, Any]]:
