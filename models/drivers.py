@@ -31,13 +31,16 @@ from datetime import datetime
 from typing import Any, Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, select, text
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+
+from app.domain.i18n import _
 
 from models.enterprises import Enterprise
 from models.mixins import JSONType, TimestampMixin, utcnow
 from models.regions import Town
 from models.sealed import Sealed
+from models.users import SentinelUser
 
 # Pass states (codes; labels in app.domain.pass_tokens.STATE_LABELS)
 PENDING, ALLOWED, DENIED, EXPIRED = "pending", "allowed", "denied", "expired"
@@ -45,6 +48,8 @@ PASS_STATES = (PENDING, ALLOWED, DENIED, EXPIRED)
 
 # CheckpointRecipients.scope
 RECIPIENTS_TOWN, RECIPIENTS_BUREAU, RECIPIENTS_TASKFORCE = "town", "bureau", "taskforce"
+# what a row that is no town's is shown as (a town's row: the town's name)
+TARGET_LABELS = {RECIPIENTS_BUREAU: _("区住房和城乡建设局（区交通运输局）"), RECIPIENTS_TASKFORCE: _("专班（每日汇总）")}
 
 
 class Booking(TimestampMixin, Model):
@@ -160,9 +165,18 @@ class Pass(Model):
         return self.state
 
 
+# The row of a target that is no town (the bureau's, the task force's) is one per scope:
+# the unique (scope, town_id) does not hold where town_id is NULL (NULLs are distinct).
+NO_TOWN = text("town_id IS NULL")
+
+
 class CheckpointRecipients(TimestampMixin, Model):
     __tablename__ = "checkpoint_recipients"
-    __table_args__ = (UniqueConstraint("scope", "town_id", name="uq_checkpoint_recipients"),)
+    __table_args__ = (
+        UniqueConstraint("scope", "town_id", name="uq_checkpoint_recipients"),
+        Index("uq_checkpoint_recipients_no_town", "scope", unique=True, postgresql_where=NO_TOWN,
+              sqlite_where=NO_TOWN),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scope: Mapped[str] = mapped_column(String(16), nullable=False)  # town | bureau | taskforce
@@ -174,6 +188,21 @@ class CheckpointRecipients(TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return self.town.name if self.town else self.scope
+
+    def target_label(self) -> str:
+        """镇街/对象: the town's name, or the bureau's or the task force's label."""
+        return self.town.name if self.town else str(TARGET_LABELS.get(self.scope, self.scope))
+
+    def recipient_lines(self) -> list[str]:
+        """The recipients as the form takes them: a user name, a phone or a URL each."""
+        stored = self.recipients or []
+        ids = [item["user_id"] for item in stored if "user_id" in item]
+        session = object_session(self)
+        names = dict(session.execute(select(SentinelUser.id, SentinelUser.username).where(
+            SentinelUser.id.in_(ids))).all()) if ids and session is not None else {}
+        lines = [names.get(item["user_id"], str(item["user_id"])) if "user_id" in item
+                 else str(item.get("phone") or item.get("webhook") or "") for item in stored]
+        return [line for line in lines if line]
 
 
 class CheckpointSummaryRun(Model):

@@ -84,12 +84,12 @@ def register_driver_apis(appbuilder) -> None:
     from flask import current_app, request
 
     from views.bookings_api import MSG_RATE, BookingsApi
-    from views.checkpoint_api import CheckpointApi, CheckpointRecipientsApi
+    from views.checkpoint_api import CheckpointApi, CheckpointRecipientsAliasApi
     from views.passes import PassView
 
     appbuilder.add_api(BookingsApi)
     appbuilder.add_api(CheckpointApi)
-    appbuilder.add_api(CheckpointRecipientsApi)
+    appbuilder.add_api(CheckpointRecipientsAliasApi)
     appbuilder.add_view_no_menu(PassView)
     api = next(v for v in appbuilder.baseviews if isinstance(v, BookingsApi))
     appbuilder.sm.limiter.limit(

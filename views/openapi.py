@@ -307,9 +307,12 @@ def field_schema(f: Field) -> dict[str, Any]:
     return schema
 
 
-def row_schema(fields: list[Field]) -> dict:
+def row_schema(fields: list[Field], extra: Optional[dict[str, dict]] = None) -> dict:
+    """A row as the API answers it: ``id``, the output fields and the ``extra`` keys
+    (name → schema: what the service's ``to_dict`` adds); every key always present."""
     props = {"id": {"type": "integer"}}
     props.update({f.key: field_schema(f) for f in fields if f.output})
+    props.update(copy.deepcopy(dict(extra or {})))
     return obj(props, required=list(props))
 
 
@@ -359,7 +362,7 @@ def add_resource_paths(api_spec, api) -> None:
     resource = api.resource
     camel, fields = resource.camel, resource.fields
     api.add_apispec_components(api_spec)  # the shared ones and the class's openapi_components
-    add_component(api_spec, camel, row_schema(fields))
+    add_component(api_spec, camel, row_schema(fields, resource.service.output_schemas))
     inputs = resource.service.input_fields()
     add_component(api_spec, f"{camel}Input", input_schema(inputs))
     add_component(api_spec, f"{camel}Update", input_schema(inputs, creating=False))

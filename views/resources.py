@@ -60,6 +60,9 @@ class Menu:
     label: Any
     icon: str = "fa-list"
     name: Optional[str] = None  # the menu item's name (permission "menu_access" target)
+    # shown only when this holds for the request (beyond the permission), e.g. only the
+    # bureau the resource's rows belong to
+    cond: Optional[Callable[[], bool]] = None
 
 
 @dataclass
@@ -326,7 +329,7 @@ def register_resource(appbuilder, resource: Resource) -> None:
             menu = resource.menu
             appbuilder.add_view(view, menu.name or resource.camel, label=menu.label, icon=menu.icon,
                                 category=menu.category, category_label=CATEGORY_LABELS.get(menu.category, ""),
-                                category_icon=CATEGORY_ICONS.get(menu.category, ""))
+                                category_icon=CATEGORY_ICONS.get(menu.category, ""), menu_cond=menu.cond)
         else:
             appbuilder.add_view_no_menu(view)
     if resource.api:

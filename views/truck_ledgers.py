@@ -4,18 +4,29 @@
   freight enterprises; view, export, each driver's 通行记录, 查看核酸, 疫苗接种;
 * ``booking_record`` 预约和通行记录 (``/booking_records``, ``/api/v1/booking_record/``):
   filters (到达日期, 镇街, 已通行 / 未通行 / 不予通行, 车牌号, 司机姓名), 查看详情 with
-  基本信息 and 乘车人信息 and the health images (served by views/passes.py), export.
+  基本信息 and 乘车人信息 and the health images (served by views/passes.py), export;
+* ``checkpoint_recipients`` 告警设置 (``/checkpoint_recipients``,
+  ``/api/v1/checkpoint_recipients/``): who is told of decisions, per town (3街6镇), for
+  the transport bureau and for the task force's summary (seed 002 §2.7); list, detail,
+  edit (recipients one per line), export. The rows are a fixed set (no add, no delete);
+  the district admin and the transport bureau edit them, from the menu or from
+  预约和通行记录's 【告警设置】 (app/services/drivers/recipients.py says what a change checks).
 
-Read only: drivers are entered through the registry, bookings by drivers.
+The first two are read only: drivers are entered through the registry, bookings by drivers.
 """
 from __future__ import annotations
 
-from flask import url_for
+from flask import flash, url_for
 from flask_appbuilder import expose, has_access
 
+from app.domain.errors import OutOfScope
 from app.domain.i18n import _
+from app.platform import security_events
 from app.security import roles as R
 from app.security.policies.drivers import may_set_recipients
+from app.security.scope import current_scope
+from app.services.drivers.recipients import CheckpointRecipientsService, ensure_rows
+from app.services.resource_export import export_rows
 from app.services.health.status import lookup as health_status
 from app.services.truck_ledgers import (BookingRecordService, TruckDriverService, booking_export, pass_history,
                                         state_label)
@@ -24,6 +35,7 @@ from views.resources import Menu, Resource, ResourceView
 
 READ_PAGES = ("list", "detail", "export")
 READ_API = ("get_list", "get", "export")
+MSG_USER = _("推送人员中有不存在或不可推送的平台用户名")
 
 
 class TruckDriverPages(ResourceView):
@@ -71,4 +83,46 @@ BOOKING_RECORDS = Resource(
     pages=READ_PAGES, api=READ_API, view_class=BookingRecordPages, list_template="sentinel/booking_list.html",
     item_title=lambda row: f"{row.plate_number} {row.driver_name}", export=booking_export,
     export_title=_("预约和通行记录"),
+)
+
+
+class CheckpointRecipientsPages(ResourceView):
+    """告警设置 (the class built from it is ``CheckpointRecipientsView``): the form takes
+    the recipients one per line; a user the editor may not name (or no such user) keeps
+    the form, with the reason, answered 404 like the API, and nothing is saved."""
+
+    def _form(self, row=None, data=None, errors=None, status=200):
+        if row is not None and data is None:
+            data = {**self.resource.service.to_dict(row), "recipients": "\n".join(row.recipient_lines())}
+        return super()._form(row, data=data, errors=errors, status=status)
+
+    @expose("/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: int):
+        try:
+            return super().edit(pk)
+        except OutOfScope as err:
+            if err.model != "SentinelUser":
+                raise
+            security_events.record(security_events.OUT_OF_SCOPE, entity=err.model, entity_id=err.target_id)
+            row = self.resource.service.get(self.session, self.scope, pk)
+            posted = self._posted(self.resource.form_fields(False))
+            flash(str(MSG_USER), "danger")
+            return self._form(row, data={**self.resource.service.to_dict(row), **posted},
+                              errors={"recipients": str(MSG_USER)}, status=404)
+
+
+def _recipients_export(session, scope, query, _args):
+    ensure_rows(session)
+    return export_rows(session, scope, CHECKPOINT_RECIPIENTS, query)
+
+
+CHECKPOINT_RECIPIENTS = Resource(
+    name="checkpoint_recipients", title=_("告警设置"), permission=R.CHECKPOINT_SETTING,
+    service=CheckpointRecipientsService(), route="/checkpoint_recipients",
+    menu=Menu(TRUCKS, _("告警设置"), "fa-bell", name="CheckpointRecipients",
+              cond=lambda: may_set_recipients(current_scope())),  # another bureau: no such menu
+    pages=("list", "detail", "edit", "export"), api=("get_list", "get", "put", "export"),
+    view_class=CheckpointRecipientsPages, item_title=lambda row: row.target_label(),
+    export=_recipients_export, export_title=_("卡口告警设置"),
 )

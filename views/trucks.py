@@ -4,7 +4,7 @@
   screen (views/checkpoint_pages.py);
 * PC ledgers (views/truck_ledgers.py) under the 货车司机 menu: 货车企业管理 (the
   registry's enterprise list of the freight type: import, add, edit), 货车司机台账,
-  预约和通行记录; the phone lists of heads and towns (views/truck_phone.py): 司机预约查询,
+  预约和通行记录, 告警设置; the phone lists of heads and towns (views/truck_phone.py): 司机预约查询,
   货车司机.
 """
 from __future__ import annotations
@@ -13,14 +13,11 @@ from flask import current_app
 
 from app.domain.i18n import _
 from app.services.truck_ledgers import freight_type_code
-from app.security.policies.drivers import may_set_recipients
-from app.security.scope import current_scope
 from views.checkpoint_pages import CheckpointView
-from views.checkpoint_recipients import CheckpointRecipientsView
 from views.driver_pages import DriverView
 from views.menus import CATEGORY_ICONS, CATEGORY_LABELS, TRUCKS
 from views.resources import register_resource
-from views.truck_ledgers import BOOKING_RECORDS, TRUCK_DRIVERS
+from views.truck_ledgers import BOOKING_RECORDS, CHECKPOINT_RECIPIENTS, TRUCK_DRIVERS
 from views.truck_phone import BookingPhoneView, DriverPhoneView
 
 
@@ -32,9 +29,7 @@ def register(appbuilder) -> None:
                         category_icon=CATEGORY_ICONS[TRUCKS])
     register_resource(appbuilder, TRUCK_DRIVERS)
     register_resource(appbuilder, BOOKING_RECORDS)
-    appbuilder.add_view(CheckpointRecipientsView, "CheckpointRecipients", label=_("告警设置"), icon="fa-bell",
-                        category=TRUCKS, category_label=CATEGORY_LABELS[TRUCKS], category_icon=CATEGORY_ICONS[TRUCKS],
-                        menu_cond=lambda: may_set_recipients(current_scope()))  # other bureaus: no such page
+    register_resource(appbuilder, CHECKPOINT_RECIPIENTS)  # 告警设置: the transport bureau's, the admin's
     # phone lists (views/truck_phone.py): the head's and the town's
     for view, name, label, icon in ((DriverPhoneView, "TruckDriversPhone", _("货车司机"), "fa-mobile"),
                                     (BookingPhoneView, "BookingsPhone", _("司机预约查询"), "fa-mobile")):

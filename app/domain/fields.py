@@ -38,6 +38,8 @@ class Field:
     ``mask`` ('id' or 'phone') marks personal data. ``filters`` are the operators the
     list accepts on this field; ``search`` puts it in the keyword search. ``list``,
     ``detail``, ``form`` and ``output`` say where it appears (pages, forms, the API's JSON).
+    ``verbatim``: the value is content kept as it was written or sent (a message's text, a
+    provider's error), not UI: pages show it as it is, marked ``translate="no"``.
     """
 
     key: str
@@ -59,6 +61,7 @@ class Field:
     filters: tuple[str, ...] = ()
     sortable: bool = False
     mask: Optional[str] = None
+    verbatim: bool = False
     default: Any = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 

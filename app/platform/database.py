@@ -132,9 +132,11 @@ def tune(session) -> None:
         session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-def insert_ignoring_duplicates(session, model, index_elements: list[str]):
+def insert_ignoring_duplicates(session, model, index_elements: list[str], index_where=None):
     """An ``INSERT`` into ``model`` that skips a row whose ``index_elements`` (a unique
     key) already exist — also one a concurrent transaction is inserting: PostgreSQL waits
-    for it and then skips. Add ``.values(...)``; the result's rowcount says if it inserted."""
+    for it and then skips. ``index_where``: the condition of a partial unique index (the
+    index's own WHERE, e.g. ``Model.town_id.is_(None)``). Add ``.values(...)``; the
+    result's rowcount says if it inserted."""
     insert = postgresql.insert if is_pg(session) else sqlite.insert
-    return insert(model).on_conflict_do_nothing(index_elements=index_elements)
+    return insert(model).on_conflict_do_nothing(index_elements=index_elements, index_where=index_where)

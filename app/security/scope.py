@@ -9,8 +9,8 @@ The core knows no module. It knows three things, all declared as data by the mod
 * **Role → dimension** (``app.security.roles.ROLE_DIMENSIONS``): a role either sees
   everything (:data:`EVERYTHING`), is scoped along one dimension, or sees no row.
 * **Policies** (:func:`register`): per model, for each dimension, where the row's value
-  on that dimension lives (:class:`Column`, :class:`Via` a referenced table, or
-  :data:`ALL` rows); or :class:`Parent`: the model is scoped like the row it belongs to
+  on that dimension lives (:class:`Column`, :class:`Via` a referenced table,
+  :class:`Shared` one value for every row, or :data:`ALL` rows); or :class:`Parent`: the model is scoped like the row it belongs to
   (staff like their enterprise). A dimension a policy does not name sees none of its rows.
 
 From these the core answers, for every module alike:
@@ -41,7 +41,8 @@ from app.security.personal_data import sees_full_numbers
 from app.security.principals import PhonePrincipal
 
 __all__ = [
-    "ALL", "EVERYTHING", "NOTHING", "Audience", "Column", "Dimension", "OutOfScope", "Parent", "Scope", "Via",
+    "ALL", "EVERYTHING", "NOTHING", "Audience", "Column", "Dimension", "OutOfScope", "Parent", "Scope", "Shared",
+    "Via",
     "apply", "audience", "check_write", "clause", "current_scope", "define_dimension", "get_or_404", "register",
     "register_unscoped", "row_values", "scope_for_user",
 ]
@@ -200,6 +201,21 @@ class Via:
 
 
 @dataclass(frozen=True)
+class Shared:
+    """Every row has the same value on the dimension, read from a referenced table: the
+    ``value`` of the row whose ``key`` equals ``match()`` (called at query time, e.g. a
+    configured code). A table of settings owned by one bureau — the checkpoint's
+    告警设置 belong to the bureau supervising the freight type — has no column to say so."""
+
+    key: InstrumentedAttribute
+    value: InstrumentedAttribute
+    match: Callable[[], Any]
+
+    def lookup(self) -> Select:
+        return select(self.value).where(self.key == self.match())
+
+
+@dataclass(frozen=True)
 class Parent:
     """The model is scoped exactly like the row ``fk`` points to (a ``parent`` model)."""
 
@@ -207,7 +223,7 @@ class Parent:
     parent: type
 
 
-Path = Union[Column, Via, _All]
+Path = Union[Column, Via, Shared, _All]
 
 
 @dataclass(frozen=True)
@@ -270,6 +286,8 @@ def clause(model: type, scope: Optional[Scope] = None) -> ColumnElement[bool]:
             return true()
         if isinstance(path, Column):
             parts.append(path.column.in_(held))
+        elif isinstance(path, Shared):
+            parts.append(path.lookup().where(path.value.in_(held)).exists())
         else:
             parts.append(path.local.in_(select(path.key).where(path.value.in_(held))))
     return or_(*parts) if parts else false()
@@ -314,6 +332,14 @@ def row_values(session, model: type, values: Mapping[str, Any], cache: Optional[
             out[name] = ALL
         elif isinstance(path, Column):
             out[name] = values.get(path.column.key)
+        elif isinstance(path, Shared):
+            key = ("shared", model, name)
+            if cache is not None and key in cache:
+                out[name] = cache[key]
+                continue
+            out[name] = session.execute(path.lookup()).scalar()
+            if cache is not None:
+                cache[key] = out[name]
         else:
             local = values.get(path.local.key)
             key = ("via", model, name, local)

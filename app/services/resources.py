@@ -67,7 +67,13 @@ class ModelService:
     ``entity``: the name audit rows carry (default: the model's class name).
     ``personal``: detail reads are audited. ``default_order``: list order when the
     request gives none (default newest first).
+
+    ``output_schemas``: the keys a subclass's :meth:`to_dict` adds beyond the output
+    fields, each with its JSON schema (OpenAPI 3.0), so the document declares every
+    key the API answers (views/openapi.py ``row_schema``); always present.
     """
+
+    output_schemas: Mapping[str, dict[str, Any]] = {}
 
     def __init__(self, model: type, fields: Sequence[Field], *, entity: Optional[str] = None,
                  personal: bool = False, default_order: Optional[Sequence] = None) -> None:

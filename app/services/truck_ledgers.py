@@ -160,6 +160,17 @@ def status_clause(status: str):
 class BookingRecordService(ModelService):
     """Bookings in the caller's scope (app/security/policies/drivers.py), newest first."""
 
+    output_schemas = {
+        "state_label": {"type": "string", "description": "通行状态 as shown (the label of ``state``)"},
+        "passengers": {
+            "type": "array", "description": "乘车人信息 (numbers masked in a list, full in one row's detail)",
+            "items": {"type": "object", "required": ["name", "id_number", "phone"], "properties": {
+                "name": {"type": "string", "description": "姓名"},
+                "id_number": {"type": "string", "description": "身份证号码"},
+                "phone": {"type": "string", "nullable": True, "description": "联系电话"}}},
+        },
+    }
+
     def __init__(self) -> None:
         super().__init__(Booking, BOOKING_FIELDS, entity="Booking", personal=True,
                          default_order=(Booking.created_at.desc(), Booking.id.desc()))

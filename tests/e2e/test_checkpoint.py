@@ -86,11 +86,14 @@ def test_book_scan_deny_notify_and_summarise(browser, live_server, redis_prefix,
     _sign_in(page, "bureau_transport")
     page.goto("/booking_records/")
     page.locator("#btn-recipients").click()
-    bureau_row = page.locator("#recipients-table tr[data-scope=bureau]")
-    bureau_row.locator("textarea").fill("bureau_transport")
-    bureau_row.locator("button[type=submit]").click()
+    table = page.locator("#checkpoint_recipients-table")
+    expect(table.locator("tr", has_text="南沙街")).to_contain_text("town_nansha")
+    table.locator("tr", has_text="区住房和城乡建设局（区交通运输局）").get_by_role("link", name="查看详情").click()
+    page.locator("#btn-edit").click()
+    page.fill("#f-recipients", "bureau_transport")
+    page.locator("#btn-save").click()
     expect(page.locator("body")).to_contain_text("已保存")
-    expect(page.locator("#recipients-table tr[data-town=南沙街] textarea")).to_have_value("town_nansha")
+    expect(page.locator(".sentinel-detail")).to_contain_text("bureau_transport")
     context.close()
 
     # the driver books on the phone and gets the QR

@@ -150,3 +150,56 @@ def test_get_or_404_rejects_ids_that_are_not_numbers(row_id):
     """A malformed id is simply not found."""
     with pytest.raises(S.OutOfScope):
         S.get_or_404(None, Staff, row_id, S.Scope(everything=True))
+
+
+class _OneValue:
+    """A session whose every query answers ``value`` (what a Shared path looks up)."""
+
+    def __init__(self, value):
+        self.value, self.statements = value, []
+
+    def execute(self, stmt):
+        self.statements.append(stmt)
+        return SimpleNamespace(scalar=lambda: self.value)
+
+
+@pytest.fixture
+def freight_app():
+    from flask import Flask
+
+    app = Flask(__name__)
+    app.config["FREIGHT_TYPE_CODE"] = "freight"
+    with app.app_context():
+        yield
+
+
+def test_shared_path_gives_every_row_the_looked_up_value(freight_app):
+    """The checkpoint's 告警设置 belong to the bureau of the freight type (Shared): that
+    bureau sees every row, another bureau none; a town sees its own town's row only."""
+    from models.drivers import CheckpointRecipients
+
+    text = sql(S.clause(CheckpointRecipients, S.Scope.of_values(bureau={2})))
+    assert text.startswith("EXISTS (SELECT enterprise_type.bureau_id") and "code = 'freight'" in text
+    assert "bureau_id IN (2)" in text and "checkpoint_recipients" not in text
+    assert sql(S.clause(CheckpointRecipients, S.Scope.of_values(town={3}))) == "checkpoint_recipients.town_id IN (3)"
+    assert S.clause(CheckpointRecipients, S.Scope.of_values(head_phone={"13800138000"})).compare(false())
+    session = _OneValue(2)
+    values = {"scope": "town", "town_id": 3}
+    assert S.row_values(session, CheckpointRecipients, values) == {"town": 3, "bureau": 2}
+    S.check_write(session, CheckpointRecipients, values, S.Scope.of_values(bureau={2}))
+    with pytest.raises(S.OutOfScope):
+        S.check_write(session, CheckpointRecipients, values, S.Scope.of_values(bureau={5}))
+    cache: dict = {}
+    for _ in range(3):  # many rows: the shared value is looked up once
+        S.row_values(session, CheckpointRecipients, {"scope": "bureau", "town_id": None}, cache)
+    assert len(session.statements) == 4
+
+
+def test_shared_path_without_its_referenced_row_reaches_no_bureau(freight_app):
+    """No freight type configured in the database: no bureau sees (or writes) any row."""
+    from models.drivers import CheckpointRecipients
+
+    session = _OneValue(None)
+    assert S.row_values(session, CheckpointRecipients, {"town_id": None}) == {"town": None, "bureau": None}
+    with pytest.raises(S.OutOfScope):
+        S.check_write(session, CheckpointRecipients, {"town_id": None}, S.Scope.of_values(bureau={2}))

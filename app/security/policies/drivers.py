@@ -11,6 +11,21 @@
 * the district admin and the task force see everything. Passengers, images and passes
   are scoped exactly like their booking. A row outside scope is 404.
 
+The checkpoint's 告警设置 (``CheckpointRecipients``: one row per town, the bureau's, the
+task force's) belong to the transport bureau, which sets them from 预约和通行记录 (seed 002
+§2.7), and to the district admin:
+
+* the transport bureau sees and edits every row (``Shared``: the bureau of the freight
+  type, from configuration — the rows have no column naming it); another bureau (e.g.
+  the port bureau) sees none, so any row is 404 to it;
+* a town's row is that town's (``Column(town_id)``): its users are whom the bureau may
+  name as that town's recipients (the inverse, ``scope.audience``). Town users hold no
+  permission on the settings (the manual gives 告警设置 to the bureau only; what a
+  town is told is set for it), so they get 403; were a deployment to grant them read,
+  they would see their own town's row only;
+* an enterprise head and a driver see none; the task force sees everything by role but
+  holds no permission on the settings either (403).
+
 A code for the ``driver`` purpose is sent only to a phone that booked before (the
 answer to the caller is the same either way).
 """
@@ -25,8 +40,8 @@ from app.domain.identity import normalize_phone
 from app.platform.extensions import db
 from app.security.identities import Purpose, register_purpose
 from app.security.policies import registry  # noqa: F401  (declares town, bureau, head_phone)
-from app.security.scope import Audience, Column, Dimension, Parent, Via, define_dimension, register
-from models.drivers import Booking, BookingImage, Pass, Passenger
+from app.security.scope import Audience, Column, Dimension, Parent, Shared, Via, define_dimension, register
+from models.drivers import Booking, BookingImage, CheckpointRecipients, Pass, Passenger
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
 
@@ -65,6 +80,17 @@ register(BookingImage, parent=Parent(BookingImage.booking_id, Booking))
 register(Pass, parent=Parent(Pass.booking_id, Booking))
 
 
+def _freight_type_code() -> str:
+    return current_app.config["FREIGHT_TYPE_CODE"]
+
+
+register(
+    CheckpointRecipients,
+    town=Column(CheckpointRecipients.town_id),
+    bureau=Shared(EnterpriseType.code, EnterpriseType.bureau_id, _freight_type_code),
+)
+
+
 def has_booked(session, phone: str) -> bool:
     keys = phone_keys(phone)
     return bool(keys) and session.execute(
@@ -76,12 +102,13 @@ DRIVER_PURPOSE = register_purpose(Purpose(DRIVER, has_booked, DIM_DRIVER_PHONE))
 
 def may_set_recipients(scope) -> bool:
     """Who edits who is told of decisions (告警设置): the district admin and the transport
-    bureau (a bureau supervising the freight type)."""
+    bureau (a bureau supervising the freight type) — whoever the settings' bureau path
+    reaches. Offers the menu entry and 预约和通行记录's 【告警设置】 button."""
     if scope.everything:
         return True
     held = scope.of("bureau")
     if not held:
         return False
-    code = current_app.config["FREIGHT_TYPE_CODE"]
-    bureau = db.session.execute(select(EnterpriseType.bureau_id).where(EnterpriseType.code == code)).scalar()
+    bureau = db.session.execute(
+        select(EnterpriseType.bureau_id).where(EnterpriseType.code == _freight_type_code())).scalar()
     return bureau is not None and bureau in held

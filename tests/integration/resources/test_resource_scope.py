@@ -67,6 +67,21 @@ def _outside_booking(app) -> tuple[int, str]:
     return make_booking(app, driver_name=name, enterprise_id=enterprise_id), name
 
 
+def _outside_recipients(app) -> tuple[int, str]:
+    """The checkpoint's 告警设置 of 黄阁镇: the transport bureau's (no tested role is it),
+    not the tested town's; created on first read, like the list does."""
+    from app.services.drivers.recipients import ensure_rows
+    from models.drivers import RECIPIENTS_TOWN, CheckpointRecipients
+    from models.regions import Town
+
+    def find(session):
+        ensure_rows(session)
+        return session.execute(select(CheckpointRecipients.id).join(Town, Town.id == CheckpointRecipients.town_id)
+                               .where(CheckpointRecipients.scope == RECIPIENTS_TOWN, Town.name == "黄阁镇")).scalar_one()
+
+    return F.in_db(app, find), "黄阁镇"
+
+
 def _any_row(model) -> Callable:
     def probe(app):
         row = F.in_db(app, lambda s: s.execute(select(model.id).order_by(model.id)).first())
@@ -94,6 +109,7 @@ def _probes():
         # 货车司机管理 (issue 15): drivers are staff of a freight enterprise; bookings
         "truck_driver": _outside_staff,
         "booking_record": _outside_booking,
+        "checkpoint_recipients": _outside_recipients,
     }
 
 

@@ -5,7 +5,9 @@ no role code in brackets and no time with seconds, microseconds or "UTC".
 
 The check reads a page's visible text (no script, style or attributes) after removing
 the values that are data rather than UI (user names, codes of bureaus, types and
-vaccines): those may well be English.
+vaccines): those may well be English. Content shown as it was written or sent — a
+message's text, a provider's error — sits in elements marked ``translate="no"`` (a
+field declared ``verbatim``): only those cells are left out, never their labels.
 """
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ ADD = re.compile(r"^/[\w-]+/add/?$")
 
 
 class _Page(HTMLParser):
-    """The visible text of a page and its links, the navbar's links apart."""
+    """The visible text of a page and its links, the navbar's links apart; the text of
+    an element marked ``translate="no"`` (verbatim content) is left out."""
 
     def __init__(self):
         super().__init__()
@@ -50,12 +53,17 @@ class _Page(HTMLParser):
         self.menu: list[str] = []
         self._hidden = 0
         self._header = 0
+        self._verbatim: list = []  # [tag, depth] of the open translate="no" element
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
             self._hidden += 1
         if tag == "header":
             self._header += 1
+        if self._verbatim and tag == self._verbatim[0]:
+            self._verbatim[1] += 1
+        elif not self._verbatim and dict(attrs).get("translate") == "no":
+            self._verbatim = [tag, 1]
         href = dict(attrs).get("href")
         if tag == "a" and href and href.startswith("/"):
             (self.menu if self._header else self.links).append(href)
@@ -65,9 +73,13 @@ class _Page(HTMLParser):
             self._hidden -= 1
         if tag == "header":
             self._header -= 1
+        if self._verbatim and tag == self._verbatim[0]:
+            self._verbatim[1] -= 1
+            if not self._verbatim[1]:
+                self._verbatim = []
 
     def handle_data(self, data):
-        if not self._hidden and data.strip():
+        if not self._hidden and not self._verbatim and data.strip():
             self.text.append(data.strip())
 
 
@@ -96,6 +108,14 @@ def test_the_checker_tells_english_and_raw_values_apart():
                 ["2026-12-04 16:09:39"], ["16:09 UTC"], ["编辑Edit"]):
         assert problems(bad, set()), bad
     assert problems(["用户", "town_nansha", "taskforce"], {"town_nansha", "taskforce"}) == []
+    # verbatim content (translate="no") is left out, its label and every other cell are not
+    row = ('<table><tr><th>{label}</th><td translate="no"><div>于2026-12-04 16:09:39进入</div>'
+           '<div>Message rejected</div></td><td>{cell}</td></tr></table>')
+    assert problems(read(row.format(label="内容", cell="发送失败")).text, set()) == []
+    assert problems(read(row.format(label="Message", cell="发送失败")).text, set())
+    assert problems(read(row.format(label="内容", cell="Yes")).text, set())
+    assert problems(read(row.format(label="内容", cell="16:09:39")).text, set())
+    assert problems(read('<td translate="yes">Message</td>').text, set())
 
 
 def _data_values(app) -> set[str]:
@@ -119,7 +139,10 @@ def _data_values(app) -> set[str]:
 
 
 def _seed(app):
-    """Something in each record list: a sent and a failed message, a refused login, an admin action."""
+    """Something in each record list: a sent and a failed message, a checkpoint decision's
+    message (its text word for word, a time with seconds in it: content, not UI), a
+    refused login, an admin action."""
+    from app.services.drivers.notifications import TEMPLATES
     from models.notify import Message
 
     def add(session):
@@ -127,6 +150,12 @@ def _seed(app):
             session.add(Message(channel="webhook", kind="messenger", recipient="https://robot.example/hook",
                                 body="测试消息", status=status, attempts=1, last_error=error,
                                 idempotency_key="admin-screens-" + F.tag() + status))
+        _subject, body = TEMPLATES[(True, False)].render({
+            "company": "测试物流公司", "name": "李某某", "time": "2026-12-04 16:09:39", "district": "南沙区",
+            "district_short": "南沙", "reason": "健康码红码"})
+        session.add(Message(channel="sms-http", kind="sms", recipient="13900000001", body=body, status="failed",
+                            attempts=3, last_error="Message rejected: User unknown",
+                            idempotency_key="admin-screens-" + F.tag() + "decision"))
         session.commit()
 
     F.in_db(app, add)
@@ -191,6 +220,8 @@ def test_every_admin_page_is_in_chinese(app):
             found[link] = new
     assert found == {}, "\n".join(f"{link}: {items}" for link, items in found.items())
     assert "须修改密码：否" in pages[f"/audit_log/{audit_id}"]  # an audited change: its fields by name
+    outbox = next(html for link, html in pages.items() if link.startswith("/outbox/"))
+    assert re.search(r'<td translate="no">[^<]*于2026-12-04 16:09:39进入南沙区卡口时', outbox)  # shown as sent
 
 
 def test_user_permissions_menu_holds_accounts_and_roles_only(app):

@@ -124,30 +124,46 @@ def test_a_state_filter_outside_the_choices_is_a_clear_400(app):
 
 
 def test_recipient_settings_page(app, client):
-    """The transport bureau sets a town's recipients (a user, a phone); a bad phone is
-    refused with its reason and nothing changes; another bureau and a town get no page."""
+    """The transport bureau reaches 告警设置 from 预约和通行记录 and sets a town's recipients
+    (the town's user, a phone); a bad phone is refused with its reason and nothing
+    changes; another bureau sees no row and a town gets no page (more in
+    tests/integration/drivers/test_recipient_settings.py)."""
+    from sqlalchemy import select
+
+    from app.services.drivers.recipients import set_recipients
+    from models.drivers import CheckpointRecipients
     from tests.conftest import csrf_from
     from tests.integration.drivers.helpers import town_id
 
     logout(client)
     login(client, "bureau_transport")
+    assert 'href="/checkpoint_recipients/"' in client.get("/booking_records/").get_data(as_text=True)
     page = client.get("/checkpoint_recipients/")
     assert page.status_code == 200 and "区住房和城乡建设局（区交通运输局）" in page.get_data(as_text=True)
+    town = town_id(app, "南沙街")
+    pk = F.in_db(app, lambda s: s.execute(select(CheckpointRecipients.id).where(
+        CheckpointRecipients.scope == "town", CheckpointRecipients.town_id == town)).scalar_one())
+    was = F.in_db(app, lambda s: s.get(CheckpointRecipients, pk).recipients)
     token = csrf_from(page.data)
-    town = town_id(app, "珠江街")
-    saved = client.post("/checkpoint_recipients/save", data={
-        "csrf_token": token, "scope": "town", "town_id": str(town), "recipients": "town_nansha\n13800001111",
-        "active": "on"}, follow_redirects=True).get_data(as_text=True)
-    assert "已保存" in saved and "13800001111" in saved
-    refused = client.post("/checkpoint_recipients/save", data={
-        "csrf_token": token, "scope": "town", "town_id": str(town), "recipients": "1234", "active": "on"},
-        follow_redirects=True).get_data(as_text=True)
-    assert "不是有效的手机号码" in refused and "13800001111" in refused
+    try:
+        saved = client.post(f"/checkpoint_recipients/{pk}/edit", data={
+            "csrf_token": token, "recipients": "town_nansha\n13800001111", "active": "on"},
+            follow_redirects=True).get_data(as_text=True)
+        assert "已保存" in saved and "13800001111" in saved
+        refused = client.post(f"/checkpoint_recipients/{pk}/edit", data={
+            "csrf_token": token, "recipients": "1234", "active": "on"}).get_data(as_text=True)
+        assert "不是有效的手机号码" in refused
+        assert "13800001111" in client.get(f"/checkpoint_recipients/{pk}").get_data(as_text=True)
+    finally:
+        with app.test_request_context():
+            set_recipients("town", was, town)
     logout(client)
-    for username in ("bureau_port", "town_nansha"):
-        login(client, username)
-        assert client.get("/checkpoint_recipients/").status_code in (403, 404, 302)
-        logout(client)
+    login(client, "bureau_port")
+    assert client.get(f"/checkpoint_recipients/{pk}").status_code == 404
+    logout(client)
+    login(client, "town_nansha")
+    assert client.get("/checkpoint_recipients/").status_code in (403, 302)
+    logout(client)
 
 
 def test_head_sees_their_drivers_bookings_on_the_phone(app):
