@@ -34,6 +34,20 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM")
 
 
+def forget_redis(url: str, name: str) -> None:
+    """Remove what a bench run named ``name`` (its ``REDIS_PREFIX`` without the colon and
+    its ``QUEUE_NAME``) left in a shared Redis: its own keys, and RQ's — the queue, the
+    jobs it holds and the queue's entry in ``rq:queues`` (RQ names those itself)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for job_id in client.lrange(f"rq:queue:{name}", 0, -1):
+        client.delete(f"rq:job:{job_id.decode()}")
+    client.srem("rq:queues", f"rq:queue:{name}")
+    for key in client.scan_iter(match=f"*{name}*", count=1000):
+        client.delete(key)
+
+
 def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)

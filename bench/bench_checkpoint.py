@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from app_processes import free_port, stop  # noqa: E402
+from app_processes import forget_redis, free_port, stop  # noqa: E402
 
 PG_ADMIN = os.environ.get("SENTINEL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("SENTINEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -343,18 +343,7 @@ def main() -> None:
         import shutil
 
         shutil.rmtree(instance, ignore_errors=True)
-        try:
-            from redis import Redis
-
-            client = Redis.from_url(REDIS_URL)
-            queue = prefix.rstrip(":")
-            # the deliveries the decisions queued (RQ's own keys) and every key of ours
-            for job_id in client.lrange(f"rq:queue:{queue}", 0, -1):
-                client.delete(f"rq:job:{job_id.decode()}")
-            for key in client.scan_iter(match=f"*{queue}*", count=1000):
-                client.delete(key)
-        except Exception:  # noqa: BLE001 - cleanup only
-            pass
+        forget_redis(REDIS_URL, prefix.rstrip(":"))
 
 
 if __name__ == "__main__":

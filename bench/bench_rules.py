@@ -288,7 +288,10 @@ def main() -> int:
     parser.add_argument("--measure", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(*args.measure)))
+        try:
+            print(json.dumps(measure(*args.measure)))
+        finally:
+            base.clean_redis()  # this child's deliveries (its own RUN_ID)
         return 0
     if args.child:
         try:

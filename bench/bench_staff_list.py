@@ -69,11 +69,10 @@ def make_app(database_url: str, instance: Path):
 
 
 def clean_redis() -> None:
-    import redis
+    """This process's keys in the shared Redis (each process has its own ``RUN_ID``)."""
+    from app_processes import forget_redis
 
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"*sentinel-bench-{RUN_ID}*", count=1000):
-        client.delete(key)
+    forget_redis(REDIS_URL, f"sentinel-bench-{RUN_ID}")
 
 
 # --- measurement --------------------------------------------------------------------

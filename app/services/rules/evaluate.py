@@ -99,14 +99,18 @@ def results(session, setting: AlertSetting, day: date) -> list[tuple]:
     keys = [p.id_key for p in people if p.id_key]
     days = TR.window_days(rule, day)
     many = HS.many_test_keys(session, keys, days[0], days[-1]) if keys else set()
+    # Counted over the whole window: a day of eight records or more (the bits count modulo
+    # 8) and, on SQLite (one records table, no day partitions), every doubtful person.
+    whole = set(many) if is_pg(session) else many | set(several)
     exact: dict[str, int] = {}
-    if many:  # a day of eight records or more: the bits (count mod 8) cannot tell; the whole window
+    if whole:
         start, end = TR.window(rule, day, tz)
-        exact = HS.distinct_samplings(session, sorted(many), start, end)
-    # the others: one sampling per day of one record, the days of several counted again
+        exact = HS.distinct_samplings(session, sorted(whole), start, end)
+    # PostgreSQL, the others: one sampling per day of one record, the days of several
+    # counted again — one probe into the one partition of each such day
     spans, single, bounds = [], {}, {}
     for key, (planes, mask, tally_day) in several.items():
-        if key in many:
+        if key in whole:
             continue
         single[key], again = TR.split_from_bits(planes, mask, tally_day)
         for d in again:
@@ -115,7 +119,7 @@ def results(session, setting: AlertSetting, day: date) -> list[tuple]:
             spans.append((key, *bounds[d]))
     found = HS.distinct_samplings_in(session, spans) if spans else {}
     exact.update({key: n + found.get(key, 0) for key, n in single.items()})
-    doubtful = set(exact) | many
+    doubtful = set(exact) | whole
     now = utcnow()
     # only a registration inside the window changes a verdict (TR.verdict): the others'
     # dates are not worked out

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable, Iterator, NamedTuple, Optional
 
-from sqlalchemy import DateTime, String, and_, column, func, or_, select, text, values
+from sqlalchemy import and_, func, or_, select, text
 
-from app.platform.database import is_pg
 from app.services.health.status.day_bits import BIT_DAYS, MANY_TESTS
 from models.enterprises import Enterprise
 from models.health import HealthSummary, SamplingDaily, SamplingRecord
@@ -87,31 +86,19 @@ def distinct_samplings(session, keys: list[str], start: datetime, end: datetime)
 def distinct_samplings_in(session, spans: list[tuple[str, datetime, datetime]]) -> dict[str, int]:
     """Distinct sampling times of each key within its spans ``(key, start, end)`` (naive
     UTC, start inclusive; a key's spans do not overlap: the district days of several
-    records). One index probe per span — on PostgreSQL into the one partition of its
-    day — instead of one per key and day of the window."""
+    records). PostgreSQL: one index probe per span into the one partition of its day,
+    instead of one per key and day of the window; the spans go as three arrays, parsed
+    and planned in a blink however many there are."""
     out: dict[str, int] = {}
-    if is_pg(session):  # three arrays: parsed and planned in a blink, however many spans
-        records = SamplingRecord.__table__.name
-        for i in range(0, len(spans), 5000):
-            chunk = spans[i:i + 5000]
-            rows = session.execute(text(
-                "SELECT v.k, count(DISTINCT r.sampled_at) FROM unnest(CAST(:k AS varchar[]), "
-                "CAST(:lo AS timestamp[]), CAST(:hi AS timestamp[])) AS v(k, lo, hi) "
-                f"JOIN {records} r ON r.id_key = v.k AND r.sampled_at >= v.lo AND r.sampled_at < v.hi "
-                "GROUP BY v.k"), {"k": [c[0] for c in chunk], "lo": [c[1] for c in chunk], "hi": [c[2] for c in chunk]})
-            for key, n in rows.tuples():
-                out[key] = out.get(key, 0) + n
-        return out
-    for i in range(0, len(spans), 1000):
-        chunk = values(column("id_key", String), column("lo", DateTime), column("hi", DateTime),
-                       name="spans").data(spans[i:i + 1000]).cte("spans")  # SQLite: WITH spans(…) AS (VALUES …)
-        stmt = (select(chunk.c.id_key, func.count(func.distinct(SamplingRecord.sampled_at)))
-                .select_from(chunk)
-                .join(SamplingRecord, and_(SamplingRecord.id_key == chunk.c.id_key,
-                                           SamplingRecord.sampled_at >= chunk.c.lo,
-                                           SamplingRecord.sampled_at < chunk.c.hi))
-                .group_by(chunk.c.id_key))
-        for key, n in session.execute(stmt).tuples():
+    records = SamplingRecord.__table__.name
+    for i in range(0, len(spans), 5000):
+        chunk = spans[i:i + 5000]
+        rows = session.execute(text(
+            "SELECT v.k, count(DISTINCT r.sampled_at) FROM unnest(CAST(:k AS varchar[]), "
+            "CAST(:lo AS timestamp[]), CAST(:hi AS timestamp[])) AS v(k, lo, hi) "
+            f"JOIN {records} r ON r.id_key = v.k AND r.sampled_at >= v.lo AND r.sampled_at < v.hi "
+            "GROUP BY v.k"), {"k": [c[0] for c in chunk], "lo": [c[1] for c in chunk], "hi": [c[2] for c in chunk]})
+        for key, n in rows.tuples():
             out[key] = out.get(key, 0) + n
     return out
 

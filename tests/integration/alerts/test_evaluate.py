@@ -40,13 +40,15 @@ def test_the_check_counts_samplings_in_the_window_once_each(app, client, auth):
     today = F.in_db(app, lambda _s: local_today())
     enterprise = F.make_enterprise(app, F.tag() + "企业", type_code=code)
     people = {name: F.make_staff(app, enterprise, name, category="高风险人员")
-              for name in ("两天", "同日两次", "重复一条", "没有", "今天才测", "新人", "窗口外")}
+              for name in ("两天", "同日两次", "重复一条", "一次加重复", "没有", "今天才测", "新人", "窗口外")}
     for name, sid in people.items():
         registered(app, sid, today - timedelta(days=30) if name != "新人" else today - timedelta(days=1))
     add_tests(app, people["两天"], at_local(today - timedelta(days=3), 0, 1), at_local(today - timedelta(days=1), 23, 59))
     add_tests(app, people["同日两次"], at_local(today - timedelta(days=2), 8), at_local(today - timedelta(days=2), 17))
     same = at_local(today - timedelta(days=1), 10)
     add_tests(app, people["重复一条"], same, same)
+    # a day of one record and a day of one sampling sent twice: the second counted again alone
+    add_tests(app, people["一次加重复"], at_local(today - timedelta(days=3), 7), same, same)
     add_tests(app, people["今天才测"], at_local(today, 0, 1), at_local(today - timedelta(days=1), 9))
     add_tests(app, people["窗口外"], at_local(today - timedelta(days=4), 23, 59), at_local(today - timedelta(days=1), 9))
     totals = run_check(app, today)
@@ -55,6 +57,7 @@ def test_the_check_counts_samplings_in_the_window_once_each(app, client, auth):
     assert got[people["两天"]] == (True, 2, "3d2")
     assert got[people["同日两次"]] == (True, 2, "3d2")
     assert got[people["重复一条"]] == (False, 1, "3d2")
+    assert got[people["一次加重复"]] == (True, 2, "3d2")
     assert got[people["没有"]] == (False, 0, "3d2")
     assert got[people["今天才测"]] == (False, 1, "3d2")
     assert got[people["窗口外"]] == (False, 1, "3d2")
