@@ -15,7 +15,6 @@ from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
 from flask_jwt_extended import decode_token
 from flask_login import login_user
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app.platform import security_events as events
@@ -211,18 +210,12 @@ class SentinelSecurityManager(SecurityManager):
 
     def get_user_by_id(self, pk):
         """The user with their roles and groups read together (every protected request
-        needs all three; FAB loaded each relationship on first touch, three queries)."""
-        return self.session.execute(self._user_statement(), {"pk": pk}).unique().scalar_one_or_none()
-
-    def _user_statement(self):
-        """``get_user_by_id``'s query, built once (building and keying it cost more than the
-        round trip): the user, roles and groups in one statement, read fresh every time."""
-        statement = getattr(self, "_user_by_id", None)
-        if statement is None:
-            model = self.user_model
-            statement = self._user_by_id = select(model).where(model.id == bindparam("pk")).options(
-                joinedload(model.roles), joinedload(model.groups))
-        return statement
+        needs all three; FAB loaded each relationship on first touch, three queries).
+        ``Session.get``: FAB asks again for the token's user within a request, and the
+        second answer comes from the session's identity map (a statement built once and
+        executed each time read the user twice a request)."""
+        model = self.user_model
+        return self.session.get(model, pk, options=[joinedload(model.roles), joinedload(model.groups)])
 
     def create_login_manager(self, app):
         """FAB's login manager; a session counts only while its login is alive in Redis."""
