@@ -18,7 +18,8 @@ Measured, in this order, against one gunicorn started as in production:
    Every code is handed out twice, to two clients at once, so every pass is raced: one
    decision must win, the other scan or decision must answer 409.
 
-Reported: requests/s and p50/p95/p99 of each, the flow's share of the ceiling, and the
+Reported: requests/s and p50/p95/p99 of each, the flow's share of the ceiling, the CPU a
+request took per kind of process (web server, PostgreSQL, Redis, this client), and the
 passes consumed twice (two decisions answered 200 for one code, or a pass row whose
 state disagrees with the winning answer). The client is asyncio with one short-lived
 connection per request (gunicorn's sync workers close every connection).
@@ -237,6 +238,37 @@ async def flow(port: int, token: str, codes: list[str], clients: int, seconds: f
             "wins": wins, "winner_state": winner_state, "errors": errors}
 
 
+def cpu_by_process(web_pid: int) -> dict[str, float]:
+    """CPU seconds used so far, per kind of process on this machine: the web server (the
+    gunicorn master and its workers), PostgreSQL's, Redis, this client and the rest."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: Counter = Counter()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        ppid, seconds = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        pid = int(entry)
+        if pid == web_pid or ppid == web_pid:
+            kind = "web"
+        elif name.startswith("postgres"):
+            kind = "postgresql"
+        elif name.startswith("redis"):
+            kind = "redis"
+        elif pid == os.getpid():
+            kind = "client"
+        else:
+            kind = "other"
+        out[kind] += seconds
+    return dict(out)
+
+
 def login(port: int, username: str) -> str:
     import urllib.request
 
@@ -306,8 +338,11 @@ def main() -> None:
         # warm every worker (imports, first queries) before measuring
         asyncio.run(ceiling(port, 4, 2))
 
+        before = cpu_by_process(web.pid)
         top = asyncio.run(ceiling(port, args.clients, args.ceiling_seconds))
+        middle = cpu_by_process(web.pid)
         ran = asyncio.run(flow(port, token, codes, args.clients, args.seconds))
+        after = cpu_by_process(web.pid)
 
         states = stored_states(url, codes)
         from app.domain.pass_tokens import parse
@@ -331,6 +366,12 @@ def main() -> None:
             "double_consumed": double,
             "errors": ran["errors"][:5],
         }
+        def per_request(start: dict, end: dict, n: int) -> dict:
+            return {k: round((end.get(k, 0) - start.get(k, 0)) / n * 1000, 2) for k in end}
+
+        # where a request's CPU goes (ms of CPU a request, by kind of process)
+        result["cpu_ms_per_request"] = {"ceiling": per_request(before, middle, len(top["latencies"])),
+                                        "flow": per_request(middle, after, flow_requests)}
         share = (flow_requests / ran["seconds"]) / (len(top["latencies"]) / top["seconds"])
         result["share_of_ceiling"] = round(share, 3)
         result["targets"] = {"p95_under_100ms": result["flow"]["p95_ms"] < TARGET_P95_MS,
