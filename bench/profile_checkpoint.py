@@ -82,3 +82,5 @@ try:
         st.sort_stats("tottime").print_stats(40)
 finally:
     B.drop_database(db_name)
+    from app_processes import forget_redis
+    forget_redis(B.REDIS_URL, prefix.rstrip(":"))  # the decisions' delivery jobs and our keys

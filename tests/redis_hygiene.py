@@ -56,10 +56,26 @@ def job_keys(client: redis.Redis, ids: set[str]) -> list[bytes]:
     return found
 
 
+def forget_cron_jobs(client: redis.Redis, ids: set[str]) -> None:
+    """RQ cron's record of the jobs it enqueued (``rq:cron_job:<name>:jobs``, one sorted
+    set per cron job, not named after any queue): our jobs leave it; a set left empty goes,
+    and its name leaves the registry of cron jobs (``rq:cron_jobs``) — the jobs of another
+    run's cron job stay."""
+    for raw in client.scan_iter(match="rq:cron_job:*:jobs", count=1000):
+        ours = [i for i in ids if client.zscore(raw, i) is not None]
+        if ours:
+            client.zrem(raw, *ours)
+            if client.zcard(raw) == 0:
+                client.delete(raw)
+                client.zrem("rq:cron_jobs", raw.decode()[len("rq:cron_job:"):-len(":jobs")])
+
+
 def forget_run(client: redis.Redis, tag: str, queue: str) -> int:
     """Delete the keys of the run tagged ``tag`` whose RQ queue is ``queue``; returns how many."""
     workers = worker_keys(client, queue)
-    doomed = set(run_keys(client, tag)) | set(job_keys(client, queue_job_ids(client, queue))) | set(workers)
+    ids = queue_job_ids(client, queue)
+    forget_cron_jobs(client, ids)
+    doomed = set(run_keys(client, tag)) | set(job_keys(client, ids)) | set(workers)
     for key in doomed:
         client.delete(key)
     client.srem("rq:queues", f"rq:queue:{queue}")

@@ -35,3 +35,33 @@ def test_forget_run_removes_the_runs_keys_and_keeps_everyone_elses(redis_url):
     finally:
         client.delete(*ours, *theirs)
         client.srem("rq:queues", ours[2])
+
+
+def test_forget_run_takes_its_jobs_out_of_rq_crons_records(redis_url):
+    """rq cron records the jobs it enqueued per cron job, outside any queue's keys: a run's
+    jobs leave those records (a record left empty goes, with its name in the registry);
+    another run's cron job and its jobs stay."""
+    url, _prefix = redis_url
+    client = redis.Redis.from_url(url)
+    tag = "sentinel-hygiene-" + uuid.uuid4().hex[:8]
+    mine, shared, theirs = (f"hygiene.{uuid.uuid4().hex[:6]}" for _ in range(3))
+    ours_ids, their_id = [uuid.uuid4().hex for _ in range(3)], uuid.uuid4().hex
+    records = {name: f"rq:cron_job:{name}:jobs" for name in (mine, shared, theirs)}
+    try:
+        for job_id in ours_ids:
+            client.hset(f"rq:job:{job_id}", mapping={"origin": tag, "status": "finished"})
+        client.hset(f"rq:job:{their_id}", mapping={"origin": "someone-else", "status": "queued"})
+        client.zadd(records[mine], {ours_ids[0]: 1, ours_ids[1]: 2})
+        client.zadd(records[shared], {ours_ids[2]: 1, their_id: 2})
+        client.zadd(records[theirs], {their_id: 1})
+        client.zadd("rq:cron_jobs", {mine: 1, shared: 1, theirs: 1})
+
+        forget_run(client, tag, tag)
+        assert not client.exists(records[mine]) and client.zscore("rq:cron_jobs", mine) is None
+        assert [m.decode() for m in client.zrange(records[shared], 0, -1)] == [their_id]
+        assert client.zscore("rq:cron_jobs", shared) is not None
+        assert client.zcard(records[theirs]) == 1 and client.zscore("rq:cron_jobs", theirs) is not None
+        assert client.exists(f"rq:job:{their_id}") and not any(client.exists(f"rq:job:{i}") for i in ours_ids)
+    finally:
+        client.delete(*records.values(), f"rq:job:{their_id}", *(f"rq:job:{i}" for i in ours_ids))
+        client.zrem("rq:cron_jobs", mine, shared, theirs)
