@@ -58,6 +58,20 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    """Until ``url``/login/ answers; RuntimeError with the log's tail if ``proc`` died or
+    ``seconds`` went by first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/login/", timeout=2):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.2)
+
+
 class Web:
     """gunicorn with one worker: the process that serves (and does) the request."""
 
@@ -68,15 +82,7 @@ class Web:
             [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{self.port}", "--timeout", "600",
              "--no-control-socket", "run:create_app()"],
             cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/login/", timeout=2):
-                    break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
-                time.sleep(0.2)
+        wait_until_up(self.url, self.proc, log)
 
     def worker_pid(self) -> int:
         import psutil

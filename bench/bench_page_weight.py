@@ -29,8 +29,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 from statistics import median
@@ -39,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from app_processes import stop  # noqa: E402
+from app_processes import stop, wait_until_up  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     CHROMIUM, CHROMIUM_ARGS, PASSWORD, REDIS_URL, Wire, _free_port, log_in_as_head, page_links,
 )
@@ -71,15 +69,7 @@ class Server:
             [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120",
              "run:create_app()"], cwd=tree, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT,
             start_new_session=True)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/login/", timeout=2):
-                    break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start:\n" + log.read_text()[-3000:])
-                time.sleep(0.3)
+        wait_until_up(self.url, self.proc, log, 120)
 
     def stop(self) -> None:
         stop(self.proc)

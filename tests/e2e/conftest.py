@@ -299,3 +299,30 @@ class Wire:
         fetched = [rid for rid, url in self.requests.items()
                    if rid not in self.cached and not url.startswith(("data:", "blob:"))]
         return len(fetched), sum(self.bytes.get(rid, 0) for rid in fetched), [self.requests[r] for r in fetched]
+
+
+def fill_template(path, rows: list[dict]) -> None:
+    """Write ``rows`` (label → value) under a downloaded staff template's example row, as a
+    user would in Excel."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    header_row = next(r for r in range(1, 6) if str(ws.cell(row=r, column=1).value or "").startswith("姓名"))
+    labels = {str(c.value).split("(")[0]: c.column for c in ws[header_row] if c.value}
+    for offset, values in enumerate(rows):
+        for label, value in values.items():
+            ws.cell(row=header_row + 2 + offset, column=labels[label], value=value)
+    wb.save(path)
+
+
+def run_job(live_server, redis_prefix: str, name: str) -> None:
+    """``flask --app run jobs run <name>`` against the live server's instance and this run's
+    Redis keys, as an operator runs a job by hand."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(SENTINEL_INSTANCE_DIR=str(live_server.instance), REDIS_URL=REDIS_URL,
+               REDIS_PREFIX=redis_prefix + ":", QUEUE_NAME=redis_prefix,
+               PORT=live_server.url.rsplit(":", 1)[1], PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "run", "jobs", "run", name], cwd=ROOT,
+                          env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-3000:]

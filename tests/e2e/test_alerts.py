@@ -3,28 +3,13 @@ with the 南沙街 town user as recipient, the check and alert jobs run, the tow
 the link in 站内消息 and the .xlsx lists exactly the non-compliant people of their town."""
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REDIS_URL, ROOT
-
-BIN = Path(sys.executable).parent
-
-
-def _job(live_server, redis_prefix, name: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(SENTINEL_INSTANCE_DIR=str(live_server.instance), REDIS_URL=REDIS_URL,
-               REDIS_PREFIX=redis_prefix + ":", QUEUE_NAME=redis_prefix,
-               PORT=live_server.url.rsplit(":", 1)[1], PYTHONDONTWRITEBYTECODE="1")
-    done = subprocess.run([str(BIN / "flask"), "--app", "run", "jobs", "run", name], cwd=ROOT, env=env,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr[-3000:]
+from tests.e2e.conftest import run_job
 
 
 def _broken_in(database: Path, town: str) -> tuple[set[str], int]:
@@ -48,8 +33,8 @@ def test_town_user_gets_exactly_their_towns_noncompliant_people(page, login, liv
     page.locator("#btn-save").click()
     expect(page.locator("body")).to_contain_text("已保存")
 
-    _job(live_server, redis_prefix, "rules.evaluate")
-    _job(live_server, redis_prefix, "rules.alerts")
+    run_job(live_server, redis_prefix, "rules.evaluate")
+    run_job(live_server, redis_prefix, "rules.alerts")
     mine, everyone = _broken_in(live_server.database, "南沙街")
     assert mine and everyone > len(mine), "the demo data should have non-compliant people in several towns"
 

@@ -7,14 +7,10 @@ job's .xlsx lists the pass."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 import urllib.request
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -22,25 +18,14 @@ from playwright.sync_api import expect
 
 from app.cli.demo import DEMO_HEAD_PHONE
 from app.cli.demo_trucks import DEMO_DRIVER_ID, DEMO_DRIVER_NAME, DEMO_DRIVER_PHONE, DEMO_FREIGHT_ENTERPRISE
-from tests.e2e.conftest import PASSWORD, REDIS_URL, ROOT
+from tests.e2e.conftest import PASSWORD, run_job
 
-BIN = Path(sys.executable).parent
 PHONE = {"width": 390, "height": 844}
 LOCAL = ZoneInfo("Asia/Shanghai")
 PLATE = "粤E7B321"
 DENIED_TEXT = re.compile(
     re.escape(f"{DEMO_FREIGHT_ENTERPRISE}员工{DEMO_DRIVER_NAME}于") + r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
     + re.escape("进入南沙区卡口时，因健康码黄码原因不予通行，请知悉。"))
-
-
-def _job(live_server, redis_prefix, name: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(SENTINEL_INSTANCE_DIR=str(live_server.instance), REDIS_URL=REDIS_URL,
-               REDIS_PREFIX=redis_prefix + ":", QUEUE_NAME=redis_prefix,
-               PORT=live_server.url.rsplit(":", 1)[1], PYTHONDONTWRITEBYTECODE="1")
-    done = subprocess.run([str(BIN / "flask"), "--app", "run", "jobs", "run", name], cwd=ROOT, env=env,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr[-3000:]
 
 
 def _last_summary_slot(now: datetime) -> datetime:
@@ -179,7 +164,7 @@ def test_book_scan_deny_notify_and_summarise(browser, live_server, redis_prefix,
         conn.execute("UPDATE booking_pass SET decided_at = ? WHERE reason = '健康码黄码' AND booking_id = "
                      "(SELECT id FROM booking WHERE plate_number = ?)",
                      ((end - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S.%f"), PLATE))
-    _job(live_server, redis_prefix, "checkpoint.summary")
+    run_job(live_server, redis_prefix, "checkpoint.summary")
     context, page = _phone_page(browser, live_server)
     _sign_in(page, "taskforce")
     page.goto("/inbox/")

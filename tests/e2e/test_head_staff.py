@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import random
 import re
-import sqlite3
 import uuid
 
-import openpyxl
 from playwright.sync_api import expect
 from stdnum.cn import ric
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, fill_template, latest_sms_code
 
 HEAD_PHONE = "13900000003"  # app/cli/demo.py: heads one demo enterprise; no other test logs in with it
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -25,14 +23,6 @@ def _id_number(rng: random.Random) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def _latest_code(database, phone: str) -> str:
-    with sqlite3.connect(database) as conn:
-        row = conn.execute("SELECT body FROM message WHERE recipient = ? AND kind = 'sms' ORDER BY id DESC LIMIT 1",
-                           (phone,)).fetchone()
-    assert row, "no SMS stored for the head"
-    return re.search(r"\d{6}", row[0]).group(0)
-
-
 def _staff_total(page) -> int:
     return int(re.search(r"工作人员：(\d+)", page.locator("#staff-total").inner_text()).group(1))
 
@@ -41,18 +31,6 @@ def _search(page, keyword: str) -> None:
     page.fill("#staff-q", keyword)
     page.locator("#btn-search").click()
     page.wait_for_load_state("networkidle")
-
-
-def _fill_template(path, rows: list[dict]) -> None:
-    """Write ``rows`` (label → value) under the template's example row, as a user would."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb.active
-    header_row = next(r for r in range(1, 6) if str(ws.cell(row=r, column=1).value or "").startswith("姓名"))
-    labels = {str(c.value).split("(")[0]: c.column for c in ws[header_row] if c.value}
-    for offset, values in enumerate(rows):
-        for label, value in values.items():
-            ws.cell(row=header_row + 2 + offset, column=labels[label], value=value)
-    wb.save(path)
 
 
 def test_head_manages_staff_on_a_phone(browser, live_server, screenshots, tmp_path):
@@ -66,7 +44,7 @@ def test_head_manages_staff_on_a_phone(browser, live_server, screenshots, tmp_pa
         page.fill("#phone", HEAD_PHONE)
         page.locator("#get-code").click()
         expect(page.locator("#code-status")).to_have_text("验证码已发送")
-        page.fill("#code", _latest_code(live_server.database, HEAD_PHONE))
+        page.fill("#code", latest_sms_code(live_server.database, HEAD_PHONE))
         page.locator("#login-btn").click()
         expect(page).to_have_url(re.compile(r"/head/$"))
         expect(page.locator("#bucket-24h")).to_contain_text("(n≤24小时)")
@@ -111,7 +89,7 @@ def test_head_manages_staff_on_a_phone(browser, live_server, screenshots, tmp_pa
             page.locator("#btn-template").click()
         template = tmp_path / "template.xlsx"
         download.value.save_as(template)
-        _fill_template(template, [
+        fill_template(template, [
             {"姓名": f"{tag}导入一", "身份证号码": _id_number(rng), "手机号码": "13612345670"},
             {"姓名": f"{tag}导入二", "身份证号码": _id_number(rng), "手机号码": 13612345671},
         ])

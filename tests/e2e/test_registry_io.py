@@ -12,17 +12,10 @@ from playwright.sync_api import expect
 from stdnum.cn import ric
 
 from app.domain.idkey import id_key
+from tests.e2e.conftest import fill_template, log_in_as_head
 
 HEAD_PHONE = "13900000001"  # app/cli/demo.py: the head of one demo enterprise (珠江街)
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
-
-
-def _latest_code(database, phone: str) -> str:
-    with sqlite3.connect(database) as conn:
-        row = conn.execute("SELECT body FROM message WHERE recipient = ? AND kind = 'sms' ORDER BY id DESC LIMIT 1",
-                           (phone,)).fetchone()
-    assert row, "no SMS stored for the head"
-    return re.search(r"\d{6}", row[0]).group(0)
 
 
 def _id_number(rng: random.Random) -> str:
@@ -41,34 +34,13 @@ def _inside_screen(page, selector: str) -> None:
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375 + 1, (selector, box)
 
 
-def _fill_template(path, rows: list[dict]) -> None:
-    """Write ``rows`` (label → value) under the template's example row, as a user would."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb.active
-    header_row = next(r for r in range(1, 6) if str(ws.cell(row=r, column=1).value or "").startswith("姓名"))
-    labels = {str(c.value).split("(")[0]: c.column for c in ws[header_row] if c.value}
-    for offset, values in enumerate(rows):
-        for label, value in values.items():
-            ws.cell(row=header_row + 2 + offset, column=labels[label], value=value)
-    wb.save(path)
-
-
-def _head_logs_in(page, database) -> None:
-    page.goto("/head/login")
-    page.fill("#phone", HEAD_PHONE)
-    page.locator("#get-code").click()
-    expect(page.locator("#code-status")).to_have_text("验证码已发送")
-    page.fill("#code", _latest_code(database, HEAD_PHONE))
-    page.locator("#login-btn").click()
-    expect(page).to_have_url(re.compile(r"/head/$"))  # one enterprise: straight to its home
-
-
 def test_head_imports_staff_from_the_template_on_a_phone(browser, live_server, screenshots, tmp_path):
     """On a phone: 下载模板, fill it (3 good rows, 1 bad ID), 导入 → 新增 3 / 失败 1; again → 更新 3; the failure workbook says why."""
     context = browser.new_context(base_url=live_server.url, accept_downloads=True, **PHONE)
     page = context.new_page()
     try:
-        _head_logs_in(page, live_server.database)
+        log_in_as_head(page, live_server.database, HEAD_PHONE)
+        expect(page).to_have_url(re.compile(r"/head/$"))  # one enterprise: straight to its home
         page.locator("#staff-import-link").click()
         expect(page).to_have_url(re.compile(r"/import/staff/\?enterprise_id=\d+"))
         expect(page.locator("#f-enterprise_id option")).to_have_count(1)  # only the head's own enterprise
@@ -86,7 +58,7 @@ def test_head_imports_staff_from_the_template_on_a_phone(browser, live_server, s
         rng = random.Random()
         good = [_id_number(rng) for _ in range(3)]
         bad = good[0][:-1] + ("0" if good[0][-1] != "0" else "1")  # wrong check digit
-        _fill_template(template, [
+        fill_template(template, [
             {"姓名": "手机导入一", "身份证号码": good[0], "手机号码": "13612345670"},
             {"姓名": "手机导入二", "身份证号码": good[1], "手机号码": 13612345671},  # Excel made it a number
             {"姓名": "手机导入三", "身份证号码": good[2].lower(), "手机号码": "13612345672"},
