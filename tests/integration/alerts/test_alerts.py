@@ -147,6 +147,26 @@ def test_each_recipient_gets_its_scope_once(app, client, auth, gateway):
     assert "inbox-attachment" in page and f"类型{code}" in page
 
 
+def test_an_operator_resends_the_days_alerts_deliberately(app, client, auth, gateway):
+    """``flask --app run rules resend --setting ID`` (the README's way): every recipient gets
+    the day's alert once more, delivered; a later run of the alerts sends nothing further."""
+    robot = gateway.url + "/robot/group-resend"
+    code, setting_id, today, _people = _world(app, client, auth, [{"phone": "13800138124"}, {"webhook": robot}])
+    assert send_alerts(app, settings=[setting_id])["messages"] == 2
+    run_worker(app)
+    assert len(requests_of(gateway, code)) == 2
+    done = app.test_cli_runner().invoke(args=["rules", "resend", "--setting", str(setting_id),
+                                              "--date", today.isoformat()])
+    assert done.exit_code == 0, done.output
+    assert '"messages": 2' in done.output
+    run_worker(app)
+    assert sorted(r["path"] for r in requests_of(gateway, code)) == ["/robot/group-resend", "/robot/group-resend",
+                                                                      "/sms", "/sms"]
+    assert send_alerts(app, settings=[setting_id])["messages"] == 0
+    run_worker(app)
+    assert len(requests_of(gateway, code)) == 4 and len(messages(app, f"%类型{code}%")) == 4
+
+
 def test_a_failing_gateway_retries_then_shows_failed(app, client, auth, gateway, monkeypatch):
     """A robot answering 500 is retried with backoff; after the last attempt the outbox shows failed."""
     monkeypatch.setitem(app.config, "NOTIFY_MAX_ATTEMPTS", 2)
