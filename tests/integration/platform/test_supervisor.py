@@ -92,11 +92,21 @@ class Running:
         url = self.redis_url = supervisor.children()[0].environ()["REDIS_URL"]
         assert url.startswith("unix://")  # the embedded server, shared by every child
         client = redis.Redis.from_url(url)
-        worker, cron = (child(self, marker).pid for marker in ("rq.cli worker", "rq.cli cron"))
-        try:  # these ones (a run before may have left a killed worker's key behind for a while)
-            wait_for(lambda: worker in {w.pid for w in Worker.all(connection=client)}
-                     and cron in {c.pid for c in CronScheduler.all(client)},
-                     START_DEADLINE, "the worker and rq cron", self.proc, self.log)
+
+        def registered() -> bool:
+            """The worker and rq cron that are run.py's children now have registered (these
+            ones: a run before may have left a killed worker's key behind for a while). Asked
+            afresh each time: a worker may be replaced meanwhile, e.g. one recycled after the
+            first job rq cron enqueued at its start."""
+            try:
+                worker, cron = (child(self, marker).pid for marker in ("rq.cli worker", "rq.cli cron"))
+            except (AssertionError, psutil.Error):  # between a worker's exit and its successor
+                return False
+            return (worker in {w.pid for w in Worker.all(connection=client)}
+                    and cron in {c.pid for c in CronScheduler.all(client)})
+
+        try:
+            wait_for(registered, START_DEADLINE, "the worker and rq cron", self.proc, self.log)
             self.redis_server = psutil.Process(int(client.info("server")["process_id"]))
         finally:
             client.close()
