@@ -152,7 +152,10 @@ class Pass(Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)  # naive UTC
     state: Mapped[str] = mapped_column(String(16), nullable=False, default=PENDING)
     decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    decided_by: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    # the deciding user's id, as the audit log and review steps name users: no foreign key,
+    # whose check would lock the checkpoint user's row in every decision (KEY SHARE: the
+    # checkpoints deciding at once would queue on one row)
+    decided_by: Mapped[Optional[int]] = mapped_column(Integer)
     reason: Mapped[Optional[str]] = mapped_column(String(200))
     checkpoint: Mapped[Optional[str]] = mapped_column(String(100))  # the deciding user's name
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -226,3 +226,43 @@ def test_two_checkpoints_deciding_at_once_exactly_one_wins(app, checkpoint):
         assert _race(app, checkpoint, booking["code"], n=4) == [200, 409, 409, 409]
         state = H.pass_row(app, booking["id"])[0]
         assert state in ("allowed", "denied")
+
+
+def test_a_decision_does_not_wait_on_the_checkpoint_users_account_row(app, auth, checkpoint):
+    """A decision names its checkpoint user without locking their account row: while
+    another transaction holds that row (an admin editing or removing the account), the
+    checkpoint still decides. (A foreign key to the account took that row's KEY SHARE
+    lock in every decision: the decision waited, and the checkpoints deciding at once all
+    locked the same row.) On SQLite, whose writers take turns anyway, it decides too."""
+    from app.platform.extensions import db
+
+    booking = H.booked(app)
+    with app.app_context():
+        user_id = db.session.execute(select(app.appbuilder.sm.user_model.id).where(
+            app.appbuilder.sm.user_model.username == "checkpoint")).scalar_one()
+        db.session.remove()
+        holder = db.engine.connect()
+    answers, thread = [], None
+    try:
+        with holder.begin():
+            locked = app.appbuilder.sm.user_model.__table__
+            if holder.dialect.name == "postgresql":
+                holder.execute(select(locked.c.id).where(locked.c.id == user_id).with_for_update())
+                thread = threading.Thread(target=lambda: answers.append(
+                    decide(app, checkpoint, booking["code"], False, "其他").status_code))
+                thread.start()
+                waiting = None
+                while thread.is_alive() and not waiting:  # decided, or seen waiting on a lock
+                    waiting = holder.exec_driver_sql(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()").scalar()
+                    thread.join(0.05)
+                assert not waiting, "the decision waits for the checkpoint user's account row"
+            else:
+                answers.append(decide(app, checkpoint, booking["code"], False, "其他").status_code)
+    finally:
+        holder.close()  # ends the transaction: a decision that waited goes on
+        if thread is not None:
+            thread.join()
+    assert answers == [200]
+    assert H.pass_row(app, booking["id"])[0] == "denied"
