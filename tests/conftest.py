@@ -109,7 +109,7 @@ def app_overrides(database_url, redis_url, tmp_path_factory):
     url, prefix = redis_url
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {} if database_url.startswith("sqlite") else {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "REDIS_URL": url,
         "REDIS_PREFIX": prefix,
         "RATELIMIT_KEY_PREFIX": prefix + "limit",

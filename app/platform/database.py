@@ -2,6 +2,8 @@
 default) and the SQL that differs between them.
 
 * :func:`install_sqlite_pragmas` — SQLite's engine tweaks (WAL, foreign keys, …);
+* :func:`install_idle_ping` — a pooled PostgreSQL connection is tested before use when
+  it has lain idle (a restarted server, a dropped network path);
 * :func:`dialect`, :func:`is_pg` — which backend a session (or engine) talks to;
 * :func:`temp_table`, :func:`stage_rows` — a transaction's temporary table, filled by
   COPY on PostgreSQL and one executemany on SQLite;
@@ -15,10 +17,11 @@ on these.
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -43,6 +46,33 @@ def install_sqlite_pragmas(engine: Engine) -> None:
         cursor.close()
         # PostgreSQL's bit_count, for the day bits of the test statistics (statistics.samplings)
         dbapi_connection.create_function("bit_count", 1, _bit_count, deterministic=True)
+
+
+def install_idle_ping(engine: Engine, idle_seconds: float) -> None:
+    """Test a pooled connection with ``SELECT 1`` when it is checked out after lying idle
+    ``idle_seconds`` or longer; a dead one is replaced before the request uses it
+    (SQLAlchemy's pessimistic disconnect handling, as ``pool_pre_ping`` does). A
+    connection handed back and taken again within that time is not tested: under load a
+    ping on every checkout was one more round trip a request, and a connection that has
+    just worked rarely died since (if the server goes away in that moment, the statement
+    fails and the pool replaces its connections, as it does for an optimistic pool)."""
+    if engine.dialect.name == "sqlite":
+        return
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record):
+        if record is not None:
+            record.info["sentinel_idle_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        idle_from = record.info.get("sentinel_idle_from")
+        if idle_from is not None and time.monotonic() - idle_from < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)  # SELECT 1 outside a transaction, as pool_pre_ping
+        except Exception as error:  # the pool retries with a new connection
+            raise exc.DisconnectionError(f"pooled connection is dead: {error}") from error
 
 
 def _bit_count(value) -> int:
