@@ -99,11 +99,16 @@ def _init_security_config(app: Flask) -> None:
 
 def _init_database(app: Flask) -> None:
     from app.platform.database import install_idle_ping, install_sqlite_pragmas
+    from app.platform.operations import end_reads
     from app.platform.extensions import csrf, db, migrate
 
     import models  # noqa: F401  (registers every table)
 
     db.init_app(app)
+    # registered after Flask-SQLAlchemy's: teardowns run in reverse, so a request's
+    # read-only transaction is committed before the session is removed (which would roll
+    # it back: see app.platform.operations)
+    app.teardown_appcontext(lambda _error: end_reads())
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     with app.app_context():

@@ -17,23 +17,37 @@ rolled back as a whole when anything raises. Services never call ``commit()`` or
 Operations nest: an operation called from another joins the outer transaction, and only
 the outermost commits or rolls back. The depth is per thread/context (``contextvars``),
 so concurrent requests never share it.
+
+A transaction that only read ends with COMMIT, not ROLLBACK, also when its operation
+refuses (a ``ServiceError``: 400, 409, …; ``OutOfScope``: 404) and when a request ends
+with it still open (:func:`end_reads`): there is nothing to undo, and psycopg forgets
+every prepared statement of its connection on a ROLLBACK, so each refusal (every lost
+race for a pass at a checkpoint) made the next statements be parsed and planned again.
+"Only read" is strict: every statement sent was a SELECT or changed no row, none failed,
+the session holds no unflushed change and no after-commit work; anything else rolls back.
 """
 from __future__ import annotations
 
 import functools
 import logging
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, scoped_session
 
+from app.domain.errors import OutOfScope, ServiceError
 from app.platform.extensions import db
 
 log = logging.getLogger(__name__)
 _AFTER_COMMIT = "sentinel_after_commit"
 _COMMITTED = "sentinel_committed"  # after-commit work of a transaction committed, not ended yet
+_WROTE = "sentinel_wrote"  # on a connection's info: its transaction sent more than SELECTs
+_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+REFUSALS = (ServiceError, OutOfScope)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,8 +68,8 @@ def transaction(session=None) -> Iterator[Any]:
     token = _depth.set(depth + 1)
     try:
         yield session
-    except BaseException:
-        if depth == 0:
+    except BaseException as error:
+        if depth == 0 and not (isinstance(error, REFUSALS) and end_reads(session)):
             session.rollback()
             session.info.pop(_AFTER_COMMIT, None)  # no rollback event when nothing was begun
         raise
@@ -64,6 +78,55 @@ def transaction(session=None) -> Iterator[Any]:
             session.commit()
     finally:
         _depth.reset(token)
+
+
+def only_read(session) -> bool:
+    """Whether ``session``'s open transaction has only read (see the module docstring)."""
+    if session.info.get(_AFTER_COMMIT) or session.new or session.dirty or session.deleted:
+        return False
+    return not any(conn.info.get(_WROTE) for conn in _connections(session))
+
+
+def _connections(session) -> list:
+    transaction = session.get_transaction()
+    # the connections the transaction holds (SQLAlchemy keeps them by bind)
+    return [entry[0] for entry in getattr(transaction, "_connections", {}).values()] if transaction else []
+
+
+def end_reads(session=None) -> bool:
+    """Commit ``session``'s open transaction (default ``db.session``) when it only read;
+    whether it did. A failing COMMIT is rolled back and counts as not done."""
+    session = session if session is not None else db.session
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction() or not only_read(session):
+        return False
+    try:
+        session.commit()
+    except Exception:  # noqa: BLE001 - the caller rolls back and reports its own error
+        log.warning("commit of a read-only transaction failed", exc_info=True)
+        session.rollback()
+        return False
+    return True
+
+
+@event.listens_for(Engine, "begin")
+def _transaction_begins(conn) -> None:
+    conn.info.pop(_WROTE, None)
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _note_writes(conn, cursor, statement, _parameters, _context, _executemany) -> None:
+    # an UPDATE or DELETE that matched no row wrote nothing (the decision that lost the
+    # race for its pass); a statement that failed is noted by _note_failures
+    if not _READ.match(statement) and cursor.rowcount != 0:
+        conn.info[_WROTE] = True
+
+
+@event.listens_for(Engine, "handle_error")
+def _note_failures(context) -> None:
+    if context.connection is not None:  # a failed statement may have ended the transaction
+        context.connection.info[_WROTE] = True
 
 
 def operation(func: F) -> F:
