@@ -15,7 +15,6 @@ from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _
 from flask_jwt_extended import decode_token
 from flask_login import login_user
-from sqlalchemy.orm import joinedload
 
 from app.platform import security_events as events
 from app.platform.audit import record
@@ -28,6 +27,7 @@ from app.security.account_views import (
     SentinelUserDBModelView, SentinelUserInfoEditView,
 )
 from app.security.redirects import redirect_target
+from app.security.user_cache import UserCache
 from models.mixins import utcnow
 from models.users import SentinelUser
 
@@ -209,13 +209,14 @@ class SentinelSecurityManager(SecurityManager):
         return any(re.match(view, view_name) and re.match(permission, permission_name) for view, permission in grants)
 
     def get_user_by_id(self, pk):
-        """The user with their roles and groups read together (every protected request
-        needs all three; FAB loaded each relationship on first touch, three queries).
-        ``Session.get``: FAB asks again for the token's user within a request, and the
-        second answer comes from the session's identity map (a statement built once and
-        executed each time read the user twice a request)."""
-        model = self.user_model
-        return self.session.get(model, pk, options=[joinedload(model.roles), joinedload(model.groups)])
+        """The user with their roles and groups (every protected request needs all three),
+        read in one plain statement and built from this process's kept objects while its
+        rows are unchanged (``app.security.user_cache``); FAB's second ask within a request
+        is answered from the session's identity map."""
+        cache = self.__dict__.get("_user_cache")
+        if cache is None:
+            cache = self._user_cache = UserCache(self.user_model)
+        return cache.get(self.session, pk)
 
     def create_login_manager(self, app):
         """FAB's login manager; a session counts only while its login is alive in Redis."""
