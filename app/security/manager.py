@@ -28,6 +28,7 @@ from app.security.account_views import (
 )
 from app.security.redirects import redirect_target
 from app.security.user_cache import UserCache
+from app.security.verified_tokens import VerifyingOnceJWTManager
 from models.mixins import utcnow
 from models.users import SentinelUser
 
@@ -281,8 +282,12 @@ class SentinelSecurityManager(SecurityManager):
             menu.childs = [item for item in menu.childs if item.name not in ("List Groups", "-")]
 
     def create_jwt_manager(self, app):
-        """FAB's JWT manager, answering every token problem with a Chinese {"message"}."""
-        manager = super().create_jwt_manager(app)
+        """FAB's JWT manager (each token string verified once per process:
+        ``app.security.verified_tokens``), answering every token problem with a Chinese
+        {"message"}."""
+        manager = VerifyingOnceJWTManager()
+        manager.init_app(app)
+        manager.user_lookup_loader(self.load_user_jwt)
 
         def _unauthorized(*_args):
             return jsonify(message=str(_("请先登录"))), 401

@@ -97,3 +97,26 @@ def test_a_transaction_that_changed_the_user_sees_its_change_and_keeps_nothing_o
         db.session.remove()
         assert sm.get_user_by_id(user_id).first_name == username
         db.session.remove()
+
+
+def test_a_token_accepted_before_is_refused_once_it_has_expired(app):
+    """Tokens are verified once per process (app/security/verified_tokens.py); the expiry
+    is checked on every use, and an altered token is checked in full."""
+    import time
+    from datetime import timedelta
+
+    from flask_jwt_extended import create_access_token
+
+    username = F.make_user(app, "cp" + F.tag(), "checkpoint")
+    with app.app_context():
+        token = F.in_db(app, lambda s: create_access_token(identity=str(_user_id(s, username)), fresh=True,
+                                                           expires_delta=timedelta(seconds=2)))
+    client = F.client_at(app)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert [_scan(client, headers) for _ in range(2)] == [400, 400]
+    head, claims, signature = token.split(".")
+    altered = f"{head}.{claims}.{signature[:-2]}{'A' if signature[-2] != 'A' else 'B'}{signature[-1]}"
+    assert _scan(client, {"Authorization": f"Bearer {altered}"}) == 401
+    time.sleep(2.2)
+    answer = client.post(SCAN, json={"code": "not-a-code"}, headers=headers)
+    assert answer.status_code == 401 and answer.json["message"] == "登录已过期，请重新登录"
