@@ -37,7 +37,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, Mapping, Optional
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, bindparam, case, or_, select
 
 from app.domain.errors import OutOfScope, RuleError, ServiceError, ValidationFailed
 from app.domain.fields import Field, clean_record
@@ -219,11 +219,15 @@ def get_recipients(scope: str, town_id: Optional[int] = None) -> list[dict[str, 
 
 def decision_recipients(town_id: int) -> list[dict[str, Any]]:
     """The recipients of a decision: the town's and the transport bureau's (one query)."""
-    rows = db.session.execute(select(CheckpointRecipients.recipients).where(
-        CheckpointRecipients.active.is_(True),
-        or_(and_(CheckpointRecipients.scope == RECIPIENTS_TOWN, CheckpointRecipients.town_id == town_id),
-            CheckpointRecipients.scope == RECIPIENTS_BUREAU))).scalars().all()
+    rows = db.session.connection().execute(_DECISION_RECIPIENTS, {"town_id": town_id}).scalars().all()
     return [item for recipients in rows for item in recipients or []]
+
+
+# built once (every decision runs it): building and keying a statement costs more than running it
+_DECISION_RECIPIENTS = select(CheckpointRecipients.recipients).where(
+    CheckpointRecipients.active.is_(True),
+    or_(and_(CheckpointRecipients.scope == RECIPIENTS_TOWN, CheckpointRecipients.town_id == bindparam("town_id")),
+        CheckpointRecipients.scope == RECIPIENTS_BUREAU))
 
 
 def _check(session, scope: Any, town_id: Any) -> Optional[int]:
