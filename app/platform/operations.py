@@ -105,7 +105,10 @@ def end_reads(session=None) -> bool:
         session.commit()
     except Exception:  # noqa: BLE001 - the caller rolls back and reports its own error
         log.warning("commit of a read-only transaction failed", exc_info=True)
-        session.rollback()
+        try:
+            session.rollback()
+        except Exception:  # noqa: BLE001 - a lost connection: the pool replaces it
+            log.warning("rollback after the failed commit failed too", exc_info=True)
         return False
     return True
 
