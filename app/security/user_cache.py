@@ -20,6 +20,7 @@ like any loaded object.
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Any, Optional
 
@@ -36,6 +37,7 @@ class UserCache:
     def __init__(self, model: Any) -> None:
         self.model = model
         self._kept: OrderedDict[int, tuple[tuple, Any]] = OrderedDict()
+        self._lock = threading.Lock()  # threaded servers and tests share one process's cache
         self._statement, self._widths = _rows_statement(model)
 
     def get(self, session, pk: int) -> Optional[Any]:
@@ -47,13 +49,14 @@ class UserCache:
         if not rows:
             return None
         fingerprint = self._fingerprint(rows)
-        kept = self._kept.get(pk)
-        if kept is None or kept[0] != fingerprint:
-            kept = (fingerprint, self._build(*fingerprint))
-            self._kept[pk] = kept
-            while len(self._kept) > MAX_USERS:
-                self._kept.popitem(last=False)
-        self._kept.move_to_end(pk)
+        with self._lock:
+            kept = self._kept.get(pk)
+            if kept is None or kept[0] != fingerprint:
+                kept = (fingerprint, self._build(*fingerprint))
+                self._kept[pk] = kept
+                while len(self._kept) > MAX_USERS:
+                    self._kept.popitem(last=False)
+            self._kept.move_to_end(pk)
         return session.merge(kept[1], load=False)
 
     def _fingerprint(self, rows: list) -> tuple:

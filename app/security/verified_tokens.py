@@ -16,6 +16,7 @@ which empties the kept claims.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from typing import Any, Optional
@@ -30,26 +31,29 @@ class VerifiedTokens:
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
         self._claims: OrderedDict[tuple[str, Optional[str]], dict] = OrderedDict()
+        self._lock = threading.Lock()  # threaded servers and tests share one process's claims
 
     def get(self, encoded_token: str, csrf_value: Optional[str], leeway: float,
             now: Optional[float] = None) -> Optional[dict]:
         """A copy of the claims of ``encoded_token`` if verified before and still in time."""
         key = (encoded_token, csrf_value)
-        claims = self._claims.get(key)
-        if claims is None:
-            return None
         now = time.time() if now is None else now
-        exp, nbf = claims.get("exp"), claims.get("nbf")
-        if (exp is not None and exp <= now - leeway) or (nbf is not None and nbf > now + leeway):
-            del self._claims[key]
-            return None
-        self._claims.move_to_end(key)
-        return dict(claims)
+        with self._lock:
+            claims = self._claims.get(key)
+            if claims is None:
+                return None
+            exp, nbf = claims.get("exp"), claims.get("nbf")
+            if (exp is not None and exp <= now - leeway) or (nbf is not None and nbf > now + leeway):
+                del self._claims[key]
+                return None
+            self._claims.move_to_end(key)
+            return dict(claims)
 
     def keep(self, encoded_token: str, csrf_value: Optional[str], claims: dict) -> None:
-        self._claims[(encoded_token, csrf_value)] = dict(claims)
-        while len(self._claims) > self.size:
-            self._claims.popitem(last=False)
+        with self._lock:
+            self._claims[(encoded_token, csrf_value)] = dict(claims)
+            while len(self._claims) > self.size:
+                self._claims.popitem(last=False)
 
 
 class VerifyingOnceJWTManager(JWTManager):
