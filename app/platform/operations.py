@@ -84,13 +84,17 @@ def only_read(session) -> bool:
     """Whether ``session``'s open transaction has only read (see the module docstring)."""
     if session.info.get(_AFTER_COMMIT) or session.new or session.dirty or session.deleted:
         return False
-    return not any(conn.info.get(_WROTE) for conn in _connections(session))
-
-
-def _connections(session) -> list:
     transaction = session.get_transaction()
-    # the connections the transaction holds (SQLAlchemy keeps them by bind)
-    return [entry[0] for entry in getattr(transaction, "_connections", {}).values()] if transaction else []
+    # the connections the transaction holds, by bind (SQLAlchemy's own record): when they
+    # cannot be told, the transaction counts as having written
+    held = getattr(transaction, "_connections", None)
+    if held is None:
+        return False
+    for entry in held.values():
+        info = getattr(entry[0] if isinstance(entry, tuple) else entry, "info", None)
+        if info is None or info.get(_WROTE):
+            return False
+    return True
 
 
 def end_reads(session=None) -> bool:
