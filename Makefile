@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test test-layers test-unit test-sqlite test-postgresql test-e2e bench install translations translations-extract translations-update translations-missing clean
+.PHONY: run test test-layers test-unit test-integration test-sqlite test-postgresql test-e2e bench install translations translations-extract translations-update translations-missing clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,12 @@ run: install
 
 ## make test: the import-linter contracts (.importlinter), unit, integration on SQLite and
 ## PostgreSQL, browser tests
-test: install test-layers test-unit test-sqlite test-postgresql test-e2e
+test: install test-layers test-unit test-integration test-e2e
+
+## both backends at once (each run has its own database, Redis prefix and queue); each
+## suite's output is printed whole when it ends
+test-integration:
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 test-layers:
 	$(BIN)/lint-imports
