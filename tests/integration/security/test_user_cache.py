@@ -120,3 +120,24 @@ def test_a_token_accepted_before_is_refused_once_it_has_expired(app):
     time.sleep(2.2)
     answer = client.post(SCAN, json={"code": "not-a-code"}, headers=headers)
     assert answer.status_code == 401 and answer.json["message"] == "登录已过期，请重新登录"
+
+
+def test_a_removed_account_is_refused_at_the_next_request_not_a_500(app):
+    """The token outlives the account: the next request finds no rows and is a 401."""
+    from flask_appbuilder.security.sqla.models import assoc_user_group, assoc_user_role
+
+    from models.users import SentinelUser
+
+    username = F.make_user(app, "cp" + F.tag(), "checkpoint")
+    client = F.client_at(app)
+    headers = _token(client, username)
+    assert _scan(client, headers) == 400
+
+    def remove(session):
+        user_id = _user_id(session, username)
+        for link in (assoc_user_role, assoc_user_group):
+            session.execute(delete(link).where(link.c.user_id == user_id))
+        session.execute(delete(SentinelUser).where(SentinelUser.id == user_id))
+
+    _change(app, remove)
+    assert _scan(client, headers) == 401
