@@ -18,15 +18,16 @@ code is 400 二维码无效，请司机重新预约 (``MSG_INVALID``), an expire
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Optional
 
 from flask import current_app, url_for
 from flask_babel import gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import DateTime, Integer, String, bindparam, cast, literal, null, select, union_all, update
-from sqlalchemy.orm import joinedload
 
 from app.domain import checkpoint as CP
 from app.domain import pass_tokens as PT
@@ -40,9 +41,10 @@ from app.platform.pass_keys import keyring
 from app.services.drivers import bookings as B
 from app.services.drivers.notifications import Decision, store_decision_messages
 from app.services.health.feeds.keys import lookup_keys
-from models.drivers import Booking, BookingImage, Pass
+from models.drivers import Booking, BookingImage, Pass, Passenger
 from models.enterprises import Enterprise
 from models.health import SamplingRecord, VaccinationRecord
+from models.regions import Town
 from models.mixins import utcnow
 from models.staff import Staff
 
@@ -63,22 +65,111 @@ def claims_of(code: Any, now: datetime) -> PT.Claims:
         raise ServiceError(CP.MSG_INVALID) from None
 
 
-_PENDING_BOOKING = (select(Booking).join(Pass, Pass.booking_id == Booking.id)
-                    .where(Pass.token_id == bindparam("token_id"))
-                    .options(joinedload(Booking.passengers), joinedload(Booking.images)))
+def _padded(kind: str, pad: dict[str, Any], **columns) -> list:
+    """A compound member's columns: its kind, then every column of ``pad`` in order —
+    its own where given, else a NULL of the column's type (each member of a ``UNION ALL``
+    has the same columns, and the first member's types decode every row)."""
+    return [literal(kind, String).label("kind")] + [
+        (columns[name] if name in columns else cast(null(), type_)).label(name) for name, type_ in pad.items()]
 
 
-def _pending_booking(claims: PT.Claims, now: datetime) -> Booking:
-    """The booking of a pending pass with its pass, town, enterprise, passengers and
-    images, in one query (a round trip costs more than the few rows a booking's at most
-    five passengers and five images multiply to). :raise ServiceError: no such pass;
-    Conflict: not pending."""
-    found = db.session.execute(_PENDING_BOOKING, {"token_id": claims.token_id}).unique().scalar_one_or_none()
-    if found is None or found.pass_ is None:  # genuine code whose booking was deleted
+_B, _P = Booking.__table__.c, Passenger.__table__.c
+_BOOKING_PAD = {
+    "id": Integer, "driver_name": String, "id_number": _B.id_number.type, "phone": _B.phone.type,
+    "plate_number": String, "origin": String, "town_name": String, "destination_address": String,
+    "expected_arrival": DateTime, "company": String, "enterprise_id": Integer, "enterprise_name": String,
+    "created_at": DateTime, "pass_state": String, "expires_at": DateTime,
+    "p_id": Integer, "p_name": String, "p_id_number": _P.id_number.type, "p_phone": _P.phone.type, "image_id": Integer,
+}
+
+
+def _scan_statement():
+    """A pending pass's booking with its town's and enterprise's names, its passengers and
+    its images in ONE statement of plain rows (kinds ``b``, ``p``, ``i``; see
+    :func:`_pending_booking`), built once per process."""
+    token = bindparam("token_id")
+    of_pass = (Pass.booking_id, Pass.token_id == token)
+    pending = (Pass.state == CP.PENDING, Pass.expires_at > bindparam("now", type_=DateTime))
+    booking = (select(*_padded("b", _BOOKING_PAD, **{
+        name: _B[name] for name in ("id", "driver_name", "id_number", "phone", "plate_number", "origin",
+                                    "destination_address", "expected_arrival", "company", "enterprise_id",
+                                    "created_at")}, town_name=Town.name, enterprise_name=Enterprise.name,
+        pass_state=Pass.state, expires_at=Pass.expires_at))
+        .select_from(Booking.__table__.join(Pass, of_pass[0] == _B.id)
+                     .join(Town, Town.id == _B.destination_town_id)
+                     .outerjoin(Enterprise, Enterprise.id == _B.enterprise_id))
+        .where(of_pass[1]))
+    passengers = (select(*_padded("p", _BOOKING_PAD, p_id=_P.id, p_name=_P.name, p_id_number=_P.id_number,
+                                  p_phone=_P.phone))
+                  .join(Pass, of_pass[0] == _P.booking_id).where(of_pass[1], *pending))
+    images = (select(*_padded("i", _BOOKING_PAD, image_id=BookingImage.id))
+              .join(Pass, of_pass[0] == BookingImage.booking_id).where(of_pass[1], *pending))
+    return union_all(booking, passengers, images)
+
+
+_SCAN = _scan_statement()
+
+
+@dataclass
+class _PassRead:
+    state: str
+    expires_at: datetime
+    decided_at: None = None
+    reason: None = None
+    checkpoint: None = None
+
+    def effective_state(self, now: Optional[datetime] = None) -> str:
+        return CP.EXPIRED if self.state == CP.PENDING and self.expires_at <= (now or utcnow()) else self.state
+
+
+@dataclass
+class _BookingRead:
+    """A pending booking as the scan reads it: the attributes ``bookings.booking_detail``
+    reads of a ``Booking``, from plain rows (no ORM objects to build for one answer)."""
+    id: int
+    driver_name: str
+    id_number: str
+    phone: str
+    plate_number: str
+    origin: str
+    destination_town: SimpleNamespace
+    destination_address: str
+    expected_arrival: datetime
+    company: Optional[str]
+    enterprise_id: Optional[int]
+    enterprise: Optional[SimpleNamespace]
+    created_at: datetime
+    pass_: _PassRead
+    passengers: list = field(default_factory=list)
+    images: list = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return self.pass_.effective_state()
+
+
+def _pending_booking(claims: PT.Claims, now: datetime) -> _BookingRead:
+    """The booking of a pending pass with its town, enterprise, passengers and images, in
+    one query of plain rows (a pass no longer pending brings its booking's row alone).
+    :raise ServiceError: no such pass; Conflict: not pending."""
+    rows = db.session.connection().execute(_SCAN, {"token_id": claims.token_id, "now": now}).all()
+    head = next((r for r in rows if r.kind == "b"), None)
+    if head is None:  # genuine code whose booking was deleted
         raise ServiceError(CP.MSG_INVALID)
-    if found.pass_.effective_state(now) != CP.PENDING:
+    pass_ = _PassRead(head.pass_state, head.expires_at)
+    if pass_.effective_state(now) != CP.PENDING:
         raise Conflict(CP.MSG_EXPIRED)
-    return found
+    booking = _BookingRead(
+        head.id, head.driver_name, head.id_number, head.phone, head.plate_number, head.origin,
+        SimpleNamespace(name=head.town_name), head.destination_address, head.expected_arrival, head.company,
+        head.enterprise_id, SimpleNamespace(name=head.enterprise_name) if head.enterprise_id else None,
+        head.created_at, pass_)
+    for r in sorted((r for r in rows if r.kind != "b"), key=lambda r: (r.kind, r.p_id or r.image_id)):
+        if r.kind == "p":
+            booking.passengers.append(SimpleNamespace(name=r.p_name, id_number=r.p_id_number, phone=r.p_phone))
+        else:
+            booking.images.append(SimpleNamespace(id=r.image_id))
+    return booking
 
 
 _PAD = {"staff_id": Integer, "enterprise_id": Integer, "name": String, "town_id": Integer, "head_phone": String,
@@ -86,8 +177,7 @@ _PAD = {"staff_id": Integer, "enterprise_id": Integer, "name": String, "town_id"
 
 
 def _tagged(kind: str, **columns) -> list:
-    return [literal(kind, String).label("kind")] + [
-        (columns[name] if name in columns else cast(null(), type_)).label(name) for name, type_ in _PAD.items()]
+    return _padded(kind, _PAD, **columns)
 
 
 def _facts_statement(with_match: bool):

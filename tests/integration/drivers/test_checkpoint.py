@@ -46,15 +46,20 @@ def test_an_enterprise_driver_is_shown_with_the_enterprise_and_health_labels(app
     driver = H.freight_driver(app)
     feed_health(app, auth, driver["id_number"], hours_ago=30, doses=(1, 2))
     booking = H.booked(app, id_number=driver["id_number"], passengers=[
-        {"name": "王乘客", "id_number": F.id_number(), "phone": None}])
+        {"name": "王乘客", "id_number": F.id_number(), "phone": None},
+        {"name": "李乘客", "id_number": F.id_number(), "phone": "13912345678"}])
     answer = scan(app, checkpoint, booking["code"])
     assert answer.status_code == 200, answer.json
     body = answer.json
     assert body["enterprise_driver"] is True and body["enterprise_name"] == driver["enterprise"]
     assert body["driver_label"] == "南沙企业司机"
     assert body["test_label"] == "48小时阴性" and body["vaccine_label"] == "已完成接种二针"
-    assert body["booking"]["id"] == booking["id"] and body["booking"]["passengers"][0]["name"] == "王乘客"
-    assert "*" in body["booking"]["id_number"]
+    assert body["booking"]["id"] == booking["id"]
+    passengers = body["booking"]["passengers"]
+    assert [p["name"] for p in passengers] == ["王乘客", "李乘客"]  # as entered
+    assert passengers[0]["phone"] is None and passengers[1]["phone"] == "139****5678"
+    assert all("*" in p["id_number"] for p in passengers) and "*" in body["booking"]["id_number"]
+    assert body["booking"]["enterprise_name"] == driver["enterprise"] and body["booking"]["state"] == "pending"
     assert set(body["reasons"]) == {"健康码黄码", "健康码红码", "无核酸证明", "核酸超时", "其他"}
 
 
