@@ -81,6 +81,9 @@ try:
         pr.disable()
         st = pstats.Stats(pr); st.sort_stats("cumulative").print_stats(90)
         st.sort_stats("tottime").print_stats(40)
+        if os.environ.get("CALLEES"):
+            for pattern in os.environ["CALLEES"].split(","):  # CALLEES=regex,regex: what each one's time went to
+                st.print_callees(pattern)
 finally:
     B.drop_database(db_name)
     from app_processes import forget_redis

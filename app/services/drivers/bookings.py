@@ -205,12 +205,14 @@ def match_driver(session, id_number: str, freight_id: Optional[int]) -> Optional
     keys = lookup_keys(id_number=id_number)
     if not keys or freight_id is None:
         return None
-    row = session.connection().execute(_MATCH, {"keys": list(keys), "freight_id": freight_id}).first()
+    row = session.connection().execute(MATCH_STATEMENT, {"keys": list(keys), "freight_id": freight_id}).first()
     return DriverMatch(*row) if row else None
 
 
-# built once: building and keying a statement costs more than running this one
-_MATCH = (select(Staff.id, Enterprise.id, Enterprise.name, Enterprise.town_id, Enterprise.head_phone)
+# built once: building and keying a statement costs more than running this one; the
+# checkpoint's statements embed it (parameters ``keys``, ``freight_id``)
+MATCH_STATEMENT = (select(Staff.id.label("staff_id"), Enterprise.id.label("enterprise_id"), Enterprise.name,
+                          Enterprise.town_id, Enterprise.head_phone)
           .join(Enterprise, Enterprise.id == Staff.enterprise_id)
           .where(Staff.id_key.in_(bindparam("keys", expanding=True)), Enterprise.type_id == bindparam("freight_id"))
           .order_by(Staff.id).limit(1))

@@ -27,7 +27,7 @@ from typing import Any, Optional
 from flask import current_app, url_for
 from flask_babel import gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import DateTime, Integer, String, bindparam, cast, literal, null, select, union_all, update
+from sqlalchemy import DateTime, Integer, String, bindparam, cast, func, literal, null, select, union_all, update
 
 from app.domain import checkpoint as CP
 from app.domain import pass_tokens as PT
@@ -39,9 +39,10 @@ from app.platform.extensions import db
 from app.platform.operations import operation, transaction
 from app.platform.pass_keys import keyring
 from app.services.drivers import bookings as B
+from app.services.drivers import recipients as RC
 from app.services.drivers.notifications import Decision, store_decision_messages
 from app.services.health.feeds.keys import lookup_keys
-from models.drivers import Booking, BookingImage, Pass, Passenger
+from models.drivers import Booking, BookingImage, CheckpointRecipients, Pass, Passenger
 from models.enterprises import Enterprise
 from models.health import SamplingRecord, VaccinationRecord
 from models.regions import Town
@@ -180,27 +181,21 @@ def _tagged(kind: str, **columns) -> list:
     return _padded(kind, _PAD, **columns)
 
 
-def _facts_statement(with_match: bool):
+def _facts_statement():
     """The labels' one statement (see :func:`_driver_facts`), built once per process
     with bound parameters: building and keying a statement costs more than running it."""
     keys = bindparam("keys", expanding=True)
-    parts = []
-    if with_match:
-        parts.append(select(*_tagged("m", staff_id=Staff.id, enterprise_id=Enterprise.id, name=Enterprise.name,
-                                     town_id=Enterprise.town_id, head_phone=Enterprise.head_phone))
-                     .join(Enterprise, Enterprise.id == Staff.enterprise_id)
-                     .where(Staff.id_key.in_(keys), Enterprise.type_id == bindparam("freight_id"))
-                     .order_by(Staff.id).limit(1))
-    parts.append(select(*_tagged("s", sampled_at=SamplingRecord.sampled_at, result=SamplingRecord.result))
+    match = select(*_tagged("m", **{c.key: c for c in B.MATCH_STATEMENT.subquery().c}))
+    samplings = (select(*_tagged("s", sampled_at=SamplingRecord.sampled_at, result=SamplingRecord.result))
                  .where(SamplingRecord.id_key.in_(keys), SamplingRecord.sampled_at >= bindparam("since", type_=DateTime),
                         SamplingRecord.sampled_at <= bindparam("until", type_=DateTime))
                  .order_by(SamplingRecord.sampled_at.desc()).limit(50))
-    parts.append(select(*_tagged("d", dose=VaccinationRecord.dose)).where(VaccinationRecord.id_key.in_(keys)).distinct())
-    # each part in a subquery of its own: SQLite allows no ORDER BY / LIMIT in a compound member
-    return union_all(*(select(part.subquery().c) for part in parts))
+    doses = select(*_tagged("d", dose=VaccinationRecord.dose)).where(VaccinationRecord.id_key.in_(keys)).distinct()
+    # the parts with ORDER BY / LIMIT in a subquery of their own: SQLite allows none in a compound member
+    return union_all(match, select(samplings.subquery().c), select(doses.subquery().c))
 
 
-_FACTS = {True: _facts_statement(True), False: _facts_statement(False)}
+_FACTS = _facts_statement()
 
 
 def _driver_facts(session, id_number: str, now: datetime
@@ -212,12 +207,10 @@ def _driver_facts(session, id_number: str, now: datetime
     keys = lookup_keys(id_number=id_number)
     if not keys:
         return None, [], set()
-    freight_id = B.freight_type_id()
-    params = {"keys": list(keys), "since": now - RECORD_WINDOW, "until": now + timedelta(minutes=10)}
-    if freight_id is not None:
-        params["freight_id"] = freight_id
+    params = {"keys": list(keys), "freight_id": B.freight_type_id(), "since": now - RECORD_WINDOW,
+              "until": now + timedelta(minutes=10)}
     match, samplings, doses = None, [], set()
-    for r in session.connection().execute(_FACTS[freight_id is not None], params):
+    for r in session.connection().execute(_FACTS, params):
         if r.kind == "m":
             match = B.DriverMatch(r.staff_id, r.enterprise_id, r.name, r.town_id, r.head_phone)
         elif r.kind == "s":
@@ -325,13 +318,13 @@ def decide(code: Any, allow: Any, reason: Optional[str], user: Any) -> dict[str,
         if won is None:
             raise Conflict(CP.MSG_EXPIRED)
         pass_id, booking_id, id_number, driver_name, enterprise_id, destination_town_id = won
-        match = _refresh_match(session, booking_id, id_number, enterprise_id, destination_town_id)
+        match, configured = _refresh_match(session, booking_id, id_number, enterprise_id, destination_town_id)
         audit.record("decide", B.ENTITY, booking_id, before={"state": CP.PENDING},
                      after={"state": state, "reason": reason}, user=user)
         store_decision_messages(session, Decision(
             pass_id, allowed, now, reason, driver_name, destination_town_id,
             company=match.enterprise_name if match else None, enterprise_town_id=match.town_id if match else None,
-            head_phone=match.head_phone if match else None))
+            head_phone=match.head_phone if match else None), configured=configured)
     return {"id": booking_id, "state": state, "state_label": B.state_label(state), "reason": reason,
             "decided_at": clock.local_iso(now)}
 
@@ -353,10 +346,12 @@ _DECIDE = (
 
 
 def _refresh_match(session, booking_id: int, id_number: str, enterprise_id: Optional[int],
-                   destination_town_id: int) -> Optional[B.DriverMatch]:
+                   destination_town_id: int) -> tuple[Optional[B.DriverMatch], list[dict[str, Any]]]:
     """The driver's freight enterprise as of the decision (staff may have been added since
-    the booking): the scope and the messages follow it; the booking is updated when it changed."""
-    match = B.match_driver(session, id_number, B.freight_type_id())
+    the booking): the scope and the messages follow it; the booking is updated when it
+    changed. With it, in the same statement, the recipients configured for the decision
+    (告警设置 of the enterprise's town, else the destination town, and of the bureau)."""
+    match, configured = _match_and_recipients(session, id_number, destination_town_id)
     matched_id = match.enterprise_id if match else None
     if matched_id != enterprise_id:
         session.execute(
@@ -364,4 +359,37 @@ def _refresh_match(session, booking_id: int, id_number: str, enterprise_id: Opti
             .values(enterprise_id=matched_id, staff_id=match.staff_id if match else None,
                     scope_town_id=match.town_id if match else destination_town_id)
             .execution_options(synchronize_session=False))
-    return match
+    return match, configured
+
+
+_AUDIENCE_PAD = {"staff_id": Integer, "enterprise_id": Integer, "name": String, "town_id": Integer,
+                 "head_phone": String, "recipients": CheckpointRecipients.__table__.c.recipients.type}
+
+
+def _audience_statement():
+    """:func:`_match_and_recipients`'s one statement, built once per process: the match
+    (``bookings.match_driver``'s row, kind ``m``) and the recipients' lists (kind ``r``) of
+    the town it names — the matched enterprise's town, else the destination town — and
+    of the bureau (``recipients.decision_recipients``'s rows)."""
+    town = func.coalesce(select(B.MATCH_STATEMENT.subquery().c.town_id).scalar_subquery(),
+                         bindparam("destination_town_id"))
+    match = select(*_padded("m", _AUDIENCE_PAD, **{c.key: c for c in B.MATCH_STATEMENT.subquery().c}))
+    lists = select(*_padded("r", _AUDIENCE_PAD, recipients=CheckpointRecipients.recipients)).where(
+        RC.decision_recipients_clause(town))
+    return union_all(match, lists)
+
+
+_AUDIENCE = _audience_statement()
+
+
+def _match_and_recipients(session, id_number: str, destination_town_id: int
+                          ) -> tuple[Optional[B.DriverMatch], list[dict[str, Any]]]:
+    keys = lookup_keys(id_number=id_number)
+    match, configured = None, []
+    for r in session.connection().execute(_AUDIENCE, {
+            "keys": list(keys), "freight_id": B.freight_type_id(), "destination_town_id": destination_town_id}):
+        if r.kind == "m":
+            match = B.DriverMatch(r.staff_id, r.enterprise_id, r.name, r.town_id, r.head_phone)
+        else:
+            configured.extend(r.recipients or [])
+    return match, configured

@@ -76,13 +76,16 @@ def notify_decision(session, pass_: Pass, booking: Booking) -> int:
     return store_decision_messages(session, Decision.of(pass_, booking))
 
 
-def store_decision_messages(session, decision: Decision) -> int:
+def store_decision_messages(session, decision: Decision, configured: Optional[list[dict]] = None) -> int:
     """Store ``decision``'s messages; returns how many (what ``decide`` calls: it knows the
-    facts without loading the booking)."""
+    facts without loading the booking, and ``configured``, the recipients set for the
+    town and the bureau (``recipients.decision_recipients``), when it read them already)."""
     template = TEMPLATES[(decision.enterprise_driver, decision.allowed)]
     key = f"checkpoint:decision:{decision.pass_id}"
-    town_id = decision.enterprise_town_id if decision.enterprise_driver else decision.destination_town_id
-    recipients = set(RC.resolve(session, RC.decision_recipients(town_id)))
+    if configured is None:
+        town_id = decision.enterprise_town_id if decision.enterprise_driver else decision.destination_town_id
+        configured = RC.decision_recipients(town_id)
+    recipients = set(RC.resolve(session, configured))
     if decision.enterprise_driver and decision.head_phone:
         recipients |= set(to_phones([decision.head_phone]))
     return len(notify(template, recipients, decision_context(decision), key=key)) if recipients else 0

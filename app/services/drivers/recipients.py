@@ -223,11 +223,16 @@ def decision_recipients(town_id: int) -> list[dict[str, Any]]:
     return [item for recipients in rows for item in recipients or []]
 
 
+def decision_recipients_clause(town_id: Any):
+    """The rows of a decision's recipients: active, the town's (``town_id``: a value or
+    an SQL expression) and the bureau's."""
+    return and_(CheckpointRecipients.active.is_(True),
+                or_(and_(CheckpointRecipients.scope == RECIPIENTS_TOWN, CheckpointRecipients.town_id == town_id),
+                    CheckpointRecipients.scope == RECIPIENTS_BUREAU))
+
+
 # built once (every decision runs it): building and keying a statement costs more than running it
-_DECISION_RECIPIENTS = select(CheckpointRecipients.recipients).where(
-    CheckpointRecipients.active.is_(True),
-    or_(and_(CheckpointRecipients.scope == RECIPIENTS_TOWN, CheckpointRecipients.town_id == bindparam("town_id")),
-        CheckpointRecipients.scope == RECIPIENTS_BUREAU))
+_DECISION_RECIPIENTS = select(CheckpointRecipients.recipients).where(decision_recipients_clause(bindparam("town_id")))
 
 
 def _check(session, scope: Any, town_id: Any) -> Optional[int]:
