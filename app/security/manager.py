@@ -28,7 +28,7 @@ from app.security.account_views import (
 )
 from app.security.redirects import redirect_target
 from app.security.user_cache import UserCache
-from app.security.verified_tokens import VerifyingOnceJWTManager
+from app.security.verified_tokens import VerifyingOnceJWTManager, install_header_memo
 from models.mixins import utcnow
 from models.users import SentinelUser
 
@@ -287,6 +287,7 @@ class SentinelSecurityManager(SecurityManager):
         {"message"}."""
         manager = VerifyingOnceJWTManager()
         manager.init_app(app)
+        install_header_memo()
         manager.user_lookup_loader(self.load_user_jwt)
 
         def _unauthorized(*_args):

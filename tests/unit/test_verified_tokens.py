@@ -41,3 +41,15 @@ def test_a_copy_is_handed_out_and_the_oldest_are_dropped():
     kept.keep("three", None, {"sub": "3"})
     assert kept.get("two", None, leeway=0, now=NOW) is None
     assert kept.get("one", None, leeway=0, now=NOW) is not None
+
+
+def test_the_header_is_kept_with_a_verified_string_only():
+    kept = VerifiedTokens(size=2)
+    assert kept.header("a.b.c") is None
+    kept.keep("a.b.c", None, {"sub": "7"}, {"alg": "HS256", "typ": "JWT"})
+    kept.header("a.b.c")["alg"] = "none"  # a copy is handed out
+    assert kept.header("a.b.c") == {"alg": "HS256", "typ": "JWT"}
+    assert kept.header("a.b.c.") is None  # any other string: parsed as before
+    kept.keep("two", None, {}, {"alg": "HS256"})
+    kept.keep("three", None, {}, {"alg": "HS256"})
+    assert kept.header("a.b.c") is None  # the least recently used are dropped
