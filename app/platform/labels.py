@@ -7,10 +7,10 @@ request, or one job), where the language cannot change.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from flask import g, has_app_context
-from flask_babel import gettext
+from flask_babel import get_translations, gettext
 from flask_babel.speaklater import LazyString
 
 
@@ -32,3 +32,20 @@ def text(label: Any) -> str:
     if out is None:
         out = memo[key] = str(label) if isinstance(label, LazyString) else gettext(label)
     return out
+
+
+def translator() -> Callable[..., str]:
+    """``tr(label, **variables)``: ``gettext`` with the catalog looked up once, for an
+    answer made of several labels (each ``gettext`` finds the locale, the domain and the
+    catalog again, about 8 µs here). ``label``: a msgid or a lazy string made by ``_()``."""
+    catalog = get_translations() if has_app_context() else None
+
+    def tr(label: Any, **variables: Any) -> str:
+        if isinstance(label, LazyString):
+            if label._func is not gettext or label._kwargs or catalog is None:
+                return str(label) if not variables else str(label) % variables
+            label = label._args[0]
+        text_ = catalog.ugettext(label) if catalog is not None else str(label)
+        return text_ % variables if variables else text_
+
+    return tr

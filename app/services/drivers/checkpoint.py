@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from flask import current_app, url_for
-from flask_babel import gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import DateTime, Integer, String, bindparam, cast, func, literal, null, select, union_all, update
 
@@ -35,6 +34,7 @@ from app.domain.errors import Conflict, RuleError, ServiceError, ValidationFaile
 from app.domain.feeds import RESULT_LABELS
 from app.domain.i18n import _
 from app.platform import audit, clock
+from app.platform.labels import translator
 from app.platform.extensions import db
 from app.platform.operations import operation, transaction
 from app.platform.pass_keys import keyring
@@ -243,23 +243,22 @@ def image_by_link(token: str) -> tuple[Optional[Path], Optional[str]]:
     return B.image_path(image.stored_name), image.content_type
 
 
-def _labels(booking: Booking, now: datetime) -> dict[str, Any]:
+def _labels(booking: Booking, now: datetime, tr: Callable[..., str]) -> dict[str, Any]:
     match, samplings, doses = _driver_facts(db.session, booking.id_number, now)
     district = current_app.config["DISTRICT_NAME"]
     return {
         "enterprise_driver": match is not None,
         "enterprise_name": match.enterprise_name if match else None,
         "enterprise_id": match.enterprise_id if match else None,
-        "driver_label": gettext(CP.LABEL_ENTERPRISE if match else CP.LABEL_OTHER,
-                                district=CP.district_short(district)),
-        "test_label": _test_label(samplings, now),
-        "vaccine_label": gettext(CP.vaccine_label(doses)),
+        "driver_label": tr(CP.LABEL_ENTERPRISE if match else CP.LABEL_OTHER, district=CP.district_short(district)),
+        "test_label": _test_label(samplings, now, tr),
+        "vaccine_label": tr(CP.vaccine_label(doses)),
     }
 
 
-def _test_label(samplings: list[tuple[datetime, str]], now: datetime) -> str:
-    label = CP.test_label(samplings, now, clock.district_tz(), {k: str(v) for k, v in RESULT_LABELS.items()})
-    return gettext(label) if label in _FIXED_LABELS else label
+def _test_label(samplings: list[tuple[datetime, str]], now: datetime, tr: Callable[..., str]) -> str:
+    label = CP.test_label(samplings, now, clock.district_tz(), {k: tr(v) for k, v in RESULT_LABELS.items()})
+    return tr(label) if label in _FIXED_LABELS else label
 
 
 _FIXED_LABELS = frozenset({"24小时阴性", "48小时阴性", "72小时阴性", "7天阴性", "无核酸检测记录"})
@@ -272,13 +271,14 @@ def scan(code: Any, user: Any) -> dict[str, Any]:
     claims = claims_of(code, now)
     booking = _pending_booking(claims, now)
     p = booking.pass_
-    answer = _labels(booking, now)
+    tr = translator()
+    answer = _labels(booking, now, tr)
     detail = B.booking_detail(booking, full_numbers=False)
     detail["images"] = [image_link(i.id) for i in booking.images]
     answer.update({
         "booking": detail,
         "expires_at": clock.local_iso(p.expires_at),
-        "reasons": [gettext(r) for r in CP.DENY_REASONS],
+        "reasons": [tr(r) for r in CP.DENY_REASONS],
     })
     audit.record("view", B.ENTITY, booking.id, detail="checkpoint scan", user=user)
     return answer

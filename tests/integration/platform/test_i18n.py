@@ -78,3 +78,23 @@ def test_memoised_labels_keep_parameters_and_work_outside_a_request(app):
         assert labels.text(_("阴性")) == labels.text("阴性") == "Negative"
         first, second = _("%(dose)s可接种人数", dose="D1"), _("%(dose)s可接种人数", dose="D2")
         assert (labels.text(first), labels.text(second)) == ("D1: eligible", "D2: eligible")
+
+
+def test_a_translator_looks_the_catalog_up_once_and_translates_as_gettext(app):
+    """``labels.translator``: msgids, lazy strings and parameters as ``gettext`` gives them,
+    in the request's language; outside an app the Chinese msgid itself."""
+    from flask_babel import gettext
+
+    from app.domain import checkpoint as CP
+    from app.domain.i18n import _
+    from app.platform import labels
+
+    assert labels.translator()(_("阴性")) == "阴性"  # no app context
+    for lang, enterprise, reason in (("en", "Driver of a 南沙 enterprise", "Yellow health code"),
+                                     ("zh_CN", "南沙企业司机", "健康码黄码")):
+        with app.test_request_context(f"/?_l_={lang}"):
+            tr = labels.translator()
+            assert tr(CP.LABEL_ENTERPRISE, district="南沙") == enterprise
+            assert tr(CP.DENY_REASONS[0]) == reason == gettext(CP.DENY_REASONS[0])
+            assert tr(_("阴性")) == str(_("阴性"))
+            assert tr(_("%(dose)s可接种人数", dose="D1")) == str(_("%(dose)s可接种人数", dose="D1"))
