@@ -98,7 +98,7 @@ def _init_security_config(app: Flask) -> None:
 
 
 def _init_database(app: Flask) -> None:
-    from app.platform.database import install_idle_ping, install_sqlite_pragmas
+    from app.platform.database import install_idle_ping, install_lean_descriptions, install_sqlite_pragmas
     from app.platform.operations import end_reads
     from app.platform.extensions import csrf, db, migrate
 
@@ -114,6 +114,7 @@ def _init_database(app: Flask) -> None:
     with app.app_context():
         install_sqlite_pragmas(db.engine)
         install_idle_ping(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
+        install_lean_descriptions(db.engine)
 
 
 def _init_appbuilder(app: Flask) -> None:
