@@ -102,9 +102,9 @@ def channel_for(kind: str) -> str:
 
 def notify(template: MessageTemplate, recipients: Iterable[Recipient], context: Mapping[str, Any], *,
            key: str, attachment_path: Optional[str] = None, attachment_name: Optional[str] = None,
-           sensitive: bool = False) -> list:
+           sensitive: bool = False) -> list[int]:
     """Store ``template`` rendered with ``context`` once for each recipient; returns the
-    messages (a recipient already served for ``key`` gets the stored one back)."""
+    messages' ids (a recipient already served for ``key`` gets the stored one's)."""
     subject, body = template.render(context)
     out = []
     for recipient in sorted(set(recipients)):

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Optional
+from typing import Any, Optional
 
 from flask import current_app
 from redis import RedisError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from app.platform.database import insert_ignoring_duplicates
+from app.platform.database import dialect, insert_ignoring_duplicates
 from app.platform.extensions import db
 from app.platform.operations import after_commit_gather
 from app.platform.queue import enqueue
@@ -33,9 +33,9 @@ def send_message(
     attachment_name: Optional[str] = None,
     channel: Optional[str] = None,
     valid_for: timedelta = SECRET_LIFETIME,
-) -> Message:
-    """Store a message once per ``idempotency_key`` (a second call returns the first),
-    in the caller's transaction (the caller's operation commits it).
+) -> int:
+    """Store a message once per ``idempotency_key`` and return its id (a second call
+    returns the first's), in the caller's transaction (the caller's operation commits it).
 
     A ``sensitive`` message carries a secret good for ``valid_for`` (a login code's
     lifetime): a real channel delivers it within that time or gives up, and its stored
@@ -68,15 +68,27 @@ def send_message(
         next_attempt_at=now,
         created_at=now,
     )
-    # RETURNING the row: one round trip when it is new; the stored one is read only when
-    # the key was served before (the INSERT skipped it and returned nothing)
-    message = session.execute(
-        insert_ignoring_duplicates(session, Message, ["idempotency_key"]).values(**values).returning(Message)
-    ).scalar_one_or_none()
-    if message is None:
-        return session.execute(select(Message).where(Message.idempotency_key == idempotency_key)).scalar_one()
-    after_commit_gather(_enqueue_delivery, message.id, session)
-    return message
+    # RETURNING the id: one round trip when it is new; the stored one is looked up only
+    # when the key was served before (the INSERT skipped it and returned nothing)
+    connection = session.connection()
+    message_id = connection.execute(_insert(session), values).scalar_one_or_none()
+    if message_id is None:
+        return connection.execute(_STORED, {"key": idempotency_key}).scalar_one()
+    after_commit_gather(_enqueue_delivery, message_id, session)
+    return message_id
+
+
+_INSERTS: dict[str, Any] = {}
+_STORED = select(Message.id).where(Message.idempotency_key == bindparam("key"))
+
+
+def _insert(session) -> Any:
+    """The message INSERT of the session's backend, built once (the values are bound at
+    execution): building and keying a statement costs more than running it."""
+    name = dialect(session)
+    if name not in _INSERTS:
+        _INSERTS[name] = insert_ignoring_duplicates(session, Message, ["idempotency_key"]).returning(Message.id)
+    return _INSERTS[name]
 
 
 def _enqueue_delivery(message_ids: list[int]) -> None:

@@ -82,9 +82,8 @@ def reload(session, message_id) -> Message:
 def new_message(channel=None, body="您的企业有 3 名人员核酸检测超期", **kw) -> int:
     """A message stored as a module's operation stores it (committed, then queued)."""
     with transaction():
-        message = send_message(kind=kw.pop("kind", "messenger"), recipient=kw.pop("recipient", "13800138000"),
-                               body=body, idempotency_key=f"test-{uuid.uuid4().hex}", channel=channel, **kw)
-    return message.id
+        return send_message(kind=kw.pop("kind", "messenger"), recipient=kw.pop("recipient", "13800138000"),
+                            body=body, idempotency_key=f"test-{uuid.uuid4().hex}", channel=channel, **kw)
 
 
 def test_outbox_channel_marks_sent_and_posts_nothing(app, ctx, gateway):
@@ -263,3 +262,18 @@ def test_daily_job_removes_attachments_whose_links_expired(app, ctx):
     assert not (root / expired).exists()
     assert (root / waiting).exists() and (root / recent).exists()
     assert run_scheduled("maintenance.purge_attachments") == {"deleted": 0}
+
+
+def test_a_key_stores_one_message_and_every_call_gets_its_id(app, ctx):
+    """The second store of a key (a retried job, a replayed request) returns the first
+    message's id and stores nothing; its text stays the first one's."""
+    from sqlalchemy import func, select
+
+    key = f"test-{uuid.uuid4().hex}"
+    with transaction():
+        first = send_message(kind="sms", recipient="13800138000", body="第一次", idempotency_key=key)
+    with transaction():
+        again = send_message(kind="sms", recipient="13800138000", body="第二次", idempotency_key=key)
+    assert isinstance(first, int) and again == first
+    assert ctx.execute(select(func.count()).select_from(Message).where(Message.idempotency_key == key)).scalar() == 1
+    assert reload(ctx, first).body == "第一次"
