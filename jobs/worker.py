@@ -26,6 +26,7 @@ import logging
 import os
 import resource
 import threading
+import uuid
 from typing import Optional
 
 from rq.job import Job
@@ -61,8 +62,14 @@ def max_rss_mb() -> float:
 class SentinelWorker(SimpleWorker):
     """A SimpleWorker that heartbeats during a job and recycles itself when big."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, queues, *args, **kwargs) -> None:
+        if not (args or kwargs.get("name")):
+            # named after its queue (RQ: a bare uuid), so that the worker's registration
+            # — ``rq:worker:<name>`` and its entry in ``rq:workers`` — says whose it is,
+            # also once a killed worker's hash has expired (rq info, a test run's cleanup)
+            first = queues[0] if isinstance(queues, (list, tuple)) else queues
+            kwargs["name"] = f"{getattr(first, 'name', first)}.{uuid.uuid4().hex}"
+        super().__init__(queues, *args, **kwargs)
         self.worker_ttl = min(self.worker_ttl, WORKER_TTL)
         self.job_monitoring_interval = HEARTBEAT_SECONDS
         self._beating: Optional[tuple[threading.Event, threading.Thread]] = None

@@ -4,7 +4,8 @@ A run's keys carry its unique tag: the app's own keys (``REDIS_PREFIX``), the ra
 limiter's (its storage prefix is ``REDIS_PREFIX`` too) and RQ's queue and registry keys
 (the queue is named after the tag). RQ's per-job and per-worker keys (``rq:job:<id>``,
 ``rq:results:<id>``, …, ``rq:worker:<name>``) carry only an id: they are ours when
-the job's ``origin`` or the worker's ``queues`` is our queue.
+the job's ``origin`` or the worker's ``queues`` is our queue, or (the app's workers) the
+worker's name begins with our queue's.
 """
 from __future__ import annotations
 
@@ -79,6 +80,10 @@ def forget_run(client: redis.Redis, tag: str, queue: str) -> int:
     for key in doomed:
         client.delete(key)
     client.srem("rq:queues", f"rq:queue:{queue}")
-    if workers:
-        client.srem("rq:workers", *workers)
+    # our workers' entries in RQ's registry of workers: those whose hash says so, and
+    # those named after our queue (jobs.worker.SentinelWorker) whose hash has expired (a
+    # killed worker's lives a minute)
+    named = [m for m in client.smembers("rq:workers") if m.decode().startswith(f"rq:worker:{queue}.")]
+    if workers or named:
+        client.srem("rq:workers", *workers, *named)
     return len(doomed)

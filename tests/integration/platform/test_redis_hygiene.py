@@ -65,3 +65,22 @@ def test_forget_run_takes_its_jobs_out_of_rq_crons_records(redis_url):
     finally:
         client.delete(*records.values(), f"rq:job:{their_id}", *(f"rq:job:{i}" for i in ours_ids))
         client.zrem("rq:cron_jobs", mine, shared, theirs)
+
+
+def test_a_killed_workers_registration_goes_with_its_run_and_no_one_elses(redis_url):
+    """The app's workers are named after their queue: a run's worker killed long enough
+    ago that its hash expired leaves ``rq:workers`` with the run; a foreign one stays."""
+    from jobs.worker import SentinelWorker
+
+    url, _prefix = redis_url
+    client = redis.Redis.from_url(url)
+    tag = "sentinel-hygiene-" + uuid.uuid4().hex[:8]
+    worker = SentinelWorker([tag], connection=client)
+    assert worker.name.startswith(f"{tag}.")
+    ours, theirs = f"rq:worker:{worker.name}", f"rq:worker:{uuid.uuid4().hex}"
+    try:
+        client.sadd("rq:workers", ours, theirs)  # registered, then killed: no hash left
+        forget_run(client, tag, tag)
+        assert not client.sismember("rq:workers", ours) and client.sismember("rq:workers", theirs)
+    finally:
+        client.srem("rq:workers", ours, theirs)
