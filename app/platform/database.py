@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Iterable
 
+import psycopg
+from psycopg.pq import ExecStatus
 from sqlalchemy import event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -98,9 +100,7 @@ class _LazyDescription(Sequence):
 
     def _made(self) -> list:
         if self._columns is None:
-            from psycopg import Column
-
-            self._columns = [Column(self._shape, i) for i in range(self._size)]
+            self._columns = [psycopg.Column(self._shape, i) for i in range(self._size)]
         return self._columns
 
     def __len__(self) -> int:
@@ -127,9 +127,6 @@ def install_lean_descriptions(engine: Engine) -> None:
     description exists. Same values, same order, made from the same result."""
     if engine.dialect.name != "postgresql":
         return
-    import psycopg
-    from psycopg.pq import ExecStatus
-
     has_tuples = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
 
     class LeanCursor(psycopg.Cursor):
