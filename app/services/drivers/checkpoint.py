@@ -119,8 +119,7 @@ class _PassRead:
     reason: None = None
     checkpoint: None = None
 
-    def effective_state(self, now: Optional[datetime] = None) -> str:
-        return CP.EXPIRED if self.state == CP.PENDING and self.expires_at <= (now or utcnow()) else self.state
+    effective_state = Pass.effective_state  # the model's rule, on the state and expiry read
 
 
 @dataclass
@@ -243,7 +242,7 @@ def image_by_link(token: str) -> tuple[Optional[Path], Optional[str]]:
     return B.image_path(image.stored_name), image.content_type
 
 
-def _labels(booking: Booking, now: datetime, tr: Callable[..., str]) -> dict[str, Any]:
+def _labels(booking: _BookingRead, now: datetime, tr: Callable[..., str]) -> dict[str, Any]:
     match, samplings, doses = _driver_facts(db.session, booking.id_number, now)
     district = current_app.config["DISTRICT_NAME"]
     return {
