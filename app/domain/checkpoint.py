@@ -37,6 +37,7 @@ MSG_EXPIRED = _("二维码已过期，请司机重新预约")
 MSG_INVALID = _("二维码无效，请司机重新预约")
 MSG_REASON = _("请填写不予通行原因")
 MSG_REASON_LONG = _("不予通行原因不能超过100个字")
+MSG_REASON_TEXT = _("不予通行原因应为文字")
 MSG_ARRIVAL_PAST = _("预计到达时间不能早于当前时间")
 MSG_ARRIVAL_FORMAT = _("预计到达时间格式不正确，如 2022-04-20 12:00")
 MSG_NAME = _("姓名格式不正确")
@@ -92,8 +93,11 @@ def pass_expiry(arrival: datetime, validity: timedelta) -> datetime:
 
 def clean_reason(allow: bool, reason: Optional[str]) -> Optional[str]:
     """The stored reason: None to allow (a reason given anyway is kept), required to deny.
-    :raise RuleError: ("reason") missing or too long."""
-    text = unicodedata.normalize("NFKC", str(reason or "")).strip()
+    :raise RuleError: ("reason") missing, too long, or not text (a JSON object, list,
+    number or boolean is refused rather than stored as its Python spelling)."""
+    if reason is not None and not isinstance(reason, str):
+        raise RuleError("reason", MSG_REASON_TEXT)
+    text = unicodedata.normalize("NFKC", reason or "").strip()
     if len(text) > REASON_MAX:
         raise RuleError("reason", MSG_REASON_LONG)
     if not allow and not text:

@@ -71,6 +71,14 @@ def test_a_denial_needs_a_reason_an_allow_does_not():
         CP.clean_reason(False, "长" * 101)
 
 
+@pytest.mark.parametrize("reason", [{"a": 1}, ["健康码黄码"], 12, True])
+def test_a_reason_that_is_not_text_is_refused_not_stored_as_its_python_spelling(reason):
+    for allow in (True, False):
+        with pytest.raises(RuleError) as err:
+            CP.clean_reason(allow, reason)
+        assert err.value.field == "reason" and "不予通行原因应为文字" in str(err.value)
+
+
 @pytest.mark.parametrize("name, ok", [("李某某", True), ("阿卜杜·热合曼", True), ("John Smith", True),
                                       ("李", False), ("", False), ("李1某", False), ("<b>x</b>", False)])
 def test_the_name_form(name, ok):

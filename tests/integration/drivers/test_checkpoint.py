@@ -271,3 +271,11 @@ def test_a_decision_does_not_wait_on_the_checkpoint_users_account_row(app, auth,
             thread.join()
     assert answers == [200]
     assert H.pass_row(app, booking["id"])[0] == "denied"
+
+
+def test_a_reason_that_is_not_text_is_400_and_the_pass_stays_pending(app, checkpoint):
+    booking = H.booked(app)
+    answer = F.client_at(app).post("/api/v1/checkpoint/decide", headers=checkpoint,
+                                   json={"code": booking["code"], "allow": False, "reason": {"a": 1}})
+    assert answer.status_code == 400 and answer.json["errors"]["reason"] == "不予通行原因应为文字"
+    assert H.pass_row(app, booking["id"])[0] == "pending"
