@@ -129,3 +129,6 @@ def _init_appbuilder(app: Flask) -> None:
 
         register_views(appbuilder)
         appbuilder.post_init()
+    from app.platform import locale
+
+    locale.install(app)

@@ -89,6 +89,8 @@ try:
         if os.environ.get("CALLEES"):
             for pattern in os.environ["CALLEES"].split(","):  # CALLEES=regex,regex: what each one's time went to
                 st.print_callees(pattern)
+        for pattern in filter(None, os.environ.get("CALLERS", "").split(",")):
+            st.print_callers(pattern)
 finally:
     B.drop_database(db_name)
     from app_processes import forget_redis

@@ -98,3 +98,39 @@ def test_a_translator_looks_the_catalog_up_once_and_translates_as_gettext(app):
             assert tr(CP.DENY_REASONS[0]) == reason == gettext(CP.DENY_REASONS[0])
             assert tr(_("阴性")) == str(_("阴性"))
             assert tr(_("%(dose)s可接种人数", dose="D1")) == str(_("%(dose)s可接种人数", dose="D1"))
+
+
+def test_no_answer_sets_a_cookie_it_was_not_asked_for(app, auth):
+    """An API call, with a token or public, answers without a session cookie: the
+    language is chosen, not stored (FAB stored the default in a new session on every
+    request, so every API answer came with ``Set-Cookie``). A page with a form still
+    keeps its CSRF token in the session."""
+    headers = auth.token("town_nansha")
+    client = app.test_client()  # a client holding no cookie
+    for answer in (client.get("/api/v1/enterprise/999999999", headers=headers),
+                   client.get("/api/v1/enterprise/999999999?_l_=en", headers=headers),
+                   client.get("/api/v1/checkpoint/keys")):
+        assert answer.status_code in (200, 404)
+        assert answer.headers.getlist("Set-Cookie") == [], answer.request.path
+    assert client.get("/login/").headers.getlist("Set-Cookie") != []
+
+
+def test_the_language_menu_names_the_language_in_use(client):
+    """A new visitor's menu shows 中文 (the page's language) and offers English; once
+    English is picked it shows English and offers 中文."""
+    zh_name, en_name = "中文", "English"
+    page = client.get("/login/").get_data(as_text=True)
+    menu = page[page.index("fa-globe"):page.index("</ul>", page.index("fa-globe"))]
+    assert menu.split("<b")[0].strip().endswith(zh_name), menu
+    assert 'href="/lang/en"' in menu and 'href="/lang/zh_CN"' not in menu
+    client.get("/lang/en")
+    page = client.get("/login/").get_data(as_text=True)
+    menu = page[page.index("fa-globe"):page.index("</ul>", page.index("fa-globe"))]
+    assert menu.split("<b")[0].strip().endswith(en_name), menu
+    assert 'href="/lang/zh_CN"' in menu
+
+
+def test_an_unknown_language_falls_back_to_chinese(client, auth):
+    """``?_l_=xx`` (not a language of the app) answers in the default language."""
+    headers = auth.token("town_nansha")
+    assert client.get("/api/v1/enterprise/999999999?_l_=fr", headers=headers).json == {"message": NOT_FOUND_ZH}
