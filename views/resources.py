@@ -245,6 +245,9 @@ class ResourceApi(ScopedApi):
         openapi.add_resource_paths(api_spec, self)
 
     def _dict(self, row, *, masked_values: bool = False) -> dict[str, Any]:
+        """A row's JSON: ID numbers and phones masked in lists, and in one row's detail
+        for the roles that may not read them in full (``Scope.full_numbers``)."""
+        masked_values = masked_values or not self.scope.full_numbers
         return self.resource.service.to_dict(row, masked_values=masked_values)
 
     @expose("/", methods=["GET"])

@@ -35,9 +35,25 @@ def sees_full_ids_when_unmatched(role_names: Iterable[str]) -> bool:
     return bool(names & REGISTERING_ROLES) and sees_full_numbers(names)
 
 
+MASKS = {"id": mask_id, "phone": mask_phone}
+
+
+def shown(value: str | None, kind: str, full: bool) -> str:
+    """A personal value (``kind`` "id" or "phone") as a detail page shows it: in full for
+    the roles that may read it (``Scope.full_numbers``), masked for anyone else."""
+    if not value:
+        return ""
+    return value if full else MASKS[kind](value)
+
+
+def shown_to_current_user(value: str | None, kind: str) -> str:
+    """:func:`shown` for the signed-in user (the template global ``personal``)."""
+    from app.security.scope import current_scope
+
+    return shown(value, kind, current_scope().full_numbers)
+
+
 def detail_numbers(full: bool, id_number: str | None, phone: str | None) -> tuple[str, str]:
     """The ID number and phone a person's detail page shows: in full for the roles that may
     read them (``Scope.full_numbers``; the caller audits the read), masked for anyone else."""
-    if full:
-        return id_number or "", phone or ""
-    return (mask_id(id_number) if id_number else ""), (mask_phone(phone) if phone else "")
+    return shown(id_number, "id", full), shown(phone, "phone", full)

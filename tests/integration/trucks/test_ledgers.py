@@ -189,3 +189,40 @@ def test_head_sees_their_drivers_bookings_on_the_phone(app):
     assert f"/m/bookings/{own}" in passed and f"/m/bookings/{other}" not in passed
     assert browser.get(f"/m/bookings/{other}").status_code == 404
     assert f"/m/drivers/{driver}" in browser.get(f"/m/drivers/?enterprise_id={mine}").get_data(as_text=True)
+
+
+def test_full_numbers_in_a_booking_detail_only_for_the_roles_that_may_read_them(app, client):
+    """The task force reads a booking's details with the driver's and passengers' ID
+    numbers and phones masked — on the PC page, the phone page and the API — as its lists
+    and exports are; a town user (who may read full numbers) sees them whole. The same
+    for a driver's page, where the role may open it."""
+    from sqlalchemy import select
+
+    from app.domain.identity import mask_id, mask_phone
+    from models.drivers import Passenger
+
+    number, phone = F.id_number(), F.phone()
+    enterprise_id = F.make_enterprise(app, F.tag() + "货运公司", town="南沙街", type_code="freight")
+    staff_id = F.make_staff(app, enterprise_id, "号码" + F.tag()[1:4], number, phone=phone)
+    booking_id = make_booking(app, enterprise_id=enterprise_id, staff_id=staff_id, town="南沙街",
+                              id_number=number, phone=phone, passengers=1)
+    passenger = F.in_db(app, lambda s: tuple(s.execute(select(Passenger.id_number, Passenger.phone)
+                                                       .where(Passenger.booking_id == booking_id)).one()))
+    for user, full in (("taskforce", False), ("town_nansha", True)):
+        logout(client)
+        login(client, user)
+        api = app.test_client()
+        headers = {"Authorization": "Bearer " + F.api_login(api, user).json["access_token"]}
+        booking_pages = [client.get(f"/booking_records/{booking_id}"), client.get(f"/m/bookings/{booking_id}"),
+                         api.get(f"/api/v1/booking_record/{booking_id}", headers=headers)]
+        driver_pages = [client.get(f"/truck_drivers/{staff_id}"), client.get(f"/m/drivers/{staff_id}")]
+        assert [p.status_code for p in booking_pages] == [200, 200, 200], user
+        checks = [(p, (number, phone, *passenger)) for p in booking_pages]
+        checks += [(p, (number, phone)) for p in driver_pages if p.status_code == 200]
+        for page, secrets in checks:
+            text = page.get_data(as_text=True)
+            for secret in secrets:
+                assert (secret in text) is full, (user, page.request.path, secret)
+            if not full:
+                assert mask_id(number) in text and mask_phone(phone) in text, page.request.path
+    logout(client)
