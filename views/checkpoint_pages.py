@@ -14,13 +14,15 @@ from flask_jwt_extended import create_access_token
 
 from app.domain.i18n import _
 from app.security import roles as R
+from app.security import sessions
 from views.base import ScopedView
 from views.booking_texts import OTHER_REASON, REASONS, booking_labels
 
 
 def page_token() -> str:
-    """A JWT of the signed-in account (FAB's identity: the user id), not fresh."""
-    return create_access_token(identity=str(g.user.id), fresh=False)
+    """A JWT of the signed-in account (FAB's identity: the user id), not fresh, good only
+    while this login lasts (a logout ends it at once: ``sessions.login_claims``)."""
+    return create_access_token(identity=str(g.user.id), fresh=False, additional_claims=sessions.login_claims())
 
 
 class CheckpointView(ScopedView):

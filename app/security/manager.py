@@ -299,7 +299,8 @@ class SentinelSecurityManager(SecurityManager):
         manager.unauthorized_loader(_unauthorized)
         manager.invalid_token_loader(_unauthorized)
         manager.expired_token_loader(_expired)
-        manager.revoked_token_loader(_unauthorized)
+        manager.revoked_token_loader(_expired)  # a page's token whose login ended
+        manager.token_in_blocklist_loader(sessions.token_login_ended)
         manager.user_lookup_error_loader(_unauthorized)
         return manager
 

@@ -37,8 +37,20 @@ SID = "_sentinel_sid"
 REFRESH_SLACK = 60  # seconds of idle time a request may leave unrefreshed
 
 
+LOGIN_CLAIM = "login"  # of a page's API token: the login it was handed out in
+
+
+def _ref(sid: str) -> str:
+    """A login's reference: what Redis keys it by (the id itself stays in the cookie)."""
+    return hashlib.sha256(sid.encode()).hexdigest()[:40]
+
+
 def _key(sid: str) -> str:
-    return key("session", hashlib.sha256(sid.encode()).hexdigest()[:40])
+    return _ref_key(_ref(sid))
+
+
+def _ref_key(ref: str) -> str:
+    return key("session", ref)
 
 
 def _lifetime_seconds() -> int:
@@ -124,6 +136,32 @@ def is_alive(user_id) -> bool:
         except RedisError:
             log.warning("session store unreachable; the session's idle time was not extended")
     return True
+
+
+# --- API tokens a page hands its script ---------------------------------------------
+
+def login_claims() -> dict:
+    """Claims binding an API token to this request's login (the checkpoint's scan page
+    carries such a token): :func:`token_login_ended` refuses it once that login ended —
+    at logout, when idle too long, at the absolute bound — not an hour later."""
+    sid = session.get(SID)
+    return {LOGIN_CLAIM: _ref(sid)} if sid else {}
+
+
+def token_login_ended(_jwt_header: dict, jwt_data: dict) -> bool:
+    """flask-jwt-extended's revocation check: a token bound to a login (see
+    :func:`login_claims`) counts while that login is alive; any other token is not
+    bound (the API login's tokens live their own hour)."""
+    ref = jwt_data.get(LOGIN_CLAIM)
+    if ref is None:
+        return False
+    if not isinstance(ref, str):
+        return True
+    try:
+        return not get_redis().exists(_ref_key(ref))
+    except RedisError:
+        log.warning("session store unreachable; a page's token is refused")
+        return True
 
 
 def init_app(app: Flask) -> None:

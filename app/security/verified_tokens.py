@@ -16,8 +16,9 @@ request (``get_unverified_jwt_headers``, as costly as a decode): :func:`install_
 hands back the header kept with a verified string instead — what parsing that very
 string gives — and parses anything else as before.
 
-The app revokes no tokens (no blocklist); a change of ``SECRET_KEY`` takes a restart,
-which empties the kept claims.
+Revocation is checked after this, on every request, by flask-jwt-extended itself (a
+page's token ends with its login: ``app.security.sessions.token_login_ended``); a change
+of ``SECRET_KEY`` takes a restart, which empties the kept claims.
 """
 from __future__ import annotations
 

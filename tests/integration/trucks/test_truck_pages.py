@@ -47,3 +47,30 @@ def test_scan_screen_is_the_checkpoints(client):
     login(client, "town_nansha")
     assert client.get("/checkpoint/").status_code in (302, 403, 404)
     logout(client)
+
+
+def test_the_scan_pages_token_ends_with_its_login(app, client):
+    """The token the scan screen carries works while its login lasts; once the user logs
+    out, a call with it (a copied token, a page left open) is 401 登录已过期，请重新登录,
+    not good for the rest of its hour. A token from the API login is not tied to a page."""
+    from tests.integration import factories as F
+
+    logout(client)
+    login(client, "checkpoint")
+    html = client.get("/checkpoint/").get_data(as_text=True)
+    page_token = re.search(r'data-token="([^"]+)"', html).group(1)
+    renewed = client.get("/checkpoint/token").get_json()["access_token"]
+    api = app.test_client()
+    api_token = F.api_login(api, "checkpoint").json["access_token"]
+
+    def scan(token):
+        return api.post("/api/v1/checkpoint/scan", json={"code": "not-a-code"},
+                        headers={"Authorization": f"Bearer {token}"})
+
+    assert scan(page_token).status_code == scan(renewed).status_code == 400  # signed in: the code is refused
+    logout(client)
+    for token in (page_token, renewed):
+        answer = scan(token)
+        assert answer.status_code == 401 and answer.json == {"message": "登录已过期，请重新登录"}
+    assert scan(api_token).status_code == 400
+    assert client.get("/checkpoint/token").status_code in (302, 401)
