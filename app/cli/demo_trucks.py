@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from stdnum.cn import ric
 
 from app.cli.demo import DEMO_HEAD_PHONE, GIVEN, SURNAMES, make_id_number
+from app.domain import checkpoint as CP
 from app.platform.extensions import db
 from app.platform.operations import transaction
 from app.services.drivers import bookings, checkpoint, recipients
@@ -125,7 +126,12 @@ def load_demo_trucks() -> dict:
     }
     checkpoint.decide(bookings.token_of(made["allowed"]), True, None, checker)
     checkpoint.decide(bookings.token_of(made["denied"]), False, "健康码黄码", checker)
-    with transaction() as session:  # a pass never shown at a checkpoint, past its expiry
-        past = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=1)
-        session.execute(update(Pass).where(Pass.booking_id == made["expired"].id).values(expires_at=past))
+    with transaction() as session:  # a pass never shown at a checkpoint: due two days ago, expired since
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        arrival = now - timedelta(days=2)
+        expiry = min(CP.pass_expiry(arrival, timedelta(hours=current_app.config["PASS_VALID_HOURS"])),
+                     now - timedelta(hours=1))
+        session.execute(update(Booking).where(Booking.id == made["expired"].id)
+                        .values(expected_arrival=arrival, created_at=arrival - timedelta(hours=2)))
+        session.execute(update(Pass).where(Pass.booking_id == made["expired"].id).values(expires_at=expiry))
     return {"bookings": len(made)}

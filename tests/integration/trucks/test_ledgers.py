@@ -226,3 +226,34 @@ def test_full_numbers_in_a_booking_detail_only_for_the_roles_that_may_read_them(
             if not full:
                 assert mask_id(number) in text and mask_phone(phone) in text, page.request.path
     logout(client)
+
+
+def test_the_demo_has_a_booking_in_every_state_and_its_expired_one_is_past_due(tmp_path):
+    """``flask demo load`` (on the embedded default, in an instance of its own) makes
+    bookings in every state (待通行, 已通行, 不予通行, 已过期), and the expired one was due
+    before its pass expired (not a pass expired ahead of the arrival it was made for)."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    from config import BASE_DIR
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"REDIS_URL", "DATABASE_URL", "QUEUE_NAME", "HOST", "PORT", "REDIS_PREFIX"}}
+    env["SENTINEL_INSTANCE_DIR"] = str(tmp_path)
+    for args in (["db", "upgrade"], ["demo", "load"]):
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "run", *args], cwd=BASE_DIR, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+    database = next(tmp_path.glob("*.db"))
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT b.expected_arrival, p.state, p.expires_at FROM booking b "
+                            "JOIN booking_pass p ON p.booking_id = b.id").fetchall()
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    read = [(datetime.fromisoformat(a), state, datetime.fromisoformat(e)) for a, state, e in rows]
+    states = ["expired" if state == "pending" and expires <= now else state for _, state, expires in read]
+    assert set(states) >= {"pending", "allowed", "denied", "expired"}
+    for (arrival, _, expires), state in zip(read, states):
+        if state == "expired":
+            assert arrival < expires < now
