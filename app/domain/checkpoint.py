@@ -76,6 +76,16 @@ def name_ok(name: str) -> bool:
     return bool(_NAME.match(unicodedata.normalize("NFKC", name or "").strip()))
 
 
+def same_name(typed: str, registered: str) -> bool:
+    """Whether a booking's driver name is the registered staff's name for the same ID
+    number: equal once width, spaces and the middle dot's forms are folded (李·某 = 李•某,
+    "Li Wei" = "li  wei")."""
+    def fold(name: str) -> str:
+        return re.sub(r"[\s·•.]", "", unicodedata.normalize("NFKC", name or "")).casefold()
+
+    return fold(typed) == fold(registered)
+
+
 def check_arrival(arrival: datetime, now: datetime, *, grace: timedelta = timedelta(hours=1),
                   ahead: timedelta = timedelta(days=7)) -> None:
     """An arrival (naive UTC) no earlier than ``grace`` before ``now`` and no later than

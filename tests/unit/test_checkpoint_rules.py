@@ -97,3 +97,12 @@ def test_the_messages_are_the_manuals_texts():
     summary = str(CP.SUMMARY_TEXT._args[0]) % {"period": "昨天至今天（2022年4月21日18点到2022年4月22日12点）",
                                                 "passed": 12, "denied": 2}
     assert summary == "昨天至今天（2022年4月21日18点到2022年4月22日12点）卡口共通行车辆12辆，不准予通行2辆。可点击查看详情。"
+
+
+def test_same_name_folds_width_spacing_and_middle_dots():
+    from app.domain.checkpoint import same_name
+
+    assert same_name("李某某", "李某某") and same_name(" 李某某 ", "李某某")
+    assert same_name("阿依·买买提", "阿依•买买提") and same_name("Li  Wei", "li wei")
+    assert same_name("ＬＩ ＷＥＩ", "Li Wei")  # full-width letters
+    assert not same_name("张冒名", "李某某") and not same_name("李某", "李某某")

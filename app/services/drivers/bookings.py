@@ -209,6 +209,10 @@ def match_driver(session, id_number: str, freight_id: Optional[int]) -> Optional
     return DriverMatch(*row) if row else None
 
 
+def _staff_name(session, staff_id: int) -> str:
+    return session.execute(select(Staff.name).where(Staff.id == staff_id)).scalar_one()
+
+
 # built once: building and keying a statement costs more than running this one; the
 # checkpoint's statements embed it (parameters ``keys``, ``freight_id``)
 MATCH_STATEMENT = (select(Staff.id.label("staff_id"), Enterprise.id.label("enterprise_id"), Enterprise.name,
@@ -271,6 +275,10 @@ def create_booking(data: Mapping[str, Any], images: Iterable[Any] = (), client_a
 def _store(session, values: dict[str, Any], uploads, client_address, now: datetime, written: list[Path]) -> Booking:
     freight_id = freight_type_id()
     staff = match_driver(session, values["id_number"], freight_id)
+    if staff is not None and not CP.same_name(values["driver_name"], _staff_name(session, staff.staff_id)):
+        # the ID number of a registered driver under another name: no booking (nor the
+        # driver's enterprise and health labels at the checkpoint) for someone else's ID
+        raise ServiceError(CP.MSG_IDENTITY)
     town: Town = values["destination_town"]
     booking = Booking(
         driver_name=values["driver_name"], id_type=DEFAULT_ID_TYPE, id_number=values["id_number"],

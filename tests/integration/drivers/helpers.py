@@ -44,9 +44,20 @@ def freight_driver(app, town: str = "南沙街", head_phone: Optional[str] = Non
     head = head_phone or F.phone()
     enterprise_id = F.make_enterprise(app, name, town=town, type_code="freight", head_phone=head)
     number = F.id_number()
-    staff_id = F.make_staff(app, enterprise_id, "张司机", number)
+    staff_id = F.make_staff(app, enterprise_id, "李某某", number)  # the name body() books with
     return {"enterprise_id": enterprise_id, "enterprise": name, "head_phone": head, "id_number": number,
             "staff_id": staff_id}
+
+
+def booking_row(app, booking_id: int) -> dict:
+    """The stored booking's enterprise and staff (whom it was matched to)."""
+    from models.drivers import Booking
+
+    def read(session):
+        b = session.get(Booking, booking_id)
+        return {"enterprise_id": b.enterprise_id, "staff_id": b.staff_id}
+
+    return F.in_db(app, read)
 
 
 def town_id(app, name: str) -> int:

@@ -261,3 +261,18 @@ def test_odd_codes_are_a_400_never_a_500(app, auth, payload):
     for path in ("/api/v1/checkpoint/scan", "/api/v1/checkpoint/decide"):
         response = F.client_at(app).post(path, json={**payload, "allow": True}, headers=headers)
         assert response.status_code == 400, (path, payload, response.json)
+
+
+def test_a_registered_drivers_id_under_another_name_is_refused(app):
+    """Someone booking with the ID number of a freight enterprise's driver under another
+    name gets 认证不通过… and nothing is stored (else the checkpoint would show them as
+    that enterprise's driver with the driver's test and vaccine labels); the driver's
+    own name books as before, matched to the enterprise."""
+    driver = H.freight_driver(app)
+    before = bookings_count(app)
+    refused = H.book(app, id_number=driver["id_number"], driver_name="张冒名")
+    assert refused.status_code == 400
+    assert refused.json["message"] == "认证不通过，请确保是本人提交预约或身份证号码填写是否有误"
+    assert bookings_count(app) == before
+    own = H.booked(app, id_number=driver["id_number"], driver_name=" 李某某 ")
+    assert H.booking_row(app, own["id"])["enterprise_id"] == driver["enterprise_id"]
