@@ -1,7 +1,9 @@
 """Business rules of bookings and checkpoint decisions (seed 002), pure.
 
-* the booking's limits: passengers (:data:`MAX_PASSENGERS`), the arrival window
-  (:func:`check_arrival`), the name's form (:func:`name_ok`);
+* the booking's limits: passengers (:data:`MAX_PASSENGERS`), the text fields' lengths
+  (:data:`TEXT_LIMITS`, the form's maxlength too), text only (:func:`text_value`), the
+  arrival's form and window (:func:`parse_arrival`, :func:`check_arrival`), the name's
+  form (:func:`name_ok`), the destination towns (:func:`is_destination`);
 * the pass's expiry (:func:`pass_expiry`) and its states as a reader sees them;
 * the scan's labels: :func:`driver_label` (南沙企业司机 / 非南沙企业司机 from the
   district's name), :func:`test_label` (seed 002 §2.2 rule 2: ``health.checkpoint_test_label``,
@@ -25,6 +27,10 @@ from app.domain.i18n import _
 
 MAX_PASSENGERS = 5
 REASON_MAX = 100
+# the longest text the booking takes per field (the server's check and the form's maxlength)
+TEXT_LIMITS = {"driver_name": 64, "origin": 200, "destination_address": 300, "company": 200}
+# the configured towns' catch-all (DISTRICT_TOWNS): a town row, but not a destination
+OTHER_TOWN = "其他"
 
 # Pass states as codes (models.drivers) and their labels (seed 002 §2.3, §2.7).
 PENDING, ALLOWED, DENIED, EXPIRED = "pending", "allowed", "denied", "expired"
@@ -84,6 +90,34 @@ def same_name(typed: str, registered: str) -> bool:
         return re.sub(r"[\s·•.]", "", unicodedata.normalize("NFKC", name or "")).casefold()
 
     return fold(typed) == fold(registered)
+
+
+def text_value(field: str, raw: object, label: str) -> str:
+    """``raw`` as the booking stores a text (NFKC, trimmed; None gives "").
+    :raise RuleError: (``field``, 〈label〉应为文字) when ``raw`` is not text (a JSON object,
+    list, number or boolean), rather than storing its Python spelling."""
+    if raw is not None and not isinstance(raw, str):
+        raise RuleError(field, _("%(label)s应为文字", label=label))
+    return unicodedata.normalize("NFKC", raw or "").strip()
+
+
+def is_destination(town_name: str) -> bool:
+    """Whether a configured town may be booked as a destination (not the catch-all 其他)."""
+    return town_name != OTHER_TOWN
+
+
+def parse_arrival(text: str, tz: tzinfo) -> datetime:
+    """The arrival typed as ISO 8601 (``/`` for ``-`` accepted; without an offset: ``tz``'s
+    local time) as naive UTC. :raise RuleError: ("expected_arrival", MSG_ARRIVAL_FORMAT) when
+    it is no date and time, or one that has no UTC value (year 1 at +08:00, 9999-12-31 at
+    -12:00)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("/", "-").replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=tz)
+        return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise RuleError("expected_arrival", MSG_ARRIVAL_FORMAT) from None
 
 
 def check_arrival(arrival: datetime, now: datetime, *, grace: timedelta = timedelta(hours=1),

@@ -106,3 +106,31 @@ def test_same_name_folds_width_spacing_and_middle_dots():
     assert same_name("阿依·买买提", "阿依•买买提") and same_name("Li  Wei", "li wei")
     assert same_name("ＬＩ ＷＥＩ", "Li Wei")  # full-width letters
     assert not same_name("张冒名", "李某某") and not same_name("李某", "李某某")
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00", "0001-01-01", "9999-12-31T23:59-12:00", "明天下午", ""])
+def test_an_arrival_without_a_utc_value_is_the_format_message_not_a_crash(text):
+    with pytest.raises(RuleError) as err:
+        CP.parse_arrival(text, ZoneInfo("Asia/Shanghai"))
+    assert err.value.field == "expected_arrival" and "预计到达时间格式不正确" in str(err.value)
+
+
+def test_an_arrival_is_read_in_the_district_time_unless_it_names_its_offset():
+    tz = ZoneInfo("Asia/Shanghai")
+    assert CP.parse_arrival("2026/04/20 12:00", tz) == datetime(2026, 4, 20, 4, 0)
+    assert CP.parse_arrival("2026-04-20T12:00Z", tz) == datetime(2026, 4, 20, 12, 0)
+
+
+@pytest.mark.parametrize("raw", [{"a": "b"}, ["广州"], 123, 110105194912310020, 1.5, True])
+def test_a_booking_text_that_is_not_text_is_refused_by_its_label(raw):
+    with pytest.raises(RuleError) as err:
+        CP.text_value("company", raw, "公司名称")
+    assert err.value.field == "company" and str(err.value.message) == "公司名称应为文字"
+
+
+def test_a_booking_text_is_trimmed_and_half_width():
+    assert CP.text_value("origin", "  广州 ＡＢ ", "出发地") == "广州 AB" and CP.text_value("company", None, "x") == ""
+
+
+def test_the_catch_all_town_is_no_destination():
+    assert not CP.is_destination("其他") and CP.is_destination("黄阁镇")

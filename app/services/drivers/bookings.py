@@ -41,7 +41,6 @@ from app.domain import checkpoint as CP
 from app.domain import images as IMG
 from app.domain import pass_tokens as PT
 from app.domain.errors import RuleError, ServiceError, TooLarge, ValidationFailed
-from app.domain.health import utc_naive
 from app.domain.i18n import _
 from app.domain.identity import DEFAULT_ID_TYPE, mask_id, mask_phone, normalize_id_number, normalize_phone, \
     validate_id_number
@@ -68,11 +67,12 @@ LABELS = {
     "plate_number": _("车牌号"), "origin": _("出发地"), "destination_town": _("目的地镇街"),
     "destination_address": _("目的地详细地址"), "expected_arrival": _("预计到达时间"), "company": _("公司名称"),
 }
-LIMITS = {"driver_name": 64, "origin": 200, "destination_address": 300, "company": 200}
+LIMITS = CP.TEXT_LIMITS
 MSG_TOWN = _("目的地镇街不存在，请从列表中选择")
 MSG_PASSENGERS_FORMAT = _("乘车人格式不正确")
 MSG_IMAGE_TYPE = _("健康信息只能上传图片（JPG、PNG、GIF、WebP）")
 MSG_IMAGE_EMPTY = _("上传的图片是空文件")
+PASSENGER_LABELS = {"name": _("姓名"), "id_number": _("身份证号码"), "phone": _("联系电话")}
 
 
 def _text(raw: Any) -> str:
@@ -80,7 +80,11 @@ def _text(raw: Any) -> str:
 
 
 def _required(data: Mapping[str, Any], field: str, errors: list[RuleError], *, optional: bool = False) -> str:
-    value = _text(data.get(field))
+    try:
+        value = CP.text_value(field, data.get(field), LABELS[field])
+    except RuleError as err:
+        errors.append(err)
+        return ""
     if not value and not optional:
         errors.append(RuleError(field, _("请填写%(label)s", label=LABELS[field])))
     elif field in LIMITS and len(value) > LIMITS[field]:
@@ -88,28 +92,28 @@ def _required(data: Mapping[str, Any], field: str, errors: list[RuleError], *, o
     return value
 
 
-def _arrival(raw: Any, now: datetime) -> datetime:
-    text = _text(raw).replace("/", "-")
-    if not text:
-        raise RuleError("expected_arrival", _("请填写%(label)s", label=LABELS["expected_arrival"]))
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise RuleError("expected_arrival", CP.MSG_ARRIVAL_FORMAT) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=clock.district_tz())
-    moment = utc_naive(moment)
+def _arrival(text: str, now: datetime) -> datetime:
+    moment = CP.parse_arrival(text, clock.district_tz())
     CP.check_arrival(moment, now, ahead=timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"]))
     return moment
 
 
-def _town(raw: Any) -> Optional[Town]:
-    text = _text(raw)
-    if not text:
-        return None
+def _town(text: str) -> Optional[Town]:
+    """The destination town named (or numbered) ``text``; None for an unknown town or 其他."""
     if text.isdigit():
-        return db.session.get(Town, int(text))
-    return db.session.execute(select(Town).where(Town.name == text)).scalar_one_or_none()
+        town = db.session.get(Town, int(text))
+    else:
+        town = db.session.execute(select(Town).where(Town.name == text)).scalar_one_or_none()
+    return town if town is not None and CP.is_destination(town.name) else None
+
+
+def _passenger(item: Mapping[str, Any]) -> dict[str, Optional[str]]:
+    """One passenger's values. :raise RuleError: its first bad field."""
+    texts = {key: CP.text_value(key, item.get(key), label) for key, label in PASSENGER_LABELS.items()}
+    if not CP.name_ok(texts["name"]):
+        raise RuleError("name", CP.MSG_NAME)
+    return {"name": texts["name"], "id_number": validate_id_number(DEFAULT_ID_TYPE, texts["id_number"]),
+            "phone": normalize_phone(texts["phone"]) if texts["phone"] else None}
 
 
 def _passengers(raw: Any, errors: list[RuleError]) -> list[dict[str, Optional[str]]]:
@@ -131,15 +135,9 @@ def _passengers(raw: Any, errors: list[RuleError]) -> list[dict[str, Optional[st
     out = []
     for n, item in enumerate(raw, 1):
         try:
-            name = _text(item.get("name"))
-            if not CP.name_ok(name):
-                raise RuleError("name", CP.MSG_NAME)
-            number = validate_id_number(DEFAULT_ID_TYPE, item.get("id_number"))
-            phone = normalize_phone(item.get("phone")) if _text(item.get("phone")) else None
+            out.append(_passenger(item))
         except RuleError as err:
             errors.append(RuleError(f"passengers[{n - 1}].{err.field}", _("第%(n)s位乘车人：%(reason)s", n=n, reason=err.message)))
-            continue
-        out.append({"name": name, "id_number": number, "phone": phone})
     return out
 
 
@@ -232,20 +230,23 @@ def clean(data: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     number = _required(data, "id_number", errors)
     values["id_number"] = normalize_id_number(number) if number else ""
     for field, normalise in (("phone", normalize_phone), ("plate_number", normalize_plate)):
-        if _required(data, field, errors):
+        text = _required(data, field, errors)
+        if text:
             try:
-                values[field] = normalise(data.get(field))
+                values[field] = normalise(text)
             except RuleError as err:
                 errors.append(RuleError(field, err.message))
-    if _required(data, "destination_town", errors):
-        town = _town(data.get("destination_town"))
-        if town is None:
+    town_name = _required(data, "destination_town", errors)
+    if town_name:
+        values["destination_town"] = _town(town_name)
+        if values["destination_town"] is None:
             errors.append(RuleError("destination_town", MSG_TOWN))
-        values["destination_town"] = town
-    try:
-        values["expected_arrival"] = _arrival(data.get("expected_arrival"), now)
-    except RuleError as err:
-        errors.append(err)
+    arrival = _required(data, "expected_arrival", errors)
+    if arrival:
+        try:
+            values["expected_arrival"] = _arrival(arrival, now)
+        except RuleError as err:
+            errors.append(err)
     values["passengers"] = _passengers(data.get("passengers"), errors)
     if errors:
         raise ValidationFailed(errors)

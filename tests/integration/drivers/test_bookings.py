@@ -276,3 +276,70 @@ def test_a_registered_drivers_id_under_another_name_is_refused(app):
     assert bookings_count(app) == before
     own = H.booked(app, id_number=driver["id_number"], driver_name=" 李某某 ")
     assert H.booking_row(app, own["id"])["enterprise_id"] == driver["enterprise_id"]
+
+
+@pytest.mark.parametrize("arrival", ["0001-01-01T00:00", "0001-01-01", "9999-12-31T23:59-12:00"])
+def test_an_arrival_at_the_ends_of_the_calendar_is_the_format_message(app, arrival):
+    """A date with no UTC value (year 1 at +08:00, 9999-12-31 at -12:00) is a 400 saying the format, not a 500."""
+    response = H.book(app, expected_arrival=arrival)
+    assert response.status_code == 400, response.json
+    assert response.json["errors"]["expected_arrival"].startswith("预计到达时间格式不正确")
+
+
+def stored_booking(app, booking_id: int) -> dict:
+    from models.drivers import Booking
+
+    def read(session):
+        b = session.get(Booking, booking_id)
+        return {"company": b.company, "origin": b.origin, "passengers": [p.name for p in b.passengers]}
+    return F.in_db(app, read)
+
+
+@pytest.mark.parametrize("over, field, message", [
+    ({"company": {"a": "b"}}, "company", "公司名称应为文字"),
+    ({"company": 123}, "company", "公司名称应为文字"),
+    ({"origin": ["广州"]}, "origin", "出发地应为文字"),
+    ({"destination_address": {"路": 1}}, "destination_address", "目的地详细地址应为文字"),
+    ({"driver_name": ["李某某"]}, "driver_name", "司机姓名应为文字"),
+    ({"phone": 13800138000}, "phone", "手机号码应为文字"),
+    ({"plate_number": ["粤A12345"]}, "plate_number", "车牌号应为文字"),
+    ({"destination_town": ["黄阁镇"]}, "destination_town", "目的地镇街应为文字"),
+    ({"expected_arrival": 1700000000}, "expected_arrival", "预计到达时间应为文字"),
+    ({"passengers": [{"name": ["王乘客"], "id_number": "110105194912310029"}]}, "passengers[0].name",
+     "第1位乘车人：姓名应为文字"),
+    ({"passengers": [{"name": "王乘客", "id_number": "110105194912310029", "phone": 13800138000}]},
+     "passengers[0].phone", "第1位乘车人：联系电话应为文字"),
+])
+def test_a_value_that_is_not_text_is_refused_by_its_label_not_stored_as_python(app, over, field, message):
+    """A JSON object, list or number in a text field is 400 〈label〉应为文字; nothing is stored."""
+    before = bookings_count(app)
+    response = H.book(app, **over)
+    assert response.status_code == 400, response.json
+    assert response.json["errors"][field] == message
+    assert bookings_count(app) == before
+
+
+@pytest.mark.parametrize("over, field, message", [
+    ({"id_number": 110105194912310020}, "id_number", "身份证号码应为文字"),
+    ({"passengers": [{"name": "王乘客", "id_number": 110105194912310020}]}, "passengers[0].id_number",
+     "第1位乘车人：身份证号码应为文字"),
+])
+def test_an_id_number_sent_as_a_json_number_says_text_not_excel(app, over, field, message):
+    """An API caller gets the plain non-text message, nothing about an Excel column."""
+    response = H.book(app, **over)
+    assert response.status_code == 400 and response.json["errors"][field] == message
+    assert "文本格式" not in json.dumps(response.json, ensure_ascii=False)
+
+
+def test_texts_are_stored_as_sent(app):
+    answer = H.booked(app, company="  某某物流 ", origin="广州")
+    assert stored_booking(app, answer["id"]) == {"company": "某某物流", "origin": "广州", "passengers": []}
+
+
+def test_the_catch_all_town_is_refused_like_an_unknown_one(app):
+    """其他 (by name or by id) is not a destination: the page does not offer it and the API says so."""
+    for town in ("其他", str(H.town_id(app, "其他"))):
+        response = H.book(app, destination_town=town)
+        assert response.status_code == 400, response.json
+        assert response.json["errors"]["destination_town"] == "目的地镇街不存在，请从列表中选择"
+    assert H.booked(app, destination_town=str(H.town_id(app, "黄阁镇")))["id"]
