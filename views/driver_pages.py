@@ -13,10 +13,9 @@ from __future__ import annotations
 from flask import current_app, redirect, url_for
 from flask_appbuilder import BaseView, expose
 
+from app.domain import checkpoint as CP
 from app.domain.i18n import _
 from views.booking_texts import STATUS_LABELS, booking_labels
-
-OTHER_TOWN = "其他"  # the configured towns' catch-all, not a destination (3街6镇 only)
 
 
 def _common_texts() -> dict:
@@ -35,7 +34,7 @@ class DriverView(BaseView):
     @expose("/book")
     def book(self):
         """新增预约 → 提交预约 → the pass."""
-        towns = [t for t in current_app.config["DISTRICT_TOWNS"] if t != OTHER_TOWN]
+        towns = [t for t in current_app.config["DISTRICT_TOWNS"] if CP.is_destination(t)]
         texts = {**_common_texts(),
                  "submitting": str(_("正在提交…")), "too_big": str(_("每张图片不能超过%(mb)sMB", mb=format(self._max_mb(), "g"))),
                  "not_image": str(_("健康信息只能上传图片（JPG、PNG、GIF、WebP）")), "passenger": str(_("乘车人")),
@@ -45,7 +44,7 @@ class DriverView(BaseView):
                                                                 "phone": str(_("联系电话"))}}
         return self.render_template(
             "sentinel/driver_book.html", towns=towns, texts=texts, max_passengers=self._max_passengers(),
-            max_images=self._max_images(), max_bytes=self._max_bytes(), title=_("新增预约"),
+            max_images=self._max_images(), max_bytes=self._max_bytes(), limits=CP.TEXT_LIMITS, title=_("新增预约"),
             district=current_app.config["DISTRICT_NAME"],
         )
 

@@ -343,3 +343,15 @@ def test_the_catch_all_town_is_refused_like_an_unknown_one(app):
         assert response.status_code == 400, response.json
         assert response.json["errors"]["destination_town"] == "目的地镇街不存在，请从列表中选择"
     assert H.booked(app, destination_town=str(H.town_id(app, "黄阁镇")))["id"]
+
+
+def test_the_form_takes_as_much_text_as_the_server_and_shows_the_plate_hint(app):
+    """maxlength of the booking form are the server's limits; the plate field's placeholder is shown."""
+    from app.domain.checkpoint import TEXT_LIMITS
+
+    page = F.client_at(app).get("/driver/book").get_data(as_text=True)
+    for field in ("company", "origin", "destination_address"):
+        assert re.search(rf'id="f-{field}"[^>]*maxlength="{TEXT_LIMITS[field]}"', page), field
+    assert re.search(r'id="f-plate_number"[^>]*maxlength="10"[^>]*placeholder="如：粤A12345"', page)
+    assert "&#34;" not in page
+    assert ">其他<" not in page
