@@ -122,10 +122,10 @@ def test_book_scan_deny_notify_and_summarise(browser, live_server, redis_prefix,
     expect(page.locator("#booking-detail")).to_contain_text("乘车人信息")
     page.locator("#deny-btn").click()
     page.locator("#deny-confirm").click()  # no reason chosen yet
-    expect(page.locator("#scan-message")).to_contain_text("请选择或填写不予通行原因")
+    expect(page.locator("#decision-message")).to_contain_text("请选择或填写不予通行原因")
     page.locator("#deny-form input[value=健康码黄码]").check()
     page.locator("#deny-confirm").click()
-    expect(page.locator("#scan-message")).to_have_text("已不予通行")
+    expect(page.locator("#decision-message")).to_have_text("已不予通行")
     page.screenshot(path=str(screenshots / "checkpoint_denied_390.png"), full_page=True)
     page.locator("#next-scan").click()
     page.fill("#code-input", code)

@@ -76,7 +76,7 @@ def test_the_camera_scans_a_pass_and_the_checkpoint_allows_it(browser, live_serv
         expect(page.locator("#plate-number")).to_have_text("粤AF12345")
         expect(page.locator("#camera-box")).to_be_hidden()  # the camera stops once a code is read
         page.locator("#allow-btn").click()
-        expect(page.locator("#scan-message")).to_have_text("已允许通行")
+        expect(page.locator("#decision-message")).to_have_text("已允许通行")
         page.screenshot(path=str(screenshots / "checkpoint_camera_allowed_390.png"), full_page=True)
         context.close()
     finally:

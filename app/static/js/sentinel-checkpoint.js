@@ -22,11 +22,19 @@
   var $ = function (id) { return document.getElementById(id); };
 
   function show(node, visible) { node.classList.toggle("hidden", !visible); }
-  function message(kind, text) {
-    var box = $("scan-message");
+  function say(box, kind, text) {
     box.className = "alert alert-" + kind;
     box.textContent = text;
     show(box, !!text);
+  }
+  /* A scan's message: above the result, where the code was typed. */
+  function message(kind, text) { say($("scan-message"), kind, text); }
+  /* A decision's message: by the buttons the user just pressed, scrolled into view (with
+     查看详情 open the scan's message is a screen or more above). */
+  function decisionMessage(kind, text) {
+    var box = $("decision-message");
+    say(box, kind, text);
+    if (text) { box.scrollIntoView({block: "nearest"}); }
   }
 
   function renew() {
@@ -59,6 +67,7 @@
     show($("next-scan"), false);
     $("deny-form").reset();
     message("info", "");
+    decisionMessage("info", "");
   }
 
   function render(code, data) {
@@ -163,20 +172,24 @@
     call(root.getAttribute("data-decide-url"), {code: current, allow: allow, reason: reason || ""}).then(function (answer) {
       busy = false;
       if (answer.ok) {
-        message(allow ? "success" : "warning", allow ? T.allowed : T.denied);
+        // the open 查看详情 shows the new state (不予通行 / 已通行), not 待通行
+        $("booking-detail").querySelectorAll(".booking-state-label").forEach(function (cell) {
+          cell.textContent = answer.data.state_label || "";
+        });
         show($("deny-box"), false);
         show($("decision-buttons"), false);
         show($("next-scan"), true);
+        decisionMessage(allow ? "success" : "warning", allow ? T.allowed : T.denied);
         current = null;
         return;
       }
       $("decision-buttons").querySelectorAll("button").forEach(function (b) { b.disabled = false; });
-      message(answer.status === 409 ? "danger expired" : "danger", failure(answer));
       if (answer.status === 409) { show($("decision-buttons"), false); show($("next-scan"), true); show($("deny-box"), false); }
+      decisionMessage(answer.status === 409 ? "danger expired" : "danger", failure(answer));
     }, function () {
       busy = false;
       $("decision-buttons").querySelectorAll("button").forEach(function (b) { b.disabled = false; });
-      message("danger", T.failed);
+      decisionMessage("danger", T.failed);
     });
   }
 
@@ -188,13 +201,14 @@
   $("deny-form").addEventListener("change", function () {
     var other = $("deny-form").querySelector("input[name=reason]:checked");
     show($("other-reason-box"), !!other && other.value === T.other);
+    decisionMessage("info", "");
   });
   $("deny-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var chosen = $("deny-form").querySelector("input[name=reason]:checked");
     var reason = chosen ? chosen.value : "";
     if (reason === T.other) { reason = $("other-reason").value.trim(); }
-    if (!reason) { message("warning", T.reason_required); return; }
+    if (!reason) { decisionMessage("warning", T.reason_required); return; }
     decide(false, reason);
   });
   $("deny-cancel").addEventListener("click", function () { show($("deny-box"), false); });
