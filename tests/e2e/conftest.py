@@ -188,16 +188,21 @@ def screenshots(tmp_path_factory) -> Path:
     return path
 
 
+def sign_in(page, username: str, password: str = PASSWORD) -> None:
+    """Fill in and submit the real login form as ``username`` on ``page``."""
+    page.goto("/login/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.locator("form[name=login] [type=submit]").click()
+    page.wait_for_load_state("networkidle")
+
+
 @pytest.fixture
 def login(page):
     """Fill in and submit the real login form as ``username``."""
 
     def _login(username: str, password: str = PASSWORD) -> None:
-        page.goto("/login/")
-        page.fill("#username", username)
-        page.fill("#password", password)
-        page.locator("form[name=login] [type=submit]").click()
-        page.wait_for_load_state("networkidle")
+        sign_in(page, username, password)
 
     return _login
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from app.cli.demo import make_id_number
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 
 PHONE = {"width": 390, "height": 844}
 LONG_ADDRESS = "B" * 300  # unbroken: no space or CJK character to wrap at
@@ -38,11 +38,7 @@ def _phone_page(browser, live_server, username: str):
     context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True)
     context.set_default_timeout(20_000)
     page = context.new_page()
-    page.goto("/login/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.locator("form[name=login] [type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    sign_in(page, username)
     return context, page
 
 

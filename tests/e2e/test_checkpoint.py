@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from app.cli.demo import DEMO_HEAD_PHONE
 from app.cli.demo_trucks import DEMO_DRIVER_ID, DEMO_DRIVER_NAME, DEMO_DRIVER_PHONE, DEMO_FREIGHT_ENTERPRISE
-from tests.e2e.conftest import PASSWORD, run_job
+from tests.e2e.conftest import PASSWORD, run_job, sign_in
 
 PHONE = {"width": 390, "height": 844}
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -57,18 +57,10 @@ def _phone_page(browser, live_server):
     return context, context.new_page()
 
 
-def _sign_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.locator("form[name=login] [type=submit]").click()
-    page.wait_for_load_state("networkidle")
-
-
 def test_book_scan_deny_notify_and_summarise(browser, live_server, redis_prefix, screenshots, tmp_path):
     # the transport bureau sets who is told (告警设置 of 预约和通行记录)
     context, page = _phone_page(browser, live_server)
-    _sign_in(page, "bureau_transport")
+    sign_in(page, "bureau_transport")
     page.goto("/booking_records/")
     page.locator("#btn-recipients").click()
     table = page.locator("#checkpoint_recipients-table")
@@ -109,7 +101,7 @@ def test_book_scan_deny_notify_and_summarise(browser, live_server, redis_prefix,
 
     # the checkpoint scans by the typed code, sees the labels and denies with a reason
     context, page = _phone_page(browser, live_server)
-    _sign_in(page, "checkpoint")
+    sign_in(page, "checkpoint")
     expect(page.locator("#checkpoint-title")).to_have_text("扫码核验")
     page.fill("#code-input", code)
     page.locator("#code-submit").click()
@@ -149,7 +141,7 @@ def test_book_scan_deny_notify_and_summarise(browser, live_server, redis_prefix,
 
     # the outbox: the head's SMS, the town's and the bureau's messages, the manual's text
     context, page = _phone_page(browser, live_server)
-    _sign_in(page, "admin")
+    sign_in(page, "admin")
     page.goto("/outbox/?size=100")
     rows = page.locator("#outbox-table tbody tr").all_inner_texts()
     denied = [r for r in rows if DENIED_TEXT.search(r)]
@@ -166,7 +158,7 @@ def test_book_scan_deny_notify_and_summarise(browser, live_server, redis_prefix,
                      ((end - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S.%f"), PLATE))
     run_job(live_server, redis_prefix, "checkpoint.summary")
     context, page = _phone_page(browser, live_server)
-    _sign_in(page, "taskforce")
+    sign_in(page, "taskforce")
     page.goto("/inbox/")
     expect(page.locator(".inbox-body").first).to_contain_text("不准予通行")
     with page.expect_download() as download:
