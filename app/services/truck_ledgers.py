@@ -198,8 +198,9 @@ class BookingRecordService(ModelService):
             clauses.append(status_clause(special["status"]))
         if special.get("plate"):
             clauses.append(Booking.plate_number.contains(plate_part(special["plate"]), autoescape=True))
-        if special.get("town"):  # the town the booking belongs to (the enterprise's, else the destination)
-            clauses.append(Booking.scope_town_id.in_(select(Town.id).where(Town.name == special["town"])))
+        if special.get("town"):  # bookings touching the town: bound for it, or of its enterprises' drivers
+            town = select(Town.id).where(Town.name == special["town"])
+            clauses.append(or_(Booking.destination_town_id.in_(town), Booking.scope_town_id.in_(town)))
         if special.get("name"):
             clauses.append(Booking.driver_name.contains(str(special["name"]).strip(), autoescape=True))
         return stmt.where(*clauses) if clauses else stmt

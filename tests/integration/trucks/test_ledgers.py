@@ -257,3 +257,22 @@ def test_the_demo_has_a_booking_in_every_state_and_its_expired_one_is_past_due(t
     for (arrival, _, expires), state in zip(read, states):
         if state == "expired":
             assert arrival < expires < now
+
+
+def test_the_town_filter_takes_the_bookings_bound_for_the_town_too(app):
+    """预约和通行记录's 镇街 filter (the bureau's view) lists the bookings whose 目的地镇街 is
+    the town — also those of another town's enterprise drivers — and its own enterprises'
+    drivers' bookings; not a booking of neither."""
+    enterprise_id = F.make_enterprise(app, F.tag() + "货运公司", town="南沙街", type_code="freight")
+    staff_id = F.make_staff(app, enterprise_id, "过境" + F.tag()[1:4])
+    inbound = make_booking(app, enterprise_id=enterprise_id, staff_id=staff_id, town="黄阁镇")
+    walk_in = make_booking(app, town="黄阁镇")
+    elsewhere = make_booking(app, enterprise_id=enterprise_id, staff_id=staff_id, town="南沙街")
+    api = app.test_client()
+    headers = {"Authorization": "Bearer " + F.api_login(api, "bureau_transport").json["access_token"]}
+    answer = api.get("/api/v1/booking_record/?page_size=100&town=黄阁镇", headers=headers)  # newest first
+    assert answer.status_code == 200, answer.json
+    found = set(answer.json["ids"])
+    assert {inbound, walk_in} <= found and elsewhere not in found
+    nansha = api.get("/api/v1/booking_record/?page_size=100&town=南沙街", headers=headers).json["ids"]
+    assert {inbound, elsewhere} <= set(nansha) and walk_in not in nansha
