@@ -26,6 +26,9 @@ from views import trucks as truck_screens
 
 
 def register_views(appbuilder) -> None:
+    from views import locale
+
+    locale.install(current_app)
     # 台账管理: enterprises and staff, declared resources (views/registry.py)
     register_resource(appbuilder, ENTERPRISES)
     register_resource(appbuilder, STAFF)

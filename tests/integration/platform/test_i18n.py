@@ -134,3 +134,12 @@ def test_an_unknown_language_falls_back_to_chinese(client, auth):
     """``?_l_=xx`` (not a language of the app) answers in the default language."""
     headers = auth.token("town_nansha")
     assert client.get("/api/v1/enterprise/999999999?_l_=fr", headers=headers).json == {"message": NOT_FOUND_ZH}
+
+
+def test_picking_a_language_returns_to_the_page_it_was_picked_on(client):
+    """A driver on the public booking page picks English and is back on that page (not
+    the staff login); a Referer of another site is not followed."""
+    answer = client.get("/lang/en", headers={"Referer": "http://localhost/driver/book"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/driver/book")
+    answer = client.get("/lang/zh_CN", headers={"Referer": "https://evil.example/driver/book"})
+    assert answer.status_code == 302 and "evil.example" not in answer.headers["Location"]
