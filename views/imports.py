@@ -144,7 +144,7 @@ class _ImportView(ScopedView):
         if self.kind == "staff":
             stmt = enterprise_service.query(self.scope).limit(500)
             return {"enterprises": list(self.session.execute(stmt).unique().scalars())}
-        return {"types": lookups.types_in_scope(self.session, self.scope)}
+        return {"types": lookups.writable_types(self.session, self.scope)}
 
     def _render(self, **context):
         title = _("导入人员") if self.kind == "staff" else _("批量新增企业")

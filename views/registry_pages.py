@@ -8,13 +8,13 @@ from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _
 
 from app.domain.enterprise_types import parse_declaration
-from app.domain.errors import ServiceError
+from app.domain.errors import OutOfScope, ServiceError
 from app.domain.health import BUCKET_UNMATCHED, BUCKETS, UNMATCHED_HINTS, UNMATCHED_NOTE
 from app.domain.identity import ID_TYPES, mask_id, mask_phone
 from app.security import personal_data
 from app.security import roles as R
 from app.security.redirects import redirect_target
-from app.security.scope import get_or_404
+from app.security.scope import get_or_404, may_write, row_attributes
 from app.services import enterprises as enterprise_service
 from app.services import exports
 from app.services import lookups
@@ -53,8 +53,10 @@ class EnterprisePages(ResourceView):
         result = enterprise_service.list_page(self.session, self.scope, q, page, size,
                                               type_id=etype.id if etype else None)
         sees_compliance = self.appbuilder.sm.has_access("can_read", R.COMPLIANCE)
+        writable = lookups.writable_types(self.session, self.scope)
         return self.render_template(
             "sentinel/enterprise_list.html", page=result, q=q, mask_phone=mask_phone, etype=etype,
+            may_add=bool(writable) and (etype is None or etype in writable),
             broken=compliance.count_broken(self.session, self.scope) if sees_compliance else None,
             title=(FREIGHT_LIST_TITLE if etype.code == freight_type_code() else etype.name) if etype else _("企业管理"),
         )
@@ -64,10 +66,14 @@ class EnterprisePages(ResourceView):
     def detail(self, pk: int):
         enterprise = get_or_404(self.session, Enterprise, pk, self.scope)
         decl = parse_declaration(enterprise.type.spec)
-        return self.render_template("sentinel/enterprise_detail.html", e=enterprise, decl=decl, title=enterprise.name)
+        return self.render_template("sentinel/enterprise_detail.html", e=enterprise, decl=decl, title=enterprise.name,
+                                    may_edit=self._may_edit(enterprise))
+
+    def _may_edit(self, enterprise) -> bool:
+        return may_write(self.session, Enterprise, row_attributes(enterprise), self.scope)
 
     def _form(self, enterprise=None, data=None, errors=None):
-        types = lookups.types_in_scope(self.session, self.scope)
+        types = lookups.writable_types(self.session, self.scope)
         if enterprise is not None and enterprise.type not in types:
             types.append(enterprise.type)  # a deactivated type stays its enterprises' own
         towns = lookups.towns_in_scope(self.session, self.scope)
@@ -86,7 +92,7 @@ class EnterprisePages(ResourceView):
     def add(self):
         if request.method == "GET":
             return self._form()
-        types = lookups.types_in_scope(self.session, self.scope)
+        types = lookups.writable_types(self.session, self.scope)
         chosen = next((t for t in types if t.code == request.form.get("type_code")), None)
         extra_keys = [f.key for f in parse_declaration(chosen.spec if chosen else {}).enterprise_fields]
         data = _form_payload(self.FIELDS, extra_keys)
@@ -102,6 +108,8 @@ class EnterprisePages(ResourceView):
     @has_access
     def edit(self, pk: int):
         enterprise = get_or_404(self.session, Enterprise, pk, self.scope)
+        if not self._may_edit(enterprise):  # seen but not written (a town's freight enterprise)
+            raise OutOfScope("Enterprise", pk)
         if request.method == "GET":
             return self._form(enterprise)
         extra_keys = [f.key for f in parse_declaration(enterprise.type.spec).enterprise_fields]

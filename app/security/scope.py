@@ -27,7 +27,7 @@ Several roles add up: their clauses are OR-ed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
@@ -43,7 +43,7 @@ from app.security.principals import PhonePrincipal
 __all__ = [
     "ALL", "EVERYTHING", "NOTHING", "Audience", "Column", "Dimension", "OutOfScope", "Parent", "Scope", "Shared",
     "Via",
-    "apply", "audience", "check_write", "clause", "current_scope", "define_dimension", "get_or_404", "register",
+    "apply", "audience", "check_write", "may_write", "restrict_writes", "clause", "current_scope", "define_dimension", "get_or_404", "register",
     "register_unscoped", "row_values", "scope_for_user",
 ]
 
@@ -232,6 +232,9 @@ class Policy:
     paths: Mapping[str, Path] = field(default_factory=dict)
     parent: Optional[Parent] = None
     unscoped: bool = False  # rows are guarded by the permission alone (admin-only tables)
+    # dimension → allows(session, values): the dimension lets its holders see a row but
+    # write it only where ``allows`` is true (a town sees its freight enterprises only)
+    write_limits: Mapping[str, Callable[[Any, Mapping[str, Any]], bool]] = field(default_factory=dict)
 
 
 _POLICIES: dict[type, Policy] = {}
@@ -248,6 +251,14 @@ def register(model: type, *, parent: Optional[Parent] = None, **paths: Path) -> 
     policy = Policy(model, MappingProxyType(dict(paths)), parent)
     _POLICIES[model] = policy
     return policy
+
+
+def restrict_writes(model: type, dimension: str, allows: Callable[[Any, Mapping[str, Any]], bool]) -> None:
+    """Holders of ``dimension`` see ``model``'s rows as registered but write (add, edit,
+    import, delete) only a row whose values ``allows(session, values)``; another
+    dimension may still grant the write."""
+    policy = policy_of(model)
+    _POLICIES[model] = replace(policy, write_limits=MappingProxyType({**policy.write_limits, dimension: allows}))
 
 
 def register_unscoped(*models: type) -> None:
@@ -363,16 +374,24 @@ def check_write(session, model: type, values: Mapping[str, Any], scope: Optional
 
     :raise OutOfScope: the row would be outside the scope (reported as 404, like a read).
     """
+    if not may_write(session, model, values, scope):
+        raise OutOfScope(model.__name__, values.get("id"))
+
+
+def may_write(session, model: type, values: Mapping[str, Any], scope: Optional[Scope] = None) -> bool:
+    """Whether a row with ``values`` is within the writer's reach (see :func:`check_write`);
+    pages ask it to offer only the writes that will pass."""
     scope = scope if scope is not None else current_scope()
     policy = policy_of(model)
     if policy.unscoped or scope.everything:
-        return
+        return True
     for name, value in row_values(session, model, values).items():
-        if value is ALL:
+        if value is ALL or value is None or value not in scope.of(name):
             continue
-        if value is not None and value in scope.of(name):
-            return
-    raise OutOfScope(model.__name__, values.get("id"))
+        limit = policy.write_limits.get(name)
+        if limit is None or limit(session, values):
+            return True
+    return False
 
 
 def audience(session, model: type, row: Any, dimensions: Optional[Iterable[str]] = None,

@@ -120,11 +120,14 @@ def update(session, scope: S.Scope, enterprise_id: Any, raw: Mapping[str, Any]) 
 
 @operation
 def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
-    """Delete the enterprises (and their staff) among ``ids`` that are in scope."""
+    """Delete the enterprises (and their staff) among ``ids`` that are in scope and the
+    user may write (a town user sees its freight enterprises but deletes none)."""
     wanted = {int(i) for i in ids if str(i).isdigit()}
     if not wanted:
         return 0
-    rows = list(session.execute(S.apply(select(Enterprise).where(Enterprise.id.in_(wanted)), Enterprise, scope)).scalars())
+    rows = [e for e in session.execute(S.apply(select(Enterprise).where(Enterprise.id.in_(wanted)), Enterprise,
+                                               scope)).scalars()
+            if S.may_write(session, Enterprise, S.row_attributes(e), scope)]
     for e in rows:
         audit.record("delete", "Enterprise", e.id, before=audit.snapshot(e, AUDIT_FIELDS))
     found = [e.id for e in rows]

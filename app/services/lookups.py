@@ -10,6 +10,7 @@ from app.domain.errors import RuleError
 from app.domain.i18n import _
 from app.security import scope as S
 from models.enterprise_types import EnterpriseType
+from models.enterprises import Enterprise
 from models.regions import Grid, Town
 
 
@@ -25,6 +26,14 @@ def types_in_scope(session, scope: S.Scope) -> list[EnterpriseType]:
         .order_by(EnterpriseType.id)
     )
     return list(session.execute(stmt).scalars())
+
+
+def writable_types(session, scope: S.Scope) -> list[EnterpriseType]:
+    """The types in scope whose enterprises the user may add, import or edit in some town
+    of theirs (a town user sees the freight type's but writes none: app/security/policies)."""
+    towns = towns_in_scope(session, scope)
+    return [t for t in types_in_scope(session, scope)
+            if any(S.may_write(session, Enterprise, {"type_id": t.id, "town_id": town.id}, scope) for town in towns)]
 
 
 def find_town(session, name: Optional[str]) -> Town:

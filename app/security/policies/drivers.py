@@ -26,6 +26,10 @@ task force's) belong to the transport bureau, which sets them from 预约和通�
 * an enterprise head and a driver see none; the task force sees everything by role but
   holds no permission on the settings either (403).
 
+Freight enterprises (货车企业管理, seed 002 §2.5) are imported, added and edited by the
+transport bureau (and the district admin); a town user only views its town's (the town
+dimension grants no write on an enterprise of the freight type; other types unchanged).
+
 A code for the ``driver`` purpose is sent only to a phone that booked before (the
 answer to the caller is the same either way).
 """
@@ -40,7 +44,9 @@ from app.domain.identity import normalize_phone
 from app.platform.extensions import db
 from app.security.identities import Purpose, register_purpose
 from app.security.policies import registry  # noqa: F401  (declares town, bureau, head_phone)
-from app.security.scope import Audience, Column, Dimension, Parent, Shared, Via, define_dimension, register
+from app.security import roles as R
+from app.security.scope import (Audience, Column, Dimension, Parent, Shared, Via, define_dimension, register,
+                                restrict_writes)
 from models.drivers import Booking, BookingImage, CheckpointRecipients, Pass, Passenger
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
@@ -89,6 +95,18 @@ register(
     town=Column(CheckpointRecipients.town_id),
     bureau=Shared(EnterpriseType.code, EnterpriseType.bureau_id, _freight_type_code),
 )
+
+
+def _not_freight(session, values) -> bool:
+    """Whether an enterprise with ``values`` is of another type than the freight type."""
+    type_id = values.get("type_id")
+    if type_id is None:
+        return True
+    code = session.execute(select(EnterpriseType.code).where(EnterpriseType.id == type_id)).scalar()
+    return code != _freight_type_code()
+
+
+restrict_writes(Enterprise, R.DIM_TOWN, _not_freight)
 
 
 def has_booked(session, phone: str) -> bool:
