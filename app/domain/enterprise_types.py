@@ -32,11 +32,18 @@ class FieldDecl:
     kind: str = "text"
     required: bool = False
     choices: tuple[str, ...] = ()
+    # a number field: whole numbers only, and the range allowed (None: unbounded)
+    whole: bool = False
+    min: int | None = None
+    max: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"key": self.key, "label": self.label, "kind": self.kind, "required": self.required}
         if self.choices:
             out["choices"] = list(self.choices)
+        if self.whole:
+            out["whole"] = True
+        out.update({k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None})
         return out
 
 
@@ -84,7 +91,19 @@ def _field(raw: Mapping[str, Any], reserved: set[str]) -> FieldDecl:
     choices = _strings(raw.get("choices"), "choices")
     if kind == "choice" and not choices:
         raise RuleError("spec", _("选择类字段“%(label)s”需要至少一个选项", label=label))
-    return FieldDecl(key, label, kind, bool(raw.get("required", False)), choices)
+    bounds = [_bound(raw.get(k), label) if kind == "number" else None for k in ("min", "max")]
+    if None not in bounds and bounds[0] > bounds[1]:
+        raise RuleError("spec", _("字段“%(label)s”的最小值不能大于最大值", label=label))
+    return FieldDecl(key, label, kind, bool(raw.get("required", False)), choices,
+                     whole=kind == "number" and bool(raw.get("whole", False)), min=bounds[0], max=bounds[1])
+
+
+def _bound(raw: Any, label: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise RuleError("spec", _("字段“%(label)s”的取值范围应为整数", label=label))
+    return raw
 
 
 ENTERPRISE_BUILTIN = {"name", "type_code", "town", "grid", "address", "head_name", "head_phone", "credit_code", "extras"}
@@ -112,6 +131,22 @@ def parse_declaration(raw: Mapping[str, Any] | None) -> TypeDecl:
     )
 
 
+def _in_range(decl: FieldDecl, number: float) -> int | float:
+    """``number`` as the declaration allows it: whole when declared so, within its range."""
+    if decl.whole and not number.is_integer():
+        raise RuleError(decl.key, _("“%(label)s”应为整数", label=decl.label))
+    low = decl.min if decl.min is not None else -math.inf
+    high = decl.max if decl.max is not None else math.inf
+    if not low <= number <= high:
+        if decl.min is not None and decl.max is not None:
+            raise RuleError(decl.key, _("“%(label)s”应在 %(min)s 到 %(max)s 之间", label=decl.label,
+                                        min=decl.min, max=decl.max))
+        if decl.min is not None:
+            raise RuleError(decl.key, _("“%(label)s”不能小于 %(min)s", label=decl.label, min=decl.min))
+        raise RuleError(decl.key, _("“%(label)s”不能大于 %(max)s", label=decl.label, max=decl.max))
+    return int(number) if number.is_integer() else number
+
+
 def _coerce(decl: FieldDecl, value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
@@ -126,7 +161,7 @@ def _coerce(decl: FieldDecl, value: Any) -> Any:
             raise RuleError(decl.key, _("“%(label)s”应为数字", label=decl.label))
         if not math.isfinite(number):  # "nan", "inf": not numbers a user means (nor valid JSON)
             raise RuleError(decl.key, _("“%(label)s”应为数字", label=decl.label))
-        return int(number) if number.is_integer() else number
+        return _in_range(decl, number)
     if decl.kind == "date":
         if isinstance(value, datetime):
             return value.date().isoformat()

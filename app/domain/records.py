@@ -13,8 +13,8 @@ from app.domain.errors import RuleError
 from app.domain.i18n import _
 
 LABELS = {
-    "name": _("名称"),
-    "address": _("地址"),
+    "name": _("主体名称"),
+    "address": _("主体地址"),
     "head_name": _("负责人姓名"),
     "head_phone": _("负责人电话"),
     "credit_code": _("统一社会信用代码"),
