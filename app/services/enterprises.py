@@ -90,11 +90,22 @@ def _resolve(session, raw: Mapping[str, Any], current: Optional[Enterprise] = No
     return values
 
 
+def _check_unique(session, values: Mapping[str, Any], current: Optional[Enterprise] = None) -> None:
+    """A name is unique within its town (the importer's key, ``(name, town)``), whatever
+    the type and whoever sees the other one. :raise ValidationFailed: a namesake."""
+    stmt = select(Enterprise.id).where(Enterprise.name == values["name"], Enterprise.town_id == values["town_id"])
+    if current is not None:
+        stmt = stmt.where(Enterprise.id != current.id)
+    if session.execute(stmt.limit(1)).first() is not None:
+        raise ValidationFailed([RuleError("name", _("所属镇街已有同名企业：%(name)s", name=values["name"]))])
+
+
 @operation
 def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Enterprise:
     """:raise ValidationFailed: bad values. :raise OutOfScope: town/type not the user's."""
     values = _resolve(session, raw)
     S.check_write(session, Enterprise, values, scope)
+    _check_unique(session, values)
     enterprise = Enterprise(**values)
     session.add(enterprise)
     session.flush()
@@ -109,6 +120,7 @@ def update(session, scope: S.Scope, enterprise_id: Any, raw: Mapping[str, Any]) 
     merged = {**to_dict(enterprise), **{k: v for k, v in raw.items() if k != "id"}}
     values = _resolve(session, merged, current=enterprise)
     S.check_write(session, Enterprise, values, scope)
+    _check_unique(session, values, enterprise)
     declared = lookups.declaration(session.get(EnterpriseType, values["type_id"])).enterprise_fields
     values["extras"] = keep_undeclared(enterprise.extras, values["extras"], declared)
     for key, value in values.items():
