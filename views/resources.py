@@ -157,12 +157,14 @@ class ResourceView(ScopedView):
         return self.render_template(self.resource.detail_template, row=row,
                                     title=self.resource.item_title(row), **self._context())
 
-    def _form(self, row=None, data=None, errors=None, status=200):
+    def _form(self, row=None, data=None, errors=None, status=200, title=None):
         creating = row is None
         if data is None:
             data = self.resource.service.to_dict(row) if row is not None else {
                 f.key: f.default for f in self.resource.fields}
-        title = _("新增%(title)s", title=self.resource.title) if creating else _("编辑%(title)s", title=self.resource.title)
+        if title is None:
+            title = (_("新增%(title)s", title=self.resource.title) if creating
+                     else _("编辑%(title)s", title=self.resource.title))
         return self.render_template(self.resource.form_template, row=row, data=data, errors=errors or {},
                                     fields=self.resource.form_fields(creating), title=title,
                                     **self._context()), status

@@ -16,12 +16,10 @@ The first two are read only: drivers are entered through the registry, bookings 
 """
 from __future__ import annotations
 
-from flask import flash, url_for
+from flask import url_for
 from flask_appbuilder import expose, has_access
 
-from app.domain.errors import OutOfScope
 from app.domain.i18n import _
-from app.platform import security_events
 from app.security import roles as R
 from app.security.policies.drivers import may_set_recipients
 from app.security.scope import current_scope
@@ -35,7 +33,6 @@ from views.resources import Menu, Resource, ResourceView
 
 READ_PAGES = ("list", "detail", "export")
 READ_API = ("get_list", "get", "export")
-MSG_USER = _("推送人员中有不存在或不可推送的平台用户名")
 
 
 class TruckDriverPages(ResourceView):
@@ -87,29 +84,17 @@ BOOKING_RECORDS = Resource(
 
 
 class CheckpointRecipientsPages(ResourceView):
-    """告警设置 (the class built from it is ``CheckpointRecipientsView``): the form takes
-    the recipients one per line; a user the editor may not name (or no such user) keeps
-    the form, with the reason, answered 404 like the API, and nothing is saved."""
+    """告警设置 (the class built from it is ``CheckpointRecipientsView``): the form names
+    the row edited (a town, the bureau, 专班) and takes the recipients one per line; a
+    user the editor may not add (or no such user) keeps the form, naming it (400), and
+    nothing is saved."""
 
-    def _form(self, row=None, data=None, errors=None, status=200):
+    def _form(self, row=None, data=None, errors=None, status=200, title=None):
         if row is not None and data is None:
             data = {**self.resource.service.to_dict(row), "recipients": "\n".join(row.recipient_lines())}
-        return super()._form(row, data=data, errors=errors, status=status)
-
-    @expose("/<int:pk>/edit", methods=["GET", "POST"])
-    @has_access
-    def edit(self, pk: int):
-        try:
-            return super().edit(pk)
-        except OutOfScope as err:
-            if err.model != "SentinelUser":
-                raise
-            security_events.record(security_events.OUT_OF_SCOPE, entity=err.model, entity_id=err.target_id)
-            row = self.resource.service.get(self.session, self.scope, pk)
-            posted = self._posted(self.resource.form_fields(False))
-            flash(str(MSG_USER), "danger")
-            return self._form(row, data={**self.resource.service.to_dict(row), **posted},
-                              errors={"recipients": str(MSG_USER)}, status=404)
+        if row is not None and title is None:
+            title = _("编辑告警设置：%(target)s", target=row.target_label())
+        return super()._form(row, data=data, errors=errors, status=status, title=title)
 
 
 def _recipients_export(session, scope, query, _args):

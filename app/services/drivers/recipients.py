@@ -16,9 +16,11 @@ fails:
 * ``recipients``: one per line (a user name, a mobile number, an http(s) URL) or the
   stored JSON list; a phone that is not a mobile number or a URL that is not http(s)
   is 400 with the value named;
-* a user recipient must be within the editor's reach (``policies.rules.may_address``)
-  or among those who may see the row (a town's row: that town's users); otherwise —
-  and for a user name that does not exist, which must not be told apart — 404;
+* a user recipient the change adds must be within the editor's reach
+  (``policies.rules.may_address``) or among those who may see the row (a town's row:
+  that town's users); otherwise — and for a user name that does not exist, which must
+  not be told apart — 400 naming it. The users the row already names stay valid (the
+  bureau saves the 专班 row, naming the task force's users, unchanged);
 * ``active``: whether the row's recipients are told.
 
 Every change is audited with before/after values (the 审计日志 is its history).
@@ -51,7 +53,7 @@ from app.security import scope as S
 from app.security.policies.rules import may_address
 from app.services.resources import BODY_NOT_OBJECT, ModelService
 from app.services.rules.alerts import recipients_of
-from app.services.rules.settings import recipients_from
+from app.services.rules.settings import UnknownRecipient, recipients_from
 from models.drivers import (RECIPIENTS_BUREAU, RECIPIENTS_TASKFORCE, RECIPIENTS_TOWN, TARGET_LABELS,
                             CheckpointRecipients)
 from models.regions import Town
@@ -61,6 +63,11 @@ ENTITY = "CheckpointRecipients"
 SCOPES = (RECIPIENTS_TOWN, RECIPIENTS_BUREAU, RECIPIENTS_TASKFORCE)
 MSG_SCOPE = _("告警对象不正确，应为 town、bureau 或 taskforce")
 MSG_TOWN = _("请选择镇街")
+
+
+def refused_users(names: list[str]) -> ValidationFailed:
+    return ValidationFailed([RuleError("recipients", _("推送人员中有不存在或不可推送的平台用户名：%(names)s",
+                                                       names="、".join(names)))])
 
 FIELDS = [
     Field("target", _("镇街/对象"), attr="target_label", form=False),
@@ -119,16 +126,22 @@ class CheckpointRecipientsService(ModelService):
         if errors:
             raise ValidationFailed(errors)
         if "recipients" in raw or current is None:
-            values["recipients"] = recipients_from(session, raw.get("recipients"))
+            try:
+                values["recipients"] = recipients_from(session, raw.get("recipients"))
+            except UnknownRecipient as err:
+                raise refused_users([err.name]) from None
         return values
 
     @staticmethod
-    def check_reach(session, scope: S.Scope, row: CheckpointRecipients) -> None:
-        """:raise OutOfScope: a user recipient the editor may not name for this row (404,
-        nothing saved): neither within the editor's reach nor one who may see the row."""
+    def check_reach(session, scope: S.Scope, row: CheckpointRecipients, kept: frozenset = frozenset()) -> None:
+        """:raise ValidationFailed: user recipients the editor may not name for this row
+        (400 naming them, nothing saved): neither within the editor's reach nor among
+        those who may see the row. ``kept``: the user ids the row named before the change
+        (valid as they are)."""
         seeing: Optional[frozenset] = None
+        refused: list[str] = []
         for item in row.recipients or []:
-            if "user_id" not in item:
+            if "user_id" not in item or item["user_id"] in kept:
                 continue
             user = session.get(SentinelUser, item["user_id"])
             if may_address(scope, user):
@@ -136,7 +149,9 @@ class CheckpointRecipientsService(ModelService):
             if seeing is None:
                 seeing = S.audience(session, CheckpointRecipients, row).user_ids
             if user is None or not user.active or user.id not in seeing:
-                raise OutOfScope("SentinelUser", item["user_id"])
+                refused.append(user.username if user is not None else str(item["user_id"]))
+        if refused:
+            raise refused_users(refused)
 
     @operation
     def create(self, session, scope: S.Scope, raw: Mapping[str, Any]):  # noqa: ARG002 - the rows are fixed
@@ -144,8 +159,10 @@ class CheckpointRecipientsService(ModelService):
 
     @operation
     def update(self, session, scope: S.Scope, pk: Any, raw: Mapping[str, Any]):
+        kept = frozenset(item["user_id"] for item in self.get(session, scope, pk).recipients or []
+                         if "user_id" in item)
         row = super().update(session, scope, pk, raw)
-        self.check_reach(session, scope, row)
+        self.check_reach(session, scope, row, kept)
         return row
 
     @operation

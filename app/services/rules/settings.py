@@ -164,6 +164,15 @@ class AlertSettingService(ModelService):
                                                   RuleRun.setting_id == row.id))
 
 
+class UnknownRecipient(OutOfScope):
+    """A recipient user that does not exist (404 like one out of reach); ``name`` is the
+    user name or id as given, for an editor that names it (告警设置 of the checkpoint)."""
+
+    def __init__(self, name: Any):
+        super().__init__("SentinelUser", name)
+        self.name = str(name)
+
+
 def recipients_from(session, raw: Any) -> list[dict[str, Any]]:
     """The stored form of the recipients: ``[{"user_id"} | {"phone"} | {"webhook"}]``,
     duplicates dropped, from a JSON list or the form's lines. :raise ValidationFailed,
@@ -199,13 +208,13 @@ def _recipient(session, item: Any) -> dict[str, Any]:
                 return {"phone": _phone(item)}
             user_id = session.execute(select(SentinelUser.id).where(SentinelUser.username == item)).scalar()
             if user_id is None:
-                raise OutOfScope("SentinelUser", item)
+                raise UnknownRecipient(item)
             return {"user_id": user_id}
         if isinstance(item, Mapping) and len(item) == 1:
             key, value = next(iter(item.items()))
             if key == "user_id" and isinstance(value, int) and not isinstance(value, bool):
                 if session.get(SentinelUser, value) is None:
-                    raise OutOfScope("SentinelUser", value)
+                    raise UnknownRecipient(value)
                 return {"user_id": value}
             if key == "phone" and isinstance(value, (str, int)):
                 return {"phone": _phone(value)}

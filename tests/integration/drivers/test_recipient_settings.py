@@ -166,22 +166,27 @@ def test_bad_phones_and_urls_are_400_and_change_nothing(app, auth, client, clean
     assert stored(app, clean_row) == before
 
 
-def test_an_unknown_user_or_one_out_of_reach_is_404_and_changes_nothing(app, auth, client, town_user, clean_row):
+def test_an_unknown_user_or_one_out_of_reach_is_400_naming_it_and_changes_nothing(app, auth, client, town_user,
+                                                                                clean_row):
     """Another town's user (town_nansha on 珠江街's row), a user of another bureau, a
-    name or id that does not exist: 404 alike (no telling them apart), nothing saved;
-    the town's own user on another town's row neither."""
+    name or id that does not exist: 400 alike, the refused one named (no telling them
+    apart), nothing saved; the town's own user on another town's row neither."""
     api = F.client_at(app)
     headers = auth.token("bureau_transport")
     before = stored(app, clean_row)
-    for recipients in (["town_nansha"], ["bureau_port"], ["nosuch_" + F.tag()[1:]], [{"user_id": 987654321}]):
+    unknown = "nosuch_" + F.tag()[1:]
+    for recipients, named in ((["town_nansha"], "town_nansha"), (["bureau_port"], "bureau_port"),
+                              ([unknown], unknown), ([{"user_id": 987654321}], "987654321")):
         answer = api.put(f"{API}/{clean_row}", headers=headers, json={"recipients": recipients})
-        assert answer.status_code == 404, (recipients, answer.json)
-    assert api.put(f"{API}/{row_of(app, '黄阁镇')}", headers=headers, json={"recipients": [town_user]}).status_code == 404
+        assert answer.status_code == 400, (recipients, answer.json)
+        assert answer.json["errors"]["recipients"] == f"推送人员中有不存在或不可推送的平台用户名：{named}"
+    assert api.put(f"{API}/{row_of(app, '黄阁镇')}", headers=headers, json={"recipients": [town_user]}).status_code == 400
     login(client, "bureau_transport")
     form = client.get(f"{PAGE}/{clean_row}/edit")
     refused = client.post(f"{PAGE}/{clean_row}/edit", data={"csrf_token": csrf_from(form.data),
                                                              "recipients": "town_nansha", "active": "on"})
-    assert refused.status_code == 404 and "推送人员中有不存在或不可推送的平台用户名" in refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "推送人员中有不存在或不可推送的平台用户名：town_nansha" in refused.get_data(as_text=True)
     logout(client)
     assert stored(app, clean_row) == before
     # the district admin may name anyone
@@ -254,3 +259,23 @@ def test_the_old_page_address_is_the_new_list(app, client):
     assert page.status_code == 200 and 'data-resource="checkpoint_recipients"' in page.get_data(as_text=True)
     assert client.post(f"{PAGE}/save", data={"csrf_token": csrf_from(page.data)}).status_code in (404, 405)
     logout(client)
+
+
+def test_bureau_saves_the_taskforce_row_unchanged_and_sees_which_row(app, auth, client):
+    """The bureau opens 告警设置 of 专班 (naming the task force's user), sees which row it
+    edits, and 保存 without changes is saved; the API's PUT of the same list too."""
+    pk = row_of(app, scope="taskforce")
+    admin = F.client_at(app)
+    assert admin.put(f"{API}/{pk}", headers=auth.token("admin"),
+                     json={"recipients": ["taskforce"]}).status_code == 200
+    login(client, "bureau_transport")
+    form = client.get(f"{PAGE}/{pk}/edit")
+    assert "编辑告警设置：专班" in form.get_data(as_text=True)
+    saved = client.post(f"{PAGE}/{pk}/edit", data={"csrf_token": csrf_from(form.data),
+                                                    "recipients": "taskforce", "active": "on"})
+    assert saved.status_code == 302
+    logout(client)
+    api = F.client_at(app)
+    again = api.put(f"{API}/{pk}", headers=auth.token("bureau_transport"), json={"recipients": ["taskforce"]})
+    assert again.status_code == 200, again.json
+    assert stored(app, pk)[0] == [{"user_id": user_id(app, "taskforce")}]
