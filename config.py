@@ -144,6 +144,9 @@ class Config:
         # Notifications: outbox (default, nothing leaves the machine), webhook, sms-http
         self.NOTIFY_CHANNEL = os.environ.get("NOTIFY_CHANNEL", "outbox")
         self.NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
+        # Robot URLs users type as recipients (告警设置) may name this machine or an
+        # internal address (loopback, private, link-local) only when this is true.
+        self.WEBHOOK_ALLOW_PRIVATE = _env_bool("WEBHOOK_ALLOW_PRIVATE", False)
         self.NOTIFY_SMS_URL = os.environ.get("NOTIFY_SMS_URL", "")
         self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
         self.NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "10"))  # seconds per HTTP call

@@ -7,6 +7,8 @@ count separately, even on the same day ("少于两次核酸检测记录").
 """
 from __future__ import annotations
 
+import ipaddress
+import socket
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Iterable
@@ -183,13 +185,40 @@ def clean_time(raw: object, field: str, label: str) -> str:
     raise RuleError(field, _("“%(label)s”应为时间，如 09:00", label=label))
 
 
-def clean_webhook(raw: object) -> str:
-    """A messenger-group robot URL: http(s) with a host; RuleError otherwise."""
+def clean_webhook(raw: object, allow_private: bool = False) -> str:
+    """A messenger-group robot URL: http(s) with a host; RuleError otherwise. Unless
+    ``allow_private`` (the ``WEBHOOK_ALLOW_PRIVATE`` setting), a host that is this
+    machine or an internal address (loopback, private, link-local, unspecified,
+    reserved, multicast; an IP in any spelling, ``localhost``) is refused too: the
+    server would send what users typed to its own network."""
     text = str(raw or "").strip()
     try:
         parts = urlsplit(text)
+        host = parts.hostname
     except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or len(text) > 500:
+        parts = host = None
+    if parts is None or parts.scheme not in ("http", "https") or not host or len(text) > 500:
         raise RuleError("recipients", _("群机器人地址应为 http:// 或 https:// 开头的网址：%(url)s", url=text[:80]))
+    if not allow_private and is_internal_host(host):
+        raise RuleError("recipients", _("群机器人地址不能是本机或内网地址：%(url)s", url=text[:80]))
     return text
+
+
+def is_internal_host(host: str) -> bool:
+    """Whether ``host`` (a URL's host name) names this machine or an internal address;
+    IPv4 in the short or numeric spellings HTTP clients accept ("127.1", "2130706433")
+    counts as the address it means. Names are not resolved (no network here)."""
+    host = host.strip().rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    address = mapped or address
+    return (address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified
+            or address.is_reserved or address.is_multicast)

@@ -108,6 +108,25 @@ def test_times_and_webhooks():
             tr.clean_webhook(bad)
 
 
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:6379/", "http://localhost/hook", "http://api.localhost/", "http://10.1.2.3/",
+    "http://192.168.0.5/", "http://172.16.0.1/", "http://169.254.169.254/latest/meta-data", "http://0.0.0.0/",
+    "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/", "http://127.1/", "http://2130706433/",
+])
+def test_webhooks_to_internal_addresses_are_refused_unless_allowed(url):
+    """A robot URL naming this machine or an internal address is refused (in Chinese) unless the setting allows it."""
+    with pytest.raises(RuleError) as refused:
+        tr.clean_webhook(url)
+    assert "群机器人地址不能是本机或内网地址" in str(refused.value.message)
+    assert tr.clean_webhook(url, allow_private=True) == url
+
+
+def test_public_webhooks_pass():
+    """A public IP or host name is accepted as it is."""
+    for url in ("https://8.8.8.8/send", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=1"):
+        assert tr.clean_webhook(url) == url
+
+
 @given(st.dictionaries(st.dates(min_value=date(2022, 4, 1), max_value=date(2022, 6, 10)),
                        st.integers(min_value=1, max_value=7), max_size=20),
        st.sampled_from(tr.RULES), st.dates(min_value=date(2022, 5, 1), max_value=date(2022, 6, 12)))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from flask import current_app
 from sqlalchemy import delete, or_, select
 
 from app.domain import testing_rules as TR
@@ -199,11 +200,16 @@ def recipients_from(session, raw: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _webhook(url: str) -> str:
+    """A robot URL a user typed: internal addresses only where ``WEBHOOK_ALLOW_PRIVATE``."""
+    return TR.clean_webhook(url, allow_private=bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE")))
+
+
 def _recipient(session, item: Any) -> dict[str, Any]:
     try:
         if isinstance(item, str):
             if item.lower().startswith(("http://", "https://")) or "://" in item:
-                return {"webhook": TR.clean_webhook(item)}
+                return {"webhook": _webhook(item)}
             if item.lstrip("+").replace(" ", "").replace("-", "").isdigit():
                 return {"phone": _phone(item)}
             user_id = session.execute(select(SentinelUser.id).where(SentinelUser.username == item)).scalar()
@@ -219,7 +225,7 @@ def _recipient(session, item: Any) -> dict[str, Any]:
             if key == "phone" and isinstance(value, (str, int)):
                 return {"phone": _phone(value)}
             if key == "webhook" and isinstance(value, str):
-                return {"webhook": TR.clean_webhook(value)}
+                return {"webhook": _webhook(value)}
     except RuleError as err:
         raise ValidationFailed([RuleError("recipients", err.message)]) from None
     raise ValidationFailed([RuleError("recipients", BAD_RECIPIENTS)])

@@ -279,3 +279,26 @@ def test_bureau_saves_the_taskforce_row_unchanged_and_sees_which_row(app, auth, 
     again = api.put(f"{API}/{pk}", headers=auth.token("bureau_transport"), json={"recipients": ["taskforce"]})
     assert again.status_code == 200, again.json
     assert stored(app, pk)[0] == [{"user_id": user_id(app, "taskforce")}]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/", "http://192.168.1.10/robot", "gopher://robot.example/"])
+def test_a_robot_url_to_an_internal_address_is_refused(app, auth, url):
+    """A robot URL of this machine, the intranet or not http(s) is 400 with a Chinese message, nothing saved."""
+    pk = row_of(app, "黄阁镇")
+    before = stored(app, pk)
+    answer = F.client_at(app).put(f"{API}/{pk}", headers=auth.token("bureau_transport"), json={"recipients": [url]})
+    assert answer.status_code == 400 and url[:20] in answer.json["errors"]["recipients"]
+    assert answer.json["errors"]["recipients"].startswith("群机器人地址")
+    assert stored(app, pk) == before
+
+
+def test_the_setting_allows_internal_robot_urls(app, auth, monkeypatch):
+    """With WEBHOOK_ALLOW_PRIVATE an intranet robot URL is saved."""
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE", True)
+    pk = row_of(app, "黄阁镇")
+    before = stored(app, pk)
+    answer = F.client_at(app).put(f"{API}/{pk}", headers=auth.token("bureau_transport"),
+                                  json={"recipients": ["http://192.168.1.10/robot"]})
+    assert answer.status_code == 200, answer.json
+    assert stored(app, pk)[0] == [{"webhook": "http://192.168.1.10/robot"}]
+    F.client_at(app).put(f"{API}/{pk}", headers=auth.token("admin"), json={"recipients": before[0]})
