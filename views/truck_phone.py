@@ -1,7 +1,8 @@
 """Phone lists of 货车司机管理 (seed 002 §2.3, §2.4):
 
 * ``/m/bookings/`` 司机预约查询 — the bookings and passes of the caller's drivers (a head:
-  their enterprise's, ``?enterprise_id=``; a town: its town's), 已通行 / 未通行;
+  their enterprise's, ``?enterprise_id=``; a town: its town's), 已通行 / 未通行 (the
+  manual's two tabs: 未通行 holds every booking not let through, 不予通行 included);
 * ``/m/drivers/`` 货车司机 — the freight drivers in scope (a town: its town's), each with
   their bookings, tests and vaccinations.
 
@@ -19,8 +20,8 @@ from app.domain.identity import mask_id, mask_phone
 from app.security import roles as R
 from app.services.health.status import lookup as health_status
 from app.services.listing import ListQuery
-from app.services.truck_ledgers import (BOOKING_FIELDS, DRIVER_FIELDS, NOT_PASSED, PASSED, BookingRecordService,
-                                        TruckDriverService, pass_history, state_label)
+from app.services.truck_ledgers import (BOOKING_FIELDS, DRIVER_FIELDS, NOT_PASSED, NOT_THROUGH, PASSED,
+                                        BookingRecordService, TruckDriverService, pass_history, state_label)
 from views.base import ScopedView
 
 PHONE_STATUSES = ((PASSED, _("已通行")), (NOT_PASSED, _("未通行")))
@@ -46,7 +47,8 @@ class BookingPhoneView(ScopedView):
         """司机预约查询: ?status=passed (已通行) / not_passed (未通行), ?enterprise_id= (a head's enterprise)."""
         status = request.args.get("status") if request.args.get("status") in (PASSED, NOT_PASSED) else ""
         page_no, size = self.paging()
-        filters = [(_BOOKING_FIELD["status"], "eq", status)] if status else []
+        wanted = NOT_THROUGH if status == NOT_PASSED else status
+        filters = [(_BOOKING_FIELD["status"], "eq", wanted)] if status else []
         filters += _enterprise_filter(_BOOKING_FIELD)
         page = BOOKINGS.page(self.session, self.scope, ListQuery(filters=filters, page=page_no, size=size))
         args = {k: v for k, v in request.args.items() if k in ("status", "enterprise_id")}

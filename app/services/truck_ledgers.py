@@ -102,6 +102,8 @@ def pass_history(session, scope: S.Scope, staff_id: int, limit: int = 100) -> li
 # --- 预约和通行记录 -----------------------------------------------------------------------
 
 PASSED, NOT_PASSED, DENIED = "passed", "not_passed", "denied"
+# the phone's 未通行 (seed 002 §2.3: two tabs, 已通行 / 未通行): not let through, refusals included
+NOT_THROUGH = "not_through"
 STATUS_FILTER = ((PASSED, _("已通行")), (NOT_PASSED, _("未通行")), (DENIED, _("不予通行")))
 STATE_CHOICES = tuple((code, _(label)) for code, label in C.STATE_LABELS.items())
 
@@ -154,6 +156,8 @@ def status_clause(status: str):
         return state_clause(C.ALLOWED)
     if status == DENIED:
         return state_clause(C.DENIED)
+    if status == NOT_THROUGH:
+        return or_(status_clause(NOT_PASSED), status_clause(DENIED))
     return or_(state_clause(C.PENDING), state_clause(C.EXPIRED), Pass.id.is_(None))
 
 
@@ -193,7 +197,7 @@ class BookingRecordService(ModelService):
             start, end = day_bounds_utc(special["day"])
             clauses.append(and_(Booking.expected_arrival >= start, Booking.expected_arrival < end))
         if special.get("status"):
-            if special["status"] not in (PASSED, NOT_PASSED, DENIED):
+            if special["status"] not in (PASSED, NOT_PASSED, DENIED, NOT_THROUGH):
                 raise ServiceError(_("“%(label)s”的取值不在可选范围内", label=_("通行状态")))
             clauses.append(status_clause(special["status"]))
         if special.get("plate"):

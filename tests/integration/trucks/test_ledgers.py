@@ -111,6 +111,11 @@ def test_phone_lists_of_town_and_head(app, client, fleet):
     assert f"/m/bookings/{fleet['pending']}" in waiting and f"/m/bookings/{fleet['allowed']}" not in waiting
     detail = client.get(f"/m/bookings/{fleet['pending']}").get_data(as_text=True)
     assert "乘车人信息" in detail and "乘车人2" in detail
+    # the manual's two tabs hold every booking: a 不予通行 one is under 未通行
+    mine = f"/m/bookings/?enterprise_id={fleet['enterprise_id']}"
+    refused = client.get(mine + "&status=not_passed").get_data(as_text=True)
+    assert f"/m/bookings/{fleet['denied']}" in refused and f"/m/bookings/{fleet['allowed']}" not in refused
+    assert f"/m/bookings/{fleet['denied']}" not in client.get(mine + "&status=passed").get_data(as_text=True)
     assert client.get(f"/m/bookings/{fleet['elsewhere']}").status_code == 404
     logout(client)
 
