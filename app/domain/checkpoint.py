@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Iterable, Optional
 
 from app.domain import health as H
@@ -62,6 +62,8 @@ DECISION_TEXTS = {
 SUMMARY_TEXT = _("%(period)s卡口共通行车辆%(passed)s辆，不准予通行%(denied)s辆。可点击查看详情。")
 PERIOD_OVERNIGHT = N_("昨天至今天")
 PERIOD_TODAY = N_("今天")
+PERIOD_DAY = N_("%(m)s月%(d)s日")  # a period not of the sending day (a late run): its date(s)
+PERIOD_DAYS = N_("%(start)s至%(end)s")
 SUMMARY_PERIOD = N_("%(days)s（%(start)s到%(end)s）")
 SUMMARY_HEADERS = (N_("车牌号"), N_("司机姓名"), N_("司机联系方式"), N_("公司名称"), N_("通行时间"), N_("不通过原因"))
 
@@ -180,3 +182,15 @@ def test_label(records: Iterable[tuple[datetime, str]], now: datetime, tz: tzinf
 def vaccine_label(doses: Iterable[int]) -> str:
     """已完成接种一针/二针/三针 or 未接种疫苗 (seed 002 §2.2 rule 3)."""
     return V.vaccine_label(doses)
+
+
+def period_days(start: date, end: date, sent: date) -> str:
+    """How the summary names the days of a period from ``start`` to ``end`` (local days)
+    sent on ``sent``: ``"today"`` (今天) only when both are the sending day,
+    ``"overnight"`` (昨天至今天) from the day before to the sending day, else ``"dates"``
+    (the date, or dates, named: a run late enough to fall on another day)."""
+    if start == end == sent:
+        return "today"
+    if end == sent and start == sent - timedelta(days=1):
+        return "overnight"
+    return "dates"

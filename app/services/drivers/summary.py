@@ -61,10 +61,24 @@ def _hour_text(moment: datetime) -> str:
     return gettext("%(y)s年%(m)s月%(d)s日%(h)s点", y=local.year, m=local.month, d=local.day, h=local.hour)
 
 
-def period_text(start: datetime, end: datetime) -> str:
-    same_day = clock.to_local(start).date() == clock.to_local(end).date()
-    return gettext(CP.SUMMARY_PERIOD, days=gettext(CP.PERIOD_TODAY if same_day else CP.PERIOD_OVERNIGHT),
-                   start=_hour_text(start), end=_hour_text(end))
+def _day_text(day: date) -> str:
+    return gettext(CP.PERIOD_DAY, m=day.month, d=day.day)
+
+
+def period_text(start: datetime, end: datetime, sent: datetime) -> str:
+    """The period as the message says it, from the day it is ``sent`` (naive UTC or aware):
+    今天 / 昨天至今天 only when the days are the sending day's (seed 002 §2.8), else the dates."""
+    first, last = clock.to_local(start).date(), clock.to_local(end).date()
+    kind = CP.period_days(first, last, clock.to_local(sent).date())
+    if kind == "today":
+        days = gettext(CP.PERIOD_TODAY)
+    elif kind == "overnight":
+        days = gettext(CP.PERIOD_OVERNIGHT)
+    elif first == last:
+        days = _day_text(first)
+    else:
+        days = gettext(CP.PERIOD_DAYS, start=_day_text(first), end=_day_text(last))
+    return gettext(CP.SUMMARY_PERIOD, days=days, start=_hour_text(start), end=_hour_text(end))
 
 
 def decisions(session, start: datetime, end: datetime) -> list[tuple[Pass, Booking]]:
@@ -94,7 +108,8 @@ def summary_recipients(session) -> list[Recipient]:
 
 def send_summary(session, now: Optional[datetime] = None) -> dict:
     """See the module docstring."""
-    start, end = period_ending(now or utcnow())
+    now = now or utcnow()
+    start, end = period_ending(now)
     done = session.execute(select(CheckpointSummaryRun).where(CheckpointSummaryRun.period_end == end)).scalar()
     if done is not None:
         return {"period_end": clock.local_iso(end), "messages": 0, "already_sent": True}
@@ -112,7 +127,7 @@ def send_summary(session, now: Optional[datetime] = None) -> dict:
                 name = f"{title}_{clock.to_local(end):%Y%m%d%H}.xlsx"
                 path = store_attachment(file.read(), name)
             stored = len(notify(TEMPLATE, recipients, {
-                "period": period_text(start, end), "passed": passed, "denied": denied},
+                "period": period_text(start, end, now), "passed": passed, "denied": denied},
                 key=f"checkpoint.summary:{end.isoformat()}", attachment_path=path, attachment_name=name))
         session.execute(insert_ignoring_duplicates(session, CheckpointSummaryRun, ["period_end"]).values(
             period_end=end, period_start=start, passed=passed, denied=denied, messages=stored, finished_at=utcnow()))

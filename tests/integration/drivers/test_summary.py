@@ -86,5 +86,19 @@ def test_the_periods_of_the_two_slots(app):
         assert period_ending(noon + timedelta(minutes=3)) == (datetime(2022, 4, 21, 10, 0), noon)
         assert period_ending(datetime(2022, 4, 22, 10, 30)) == (noon, datetime(2022, 4, 22, 10, 0))
         assert period_ending(datetime(2022, 4, 22, 2, 0)) == (datetime(2022, 4, 21, 4, 0), datetime(2022, 4, 21, 10, 0))
-        assert period_text(datetime(2022, 4, 21, 10, 0), noon) == "昨天至今天（2022年4月21日18点到2022年4月22日12点）"
-        assert period_text(noon, datetime(2022, 4, 22, 10, 0)) == "今天（2022年4月22日12点到2022年4月22日18点）"
+        assert period_text(datetime(2022, 4, 21, 10, 0), noon, noon) == "昨天至今天（2022年4月21日18点到2022年4月22日12点）"
+        evening = datetime(2022, 4, 22, 10, 0)
+        assert period_text(noon, evening, evening) == "今天（2022年4月22日12点到2022年4月22日18点）"
+
+
+def test_a_late_run_names_the_date_not_today(app):
+    """Run at 05:56 the next morning, the 12:00 → 18:00 summary names its date, not 今天."""
+    from app.services.drivers.summary import period_ending, period_text
+
+    late = datetime(2026, 12, 5, 21, 56)  # 2026-12-06 05:56 district time
+    with app.test_request_context():
+        start, end = period_ending(late)
+        assert period_text(start, end, late) == "12月5日（2026年12月5日12点到2026年12月5日18点）"
+        next_day = datetime(2022, 4, 23, 1, 0)  # 09:00 the day after a noon slot: yesterday 18:00 → 12:00
+        assert period_text(datetime(2022, 4, 21, 10, 0), datetime(2022, 4, 22, 4, 0), next_day) == \
+            "4月21日至4月22日（2022年4月21日18点到2022年4月22日12点）"
