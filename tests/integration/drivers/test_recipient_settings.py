@@ -302,3 +302,13 @@ def test_the_setting_allows_internal_robot_urls(app, auth, monkeypatch):
     assert answer.status_code == 200, answer.json
     assert stored(app, pk)[0] == [{"webhook": "http://192.168.1.10/robot"}]
     F.client_at(app).put(f"{API}/{pk}", headers=auth.token("admin"), json={"recipients": before[0]})
+
+
+def test_the_export_names_each_rows_kind_as_the_list_does(app, client):
+    """导出 of 告警设置: 告警对象类别 holds 镇街 / the bureau's / 专班's labels, no codes."""
+    login(client, "bureau_transport")
+    sheet = F.read_xlsx(client.get(f"{PAGE}/export").data)
+    logout(client)
+    column = sheet[0].index("告警对象类别")
+    kinds = {row[column] for row in sheet[1:]}
+    assert kinds == {"镇街", "区住房和城乡建设局（区交通运输局）", "专班（每日汇总）"}
