@@ -116,6 +116,7 @@ def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Enterprise:
 @operation
 def update(session, scope: S.Scope, enterprise_id: Any, raw: Mapping[str, Any]) -> Enterprise:
     enterprise = S.get_or_404(session, Enterprise, enterprise_id, scope)
+    S.check_write(session, Enterprise, S.row_attributes(enterprise), scope)  # the row as it is, then as it becomes
     before = audit.snapshot(enterprise, AUDIT_FIELDS)
     merged = {**to_dict(enterprise), **{k: v for k, v in raw.items() if k != "id"}}
     values = _resolve(session, merged, current=enterprise)

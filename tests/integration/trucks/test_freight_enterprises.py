@@ -58,6 +58,9 @@ def test_town_api_refuses_freight_writes_but_not_port(client, auth, freight):
     assert client.put(f"/api/v1/enterprise/{freight}", json={"address": "新地址"}, headers=headers).status_code == 404
     assert client.get(f"/api/v1/enterprise/{freight}", headers=headers).status_code == 200
     assert client.post("/api/v1/enterprise/", json=body("port"), headers=headers).status_code == 201
+    # nor by first making it another type: the row as it is must be the town's to write too
+    assert client.put(f"/api/v1/enterprise/{freight}", json={"type_code": "port"}, headers=headers).status_code == 404
+    assert client.get(f"/api/v1/enterprise/{freight}", headers=headers).json["result"]["type_code"] == "freight"
 
 
 def test_bureau_adds_and_edits_freight_enterprises(client, auth, freight):
