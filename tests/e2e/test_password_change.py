@@ -61,7 +61,12 @@ def _user_menu(page):
     toggle = page.locator(".navbar-toggle")
     if toggle.is_visible():
         toggle.click()
-    page.locator(".navbar-right .dropdown-toggle").filter(has=page.locator(".fa-user")).click()
+        # Bootstrap's collapse animates (.collapsing) before it is open (.collapse.in): a
+        # click on the user menu during the animation could land on nothing (a slow CI)
+        expect(page.locator(".navbar-collapse.collapse.in")).to_be_visible()
+    menu = page.locator(".navbar-right li.dropdown").filter(has=page.locator(".dropdown-toggle .fa-user"))
+    menu.locator(".dropdown-toggle").click()
+    expect(menu).to_have_class(re.compile(r"\bopen\b"))
 
 
 def _log_out(page):
