@@ -90,13 +90,15 @@ def _init_security_config(app: Flask) -> None:
     from app.security import policies  # noqa: F401  (registers every model's scope policy)
     from app.security.accounts import user_has_password
     from app.security.actions import can
-    from app.security.personal_data import shown_to_current_user
+    from app.security.personal_data import shown
+    from app.security.scope import current_scope
     from app.security.roles import fab_roles
 
     app.config["FAB_ROLES"] = fab_roles()
     app.jinja_env.globals["logs_in_with_password"] = user_has_password
     app.jinja_env.globals["can"] = can  # buttons only for actions the user may take
-    app.jinja_env.globals["personal"] = shown_to_current_user  # full numbers or masked, by role
+    # a detail's ID number or phone: in full for the roles that may read it, else masked
+    app.jinja_env.globals["personal"] = lambda value, kind: shown(value, kind, current_scope().full_numbers)
 
 
 def _init_database(app: Flask) -> None:

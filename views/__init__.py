@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _
 
+from views import locale
 from views.admin import AUDIT_LOG, OUTBOX, SECURITY_EVENTS, snapshot_items
 from views.alerts import ALERT_SETTINGS
 from views.compliance import ComplianceApi, ComplianceView
@@ -26,9 +27,7 @@ from views import trucks as truck_screens
 
 
 def register_views(appbuilder) -> None:
-    from views import locale
-
-    locale.install(current_app)
+    locale.install(current_app)  # the language menu returns to the page it was picked on
     # 台账管理: enterprises and staff, declared resources (views/registry.py)
     register_resource(appbuilder, ENTERPRISES)
     register_resource(appbuilder, STAFF)

@@ -46,13 +46,6 @@ def shown(value: str | None, kind: str, full: bool) -> str:
     return value if full else MASKS[kind](value)
 
 
-def shown_to_current_user(value: str | None, kind: str) -> str:
-    """:func:`shown` for the signed-in user (the template global ``personal``)."""
-    from app.security.scope import current_scope
-
-    return shown(value, kind, current_scope().full_numbers)
-
-
 def detail_numbers(full: bool, id_number: str | None, phone: str | None) -> tuple[str, str]:
     """The ID number and phone a person's detail page shows: in full for the roles that may
     read them (``Scope.full_numbers``; the caller audits the read), masked for anyone else."""
