@@ -188,7 +188,7 @@ def clean_time(raw: object, field: str, label: str) -> str:
 def clean_webhook(raw: object, allow_private: bool = False) -> str:
     """A messenger-group robot URL: http(s) with a host; RuleError otherwise. Unless
     ``allow_private`` (the ``WEBHOOK_ALLOW_PRIVATE`` setting), a host that is this
-    machine or an internal address (loopback, private, link-local, unspecified,
+    machine or an internal address (loopback, private, shared, link-local, unspecified,
     reserved, multicast; an IP in any spelling, ``localhost``) is refused too: the
     server would send what users typed to its own network."""
     text = str(raw or "").strip()
@@ -207,7 +207,8 @@ def clean_webhook(raw: object, allow_private: bool = False) -> str:
 def is_internal_host(host: str) -> bool:
     """Whether ``host`` (a URL's host name) names this machine or an internal address;
     IPv4 in the short or numeric spellings HTTP clients accept ("127.1", "2130706433")
-    counts as the address it means. Names are not resolved (no network here)."""
+    counts as the address it means. Names are not resolved (no network here): the
+    sender checks the addresses a name resolves to with :func:`is_internal_address`."""
     host = host.strip().rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -218,7 +219,26 @@ def is_internal_host(host: str) -> bool:
             address = ipaddress.IPv4Address(socket.inet_aton(host))
         except OSError:
             return False
+    return _is_internal_ip(address)
+
+
+def is_internal_address(address: str) -> bool:
+    """Whether ``address``, an IP address as a resolver gives it ("10.0.0.7", "::1",
+    "fe80::1%eth0"), is this machine or an internal address (as :func:`is_internal_host`
+    counts them). Anything that is not an IP address counts as internal: the caller
+    was about to connect to it, and cannot tell where it leads."""
+    try:
+        parsed = ipaddress.ip_address(str(address).split("%", 1)[0])
+    except ValueError:
+        return True
+    return _is_internal_ip(parsed)
+
+
+def _is_internal_ip(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Not a public unicast address: private, loopback, link-local, unspecified, reserved,
+    multicast, or otherwise not global (the shared 100.64.0.0/10, where some clouds keep
+    their metadata service, e.g. 100.100.100.200)."""
     mapped = getattr(address, "ipv4_mapped", None)
     address = mapped or address
-    return (address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified
-            or address.is_reserved or address.is_multicast)
+    return (not address.is_global or address.is_private or address.is_loopback or address.is_link_local
+            or address.is_unspecified or address.is_reserved or address.is_multicast)

@@ -112,6 +112,7 @@ def test_times_and_webhooks():
     "http://127.0.0.1:6379/", "http://localhost/hook", "http://api.localhost/", "http://10.1.2.3/",
     "http://192.168.0.5/", "http://172.16.0.1/", "http://169.254.169.254/latest/meta-data", "http://0.0.0.0/",
     "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/", "http://127.1/", "http://2130706433/",
+    "http://100.100.100.200/latest/meta-data/",
 ])
 def test_webhooks_to_internal_addresses_are_refused_unless_allowed(url):
     """A robot URL naming this machine or an internal address is refused (in Chinese) unless the setting allows it."""
@@ -119,6 +120,20 @@ def test_webhooks_to_internal_addresses_are_refused_unless_allowed(url):
         tr.clean_webhook(url)
     assert "群机器人地址不能是本机或内网地址" in str(refused.value.message)
     assert tr.clean_webhook(url, allow_private=True) == url
+
+
+@pytest.mark.parametrize("address, internal", [
+    ("127.0.0.1", True), ("127.0.1.1", True), ("10.0.0.7", True), ("172.31.255.1", True), ("192.168.1.1", True),
+    ("169.254.169.254", True), ("0.0.0.0", True), ("100.64.0.1", True), ("100.100.100.200", True), ("224.0.0.1", True), ("::1", True),
+    ("::ffff:10.0.0.1", True), ("fe80::1%eth0", True), ("fc00::1", True), ("::", True),
+    ("not-an-address", True), ("", True),
+    ("8.8.8.8", False), ("1.1.1.1", False), ("2001:4860:4860::8888", False),
+    ("::ffff:8.8.8.8", False),
+])
+def test_resolved_addresses_are_classed_like_hosts(address, internal):
+    """What a robot URL's name resolves to is refused when it is this machine or an internal
+    address (scope ids and IPv4-mapped IPv6 included); what is not an IP counts as internal."""
+    assert tr.is_internal_address(address) is internal
 
 
 def test_public_webhooks_pass():
