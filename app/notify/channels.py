@@ -10,6 +10,10 @@
 A channel returns on success and raises :class:`DeliveryError` otherwise. The error's
 text is stored in ``Message.last_error`` and shown to admins, so it never carries the
 message body, the gateway URL (it often holds a key) or the gateway's answer.
+
+No POST follows a redirect: a 3xx answer is a failure and its ``Location`` gets nothing
+(no robot or gateway redirects; a user's robot URL could redirect into this machine's
+network).
 """
 from __future__ import annotations
 
@@ -28,6 +32,13 @@ class DeliveryError(Exception):
     """Delivery failed; ``str(err)`` is safe to store and show (no secrets)."""
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx answer is not followed: urllib reports it as an HTTPError."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 def message_text(message: Message, attachment_link: str | None) -> str:
     """What the recipient reads: subject, body and the attachment's download link."""
     parts = [message.subject, message.body] if message.subject else [message.body]
@@ -37,7 +48,8 @@ def message_text(message: Message, attachment_link: str | None) -> str:
 
 
 def _post_json(url: str, payload: dict, timeout: float) -> None:
-    """POST ``payload`` as JSON; any non-2xx answer or network failure is a DeliveryError."""
+    """POST ``payload`` as JSON; any non-2xx answer (redirects are not followed) or
+    network failure is a DeliveryError."""
     if not url:
         raise DeliveryError(_("未配置发送地址"))
     request = urllib.request.Request(
@@ -47,10 +59,13 @@ def _post_json(url: str, payload: dict, timeout: float) -> None:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (configured URL)
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=timeout) as response:
             status = response.status
             response.read(1024)  # drain a little; the body is never stored
     except urllib.error.HTTPError as err:
+        err.close()
+        if 300 <= err.code < 400:
+            raise DeliveryError(_("网关返回跳转，未跟随：HTTP %(status)s", status=err.code)) from None
         raise DeliveryError(_("网关返回错误：HTTP %(status)s", status=err.code)) from None
     except (socket.timeout, TimeoutError):
         raise DeliveryError(_("网关响应超时")) from None

@@ -22,21 +22,34 @@ from models.notify import Message
 
 
 class Gateway:
-    """A real HTTP peer: records every POST, answers with ``status``."""
+    """A real HTTP peer: records every POST (``requests``) and every request line of any
+    method (``hits``), answers with ``status`` (and a ``Location`` header when
+    ``location`` is set)."""
 
     def __init__(self):
         self.requests: list[dict] = []
+        self.hits: list[str] = []
         self.status = 200
+        self.location: str | None = None
         self.lock = threading.Lock()
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
+            def parse_request(self):
+                parsed = super().parse_request()
+                with gateway.lock:
+                    gateway.hits.append(self.requestline)
+                return parsed
+
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with gateway.lock:
                     gateway.requests.append({"path": self.path, "json": json.loads(body or b"null"),
-                                             "content_type": self.headers.get("Content-Type")})
+                                             "content_type": self.headers.get("Content-Type"),
+                                             "host": self.headers.get("Host")})
                 self.send_response(gateway.status)
+                if gateway.location:
+                    self.send_header("Location", gateway.location)
                 self.end_headers()
                 self.wfile.write(body)  # echo: a careless client would store the secret it sent
 
