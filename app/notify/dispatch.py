@@ -8,7 +8,8 @@ twice. A worker that dies mid-send leaves the message queued; it becomes due aga
 when the lease runs out.
 
 Failures are retried with exponential backoff (:func:`next_delay`) until
-``NOTIFY_MAX_ATTEMPTS``, then the message is ``failed``. Logs name message ids only:
+``NOTIFY_MAX_ATTEMPTS``, then the message is ``failed``; a permanent one (a robot URL
+that leads into this machine's network) fails the message at once. Logs name message ids only:
 never a body (login codes) or a recipient.
 
 A sensitive message (a login code) is only sent while its secret is alive (before its
@@ -94,7 +95,8 @@ def _attempt(message_id: int) -> str:
         channel = get_channel(message.channel)
         channel(message, config, _attachment_link(message))
     except DeliveryError as err:
-        return _record_failure(message, str(err)[:500], int(config.get("NOTIFY_MAX_ATTEMPTS", 5)))
+        max_attempts = 0 if err.permanent else int(config.get("NOTIFY_MAX_ATTEMPTS", 5))
+        return _record_failure(message, str(err)[:500], max_attempts)
     message.status = STATUS_SENT
     message.sent_at = utcnow()
     message.last_error = None

@@ -189,6 +189,35 @@ def test_a_failing_gateway_retries_then_shows_failed(app, client, auth, gateway,
     assert len(messages(app, f"%类型{code}%")) == 1
 
 
+def test_robot_urls_stored_before_the_check_are_not_sent_to_this_machine(app, client, auth, gateway, monkeypatch):
+    """A setting saved before robot URLs were checked names this machine (by IP and by
+    host name): with WEBHOOK_ALLOW_PRIVATE off those alerts fail at once, saying why, and
+    the server gets nothing from them; the phone's SMS (the operator's gateway) still goes."""
+    import socket
+
+    from models.rules import AlertSetting
+
+    code, setting_id, _today, _people = _world(app, client, auth, [{"phone": "13800138129"}])
+    port = urlsplit(gateway.url).port
+    robots = [f"http://127.0.0.1:{port}/robot/old-ip", f"http://{socket.gethostname()}:{port}/robot/old-name"]
+
+    def store_unchecked(session):  # as an old release saved them
+        session.get(AlertSetting, setting_id).recipients = [{"phone": "13800138129"}] + [{"webhook": r} for r in robots]
+        session.commit()
+
+    F.in_db(app, store_unchecked)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE", False)
+    assert send_alerts(app, settings=[setting_id])["messages"] == 3
+    run_worker(app)
+    assert [r["path"] for r in requests_of(gateway, code)] == ["/sms"]
+    assert [hit for hit in gateway.hits if "/robot/old-" in hit] == []
+    refused = [m for m in messages(app, f"%类型{code}%") if m["recipient"] in robots]
+    assert len(refused) == 2
+    for message in refused:
+        assert (message["status"], message["attempts"]) == ("failed", 1)
+        assert message["error"] == "群机器人地址不能是本机或内网地址，未发送"
+
+
 def test_a_run_killed_mid_send_finishes_without_duplicates(app, client, auth, gateway, monkeypatch):
     """The job dies while storing the second recipient's alert: the next run stores only
     what was missing, and each phone gets one SMS."""
