@@ -256,7 +256,9 @@ def register(model: type, *, parent: Optional[Parent] = None, **paths: Path) -> 
 def restrict_writes(model: type, dimension: str, allows: Callable[[Any, Mapping[str, Any]], bool]) -> None:
     """Holders of ``dimension`` see ``model``'s rows as registered but write (add, edit,
     import, delete) only a row whose values ``allows(session, values)``; another
-    dimension may still grant the write."""
+    dimension may still grant the write. A model scoped by its :class:`Parent` is
+    limited by its own restrictions only (not its parent's), asked with its own
+    values (a person's ``enterprise_id``)."""
     policy = policy_of(model)
     _POLICIES[model] = replace(policy, write_limits=MappingProxyType({**policy.write_limits, dimension: allows}))
 
@@ -378,14 +380,16 @@ def check_write(session, model: type, values: Mapping[str, Any], scope: Optional
         raise OutOfScope(model.__name__, values.get("id"))
 
 
-def may_write(session, model: type, values: Mapping[str, Any], scope: Optional[Scope] = None) -> bool:
+def may_write(session, model: type, values: Mapping[str, Any], scope: Optional[Scope] = None,
+              cache: Optional[dict] = None) -> bool:
     """Whether a row with ``values`` is within the writer's reach (see :func:`check_write`);
-    pages ask it to offer only the writes that will pass."""
+    pages ask it to offer only the writes that will pass. ``cache``: as for
+    :func:`row_values`, kept by a caller asking for many rows (a page's)."""
     scope = scope if scope is not None else current_scope()
     policy = policy_of(model)
     if policy.unscoped or scope.everything:
         return True
-    for name, value in row_values(session, model, values).items():
+    for name, value in row_values(session, model, values, cache).items():
         if value is ALL or value is None or value not in scope.of(name):
             continue
         limit = policy.write_limits.get(name)

@@ -1,4 +1,9 @@
-"""Staff: query, create, update, delete — scope, duplicate rule and audit included."""
+"""Staff: query, create, update, delete — scope, duplicate rule and audit included.
+
+Who may write a person is the scope's business (app/security/policies): a person is
+written only where ``scope.check_write`` lets the user write a person of that enterprise
+(a town user sees the drivers of its freight enterprises but writes none); an update
+must pass on the person as they are and as they become."""
 from __future__ import annotations
 
 import re
@@ -102,8 +107,10 @@ def _duplicate(session, enterprise_id: int, id_number: str, exclude_id: Optional
 
 @operation
 def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
-    """:raise OutOfScope: enterprise not visible. :raise ValidationFailed, Conflict."""
+    """:raise OutOfScope: enterprise not visible, or its people not the user's to write
+    (404). :raise ValidationFailed, Conflict."""
     enterprise = S.get_or_404(session, Enterprise, raw.get("enterprise_id"), scope)
+    S.check_write(session, Staff, {"enterprise_id": enterprise.id}, scope)
     values = _clean(session, enterprise, raw)
     if _duplicate(session, enterprise.id, values["id_number"]):
         raise Conflict(DUPLICATE)
@@ -117,10 +124,14 @@ def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
 
 @operation
 def update(session, scope: S.Scope, staff_id: Any, raw: Mapping[str, Any]) -> Staff:
+    """:raise OutOfScope: the person or the target enterprise not visible, or the person
+    not the user's to write as they are or as they become (404). :raise ValidationFailed, Conflict."""
     person = S.get_or_404(session, Staff, staff_id, scope)
+    S.check_write(session, Staff, S.row_attributes(person), scope)  # the person as they are, then as they become
     before = audit.snapshot(person, AUDIT_FIELDS)
     target_id = raw.get("enterprise_id") or person.enterprise_id
     enterprise = S.get_or_404(session, Enterprise, target_id, scope)
+    S.check_write(session, Staff, {"enterprise_id": enterprise.id}, scope)
     merged = {**{k: getattr(person, k) for k in FIELDS}, **{k: v for k, v in raw.items() if k in FIELDS}}
     values = _clean(session, enterprise, merged)
     values["extras"] = keep_undeclared(person.extras, values["extras"], lookups.declaration(enterprise.type).staff_fields)
@@ -139,11 +150,14 @@ def update(session, scope: S.Scope, staff_id: Any, raw: Mapping[str, Any]) -> St
 
 @operation
 def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
-    """Delete the staff among ``ids`` that are in scope; returns how many."""
+    """Delete the staff among ``ids`` that are in scope and the user may write (a town
+    user sees its freight enterprises' drivers but deletes none); returns how many."""
     wanted = {int(i) for i in ids if str(i).isdigit()}
     if not wanted:
         return 0
-    rows = list(session.execute(S.apply(select(Staff).where(Staff.id.in_(wanted)), Staff, scope)).scalars())
+    cache: dict = {}
+    rows = [p for p in session.execute(S.apply(select(Staff).where(Staff.id.in_(wanted)), Staff, scope)).scalars()
+            if S.may_write(session, Staff, S.row_attributes(p), scope, cache)]
     for person in rows:
         audit.record("delete", "Staff", person.id, before=audit.snapshot(person, AUDIT_FIELDS))
     if rows:

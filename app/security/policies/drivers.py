@@ -29,6 +29,10 @@ task force's) belong to the transport bureau, which sets them from 预约和通�
 Freight enterprises (货车企业管理, seed 002 §2.5) are imported, added and edited by the
 transport bureau (and the district admin); a town user only views its town's (the town
 dimension grants no write on an enterprise of the freight type; other types unchanged).
+Their drivers (the staff of a freight enterprise, seed 002 §2.4, §2.6) are entered by the
+enterprise head and the transport bureau (and the district admin); a town user only views
+its town's: the town dimension grants no add, edit, import or delete of a person of a
+freight enterprise, nor a move of a person into one (staff of other types unchanged).
 
 A code for the ``driver`` purpose is sent only to a phone that booked before (the
 answer to the caller is the same either way).
@@ -50,6 +54,7 @@ from app.security.scope import (Audience, Column, Dimension, Parent, Shared, Via
 from models.drivers import Booking, BookingImage, CheckpointRecipients, Pass, Passenger
 from models.enterprise_types import EnterpriseType
 from models.enterprises import Enterprise
+from models.staff import Staff
 
 DRIVER = "driver"
 DIM_DRIVER_PHONE = "driver_phone"
@@ -102,11 +107,20 @@ def _not_freight(session, values) -> bool:
     type_id = values.get("type_id")
     if type_id is None:
         return True
-    code = session.execute(select(EnterpriseType.code).where(EnterpriseType.id == type_id)).scalar()
-    return code != _freight_type_code()
+    etype = session.get(EnterpriseType, type_id)  # the identity map's when loaded (a page's many rows)
+    return etype is None or etype.code != _freight_type_code()
+
+
+def _not_freight_staff(session, values) -> bool:
+    """Whether a person with ``values`` belongs to an enterprise of another type than the
+    freight type (is no freight driver)."""
+    enterprise_id = values.get("enterprise_id")
+    enterprise = session.get(Enterprise, enterprise_id) if enterprise_id is not None else None
+    return enterprise is None or _not_freight(session, {"type_id": enterprise.type_id})
 
 
 restrict_writes(Enterprise, R.DIM_TOWN, _not_freight)
+restrict_writes(Staff, R.DIM_TOWN, _not_freight_staff)
 
 
 def has_booked(session, phone: str) -> bool:

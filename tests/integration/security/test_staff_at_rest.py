@@ -45,8 +45,10 @@ def plain_values_in(app, wanted: set[str], skip=("alembic_version",)) -> set[str
     return found
 
 
-def filled_template(client, headers, people) -> bytes:
-    ws_bytes = client.get("/api/v1/staff/template?enterprise_type=port", headers=headers).data
+def filled_template(client, headers, people, template: str = "enterprise_type=port") -> bytes:
+    """The staff template (``template``: its query, a type or an enterprise) with ``people``
+    (name, number, phone) below the example row."""
+    ws_bytes = client.get(f"/api/v1/staff/template?{template}", headers=headers).data
     wb = openpyxl.load_workbook(io.BytesIO(ws_bytes))
     for r, (name, number, phone) in enumerate(people, start=4):  # below the example row
         for c, value in ((1, name), (3, number), (4, phone)):
