@@ -146,6 +146,7 @@ class HeadView(ScopedView):
             source_note=str(DATA_SOURCE_NOTE) % {"days": health_status.window().days},
             note=UNMATCHED_NOTE, logout_url=self.appbuilder.get_url_for_logout, title=enterprise.name,
             broken=compliance.count_broken(self.session, self.scope, enterprise_id=enterprise.id),
+            may_write=staff_service.may_write_in(self.session, self.scope, enterprise.id),
         )
 
     @expose("/people")
@@ -185,6 +186,7 @@ class HeadView(ScopedView):
         return self.render_template(
             "sentinel/head_staff.html", e=enterprise, page=result, q=q, total=total,
             mask_phone=mask_phone, title=_("工作人员信息"),
+            may_write=staff_service.may_write_in(self.session, self.scope, enterprise.id),
         )
 
     @expose("/people/<int:pk>")
@@ -201,4 +203,5 @@ class HeadView(ScopedView):
             compliance=compliance.person_compliance(self.session, person.id),
             bucket=health_status.parse_bucket(request.args.get("bucket")),
             from_staff=request.args.get("from") == "staff", title=person.name,
+            may_write=staff_service.may_write_in(self.session, self.scope, person.enterprise_id),
         )

@@ -26,6 +26,7 @@ from app.security.ownership import readable_job_status
 from app.security.redirects import redirect_target
 from app.services import enterprises as enterprise_service
 from app.services import lookups
+from app.services import staff as staff_service
 from app.services.imports import files
 from app.services.imports.background import launch
 from app.services.imports.templates import MIMETYPE, template_for
@@ -143,7 +144,8 @@ class _ImportView(ScopedView):
     def _choices(self) -> dict:
         if self.kind == "staff":
             stmt = enterprise_service.query(self.scope).limit(500)
-            return {"enterprises": list(self.session.execute(stmt).unique().scalars())}
+            visible = self.session.execute(stmt).unique().scalars()
+            return {"enterprises": staff_service.writable_enterprises(self.session, self.scope, visible)}
         return {"types": lookups.writable_types(self.session, self.scope)}
 
     def _render(self, **context):

@@ -146,9 +146,17 @@ class StaffPages(ResourceView):
         full_ids = unmatched and personal_data.sees_full_ids_when_unmatched(r.name for r in g.user.roles)
         if full_ids:
             staff_service.record_full_id_read(self.session, [s.id for s in result.items], _("未匹配人员：完整证件号码"))
+        enterprises = self._enterprises()
+        cache: dict = {}
+        writable = {e for e in {s.enterprise_id for s in result.items}
+                    if staff_service.may_write_in(self.session, self.scope, e, cache)}
+        # 新增 / 导入 where some enterprise (the chosen one) takes the user's people; a
+        # town user sees its freight enterprises' drivers but writes none (app/security/policies)
+        may_add = any(staff_service.may_write_in(self.session, self.scope, e.id, cache)
+                      for e in ([chosen] if chosen else enterprises))
         return self.render_template(
             "sentinel/staff_list.html", page=result, q=q, enterprise_id=enterprise_id, chosen=chosen,
-            enterprises=self._enterprises(), bucket=bucket,
+            enterprises=enterprises, bucket=bucket, may_add=may_add, writable=writable,
             alert_settings=self._alert_settings_link(chosen),
             buckets=[(b, health_status.bucket_label(b)) for b in BUCKETS],
             hints=UNMATCHED_HINTS if unmatched else (), note=UNMATCHED_NOTE if unmatched else None,
@@ -175,6 +183,7 @@ class StaffPages(ResourceView):
         decl = parse_declaration(person.enterprise.type.spec)
         id_number, phone = personal_data.detail_numbers(self.scope.full_numbers, person.id_number, person.phone)
         return self.render_template("sentinel/staff_detail.html", s=person, decl=decl, health=health,
+                                    may_edit=staff_service.may_write_in(self.session, self.scope, person.enterprise_id),
                                     compliance=compliance.person_compliance(self.session, person.id),
                                     id_number=id_number, phone=phone,
                                     open_history=request.args.get("tests") == "1",  # the ledger's 查看核酸
@@ -184,7 +193,7 @@ class StaffPages(ResourceView):
         return list(self.session.execute(enterprise_service.query(self.scope).limit(500)).unique().scalars())
 
     def _form(self, person=None, data=None, errors=None):
-        enterprises = self._enterprises()
+        enterprises = staff_service.writable_enterprises(self.session, self.scope, self._enterprises())
         data = data or (staff_service.to_dict(person) if person else {})
         wanted = request.values.get("enterprise_id", type=int) or data.get("enterprise_id")
         chosen = next((e for e in enterprises if e.id == (int(wanted) if wanted else None)), enterprises[0] if enterprises else None)
@@ -227,6 +236,8 @@ class StaffPages(ResourceView):
     @has_access
     def edit(self, pk: int):
         person = get_or_404(self.session, Staff, pk, self.scope)
+        if not staff_service.may_write_in(self.session, self.scope, person.enterprise_id):
+            raise OutOfScope("Staff", pk)  # seen but not written (a town's freight driver)
         if request.method == "GET":
             return self._form(person)
         data = self._payload()

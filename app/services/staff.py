@@ -105,6 +105,19 @@ def _duplicate(session, enterprise_id: int, id_number: str, exclude_id: Optional
     return session.execute(stmt).first() is not None
 
 
+def may_write_in(session, scope: S.Scope, enterprise_id: Any, cache: Optional[dict] = None) -> bool:
+    """Whether the user may add, edit, import or delete people of the enterprise (pages
+    ask it to offer only the writes that will pass)."""
+    return S.may_write(session, Staff, {"enterprise_id": enterprise_id}, scope, cache)
+
+
+def writable_enterprises(session, scope: S.Scope, enterprises) -> list[Enterprise]:
+    """Those of ``enterprises`` (in scope) whose people the user may write (the choices
+    of the staff form and of the staff import)."""
+    cache: dict = {}
+    return [e for e in enterprises if may_write_in(session, scope, e.id, cache)]
+
+
 @operation
 def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
     """:raise OutOfScope: enterprise not visible, or its people not the user's to write

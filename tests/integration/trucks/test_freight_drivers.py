@@ -74,6 +74,33 @@ def town_page(app):
     return client
 
 
+def test_town_sees_its_freight_drivers_without_write_buttons(app, town_page, world):
+    """A town user lists and opens its freight enterprise's driver, with no 新增 / 导入 /
+    编辑 / 删除 nor a box to select them; its port enterprise's person keeps all of them."""
+    listed = text(town_page.get(f"/staff/?enterprise_id={world['freight']}"))
+    assert f'href="/staff/{world["driver"]}"' in listed
+    assert 'id="btn-add"' not in listed and 'id="btn-import"' not in listed
+    assert ROW.findall(listed) == []
+    detail = text(town_page.get(f"/staff/{world['driver']}"))
+    assert 'id="btn-edit"' not in detail and 'id="btn-delete"' not in detail
+    assert town_page.get(f"/staff/{world['driver']}/edit").status_code == 404
+
+    port = text(town_page.get(f"/staff/?enterprise_id={world['port']}"))
+    assert 'id="btn-add"' in port and 'id="btn-import"' in port
+    assert ROW.findall(port) == [str(world["worker"])]
+    detail = text(town_page.get(f"/staff/{world['worker']}"))
+    assert 'id="btn-edit"' in detail and 'id="btn-delete"' in detail
+    assert town_page.get(f"/staff/{world['worker']}/edit").status_code == 200
+
+
+def test_town_forms_offer_no_freight_enterprise(town_page, world):
+    """The town user's 新增人员 and 导入人员 forms list its port enterprise but not its freight one."""
+    for url in ("/staff/add", "/import/staff/"):
+        page = text(town_page.get(url))
+        assert f'value="{world["port"]}"' in page
+        assert f'value="{world["freight"]}"' not in page
+
+
 def test_town_page_writes_of_freight_drivers_store_nothing(app, town_page, world):
     """A town user's posted add, edit, move and delete of freight drivers change nothing."""
     token = csrf_from(town_page.get("/staff/add").data)
@@ -146,3 +173,19 @@ def test_head_bureau_and_admin_write_freight_drivers(app, client, world, who):
     assert 'id="btn-edit"' in detail and 'id="btn-delete"' in detail
     listed = text(page.get(f"/staff/?enterprise_id={world['freight']}"))
     assert 'id="btn-add"' in listed and 'id="btn-import"' in listed and str(world["driver"]) in ROW.findall(listed)
+
+
+def test_head_phone_pages_offer_writes_only_to_writers(app, town_page, world):
+    """The phone 员工管理 of a freight enterprise shows 导入 / 新增 / 删除本页 to its head, not to a town user."""
+    username = F.make_user(app, f"head_{world['head']}", R.ENTERPRISE_HEAD, phone_number=world["head"])
+    head = app.test_client()
+    assert login(head, username).status_code == 302
+    for client in (head, town_page):
+        token = csrf_from(client.get("/head/select").data)
+        client.post("/head/select", data={"enterprise_id": world["freight"], "csrf_token": token})
+    mine = text(head.get("/head/staff"))
+    assert 'id="btn-add"' in mine and 'id="btn-import"' in mine and 'id="btn-delete-page"' in mine
+    theirs = text(town_page.get("/head/staff"))
+    assert 'id="btn-add"' not in theirs and 'id="btn-import"' not in theirs and 'id="btn-delete-page"' not in theirs
+    assert 'id="btn-edit"' not in text(town_page.get(f"/head/people/{world['driver']}"))
+    assert 'id="staff-add-link"' not in text(town_page.get("/head/"))
