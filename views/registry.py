@@ -78,9 +78,10 @@ class EnterpriseApiBase(ResourceApi):
     @permission_name("info")
     @doc.describe(doc.answer(doc.ref("EnterpriseInfo"), "Towns with their grids, and types"))
     def info(self):
-        """The choices of the enterprise form, limited to the caller's scope."""
+        """The choices of the enterprise form: the caller's towns and the types it may add
+        enterprises of (a town user views freight enterprises but adds none)."""
         towns = lookups.towns_in_scope(self.session, self.scope)
-        types = lookups.types_in_scope(self.session, self.scope)
+        types = lookups.writable_types(self.session, self.scope)
         return self.response(
             200,
             towns=[{"name": t.name, "grids": [g.name for g in t.grids]} for t in towns],
