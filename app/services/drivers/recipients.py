@@ -53,7 +53,7 @@ from app.security import scope as S
 from app.security.policies.rules import may_address
 from app.services.resources import BODY_NOT_OBJECT, ModelService
 from app.services.rules.alerts import recipients_of
-from app.services.rules.settings import UnknownRecipient, recipients_from
+from app.services.rules.settings import UnknownRecipient, recipients_from, refused_users
 from models.drivers import (RECIPIENTS_BUREAU, RECIPIENTS_TASKFORCE, RECIPIENTS_TOWN, TARGET_LABELS,
                             CheckpointRecipients)
 from models.regions import Town
@@ -64,10 +64,6 @@ SCOPES = (RECIPIENTS_TOWN, RECIPIENTS_BUREAU, RECIPIENTS_TASKFORCE)
 MSG_SCOPE = _("告警对象不正确，应为 town、bureau 或 taskforce")
 MSG_TOWN = _("请选择镇街")
 
-
-def refused_users(names: list[str]) -> ValidationFailed:
-    return ValidationFailed([RuleError("recipients", _("推送人员中有不存在或不可推送的平台用户名：%(names)s",
-                                                       names="、".join(names)))])
 
 FIELDS = [
     Field("target", _("镇街/对象"), attr="target_label", form=False),

@@ -8,9 +8,13 @@ Rules of every write (nothing is saved when one fails):
 * ``category``: empty (every category) or one declared by the type; one setting per
   type and category (409);
 * ``recipients``: ``[{"user_id"} | {"phone"} | {"webhook"}]`` (the form's text: one per
-  line, a user name, a mobile number or an http(s) URL). A user outside the editor's
-  reach is 404 (``policies.rules.may_address``); a phone that is not a mobile number
-  and a URL that is not http(s) are 400 with the value named;
+  line, a user name, a mobile number or an http(s) URL). A user the change adds must be
+  within the editor's reach (``policies.rules.may_address``): one named by id is 404,
+  one named by user name (or a user name that does not exist, which must not be told
+  apart) is 400 naming it, so the form keeps what was typed. The users the setting
+  already names stay valid as they are (a bureau edits the rule of a setting whose
+  recipients the district admin chose); a phone that is not a mobile number and a URL
+  that is not http(s) are 400 with the value named;
 * ``check_time`` / ``alert_time``: ``HH:MM`` district time (default 01:00 / 09:00).
 
 Every change is audited with before/after values (the 审计日志 is the history of changes).
@@ -18,7 +22,7 @@ Every change is audited with before/after values (the 审计日志 is the histor
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from flask import current_app
 from sqlalchemy import delete, or_, select
@@ -107,7 +111,12 @@ class AlertSettingService(ModelService):
         if errors:
             raise ValidationFailed(errors)
         if "recipients" in raw or not partial:
-            values["recipients"] = recipients_from(session, raw.get("recipients"))
+            try:
+                values["recipients"] = recipients_from(session, raw.get("recipients"))
+            except UnknownRecipient as err:
+                if not err.by_name:
+                    raise
+                raise refused_users([err.name]) from None
         code = values.pop("enterprise_type", None)
         if code is not None:
             values["type_id"] = session.execute(
@@ -133,22 +142,37 @@ class AlertSettingService(ModelService):
             raise Conflict(_("该主体类型（人员类别）已有告警设置，请编辑原有设置"))
 
     @staticmethod
-    def check_reach(session, scope: S.Scope, row: AlertSetting) -> None:
-        """:raise OutOfScope: a user recipient outside the editor's reach (404, nothing saved)."""
-        for item in row.recipients or []:
-            if "user_id" in item and not may_address(scope, session.get(SentinelUser, item["user_id"])):
-                raise OutOfScope("SentinelUser", item["user_id"])
+    def check_reach(session, scope: S.Scope, raw: Any, kept: frozenset = frozenset()) -> None:
+        """The user recipients of ``raw`` (the posted body) that the change adds must be
+        within the editor's reach; ``kept``: the user ids the setting named before the
+        change (valid as they are). :raise OutOfScope: one named by id (404);
+        ValidationFailed: those named by user name (400 naming them); nothing saved."""
+        if not isinstance(raw, Mapping) or raw.get("recipients") in (None, ""):
+            return
+        named: dict[int, str] = {}
+        refused: list[str] = []
+        for item in recipients_from(session, raw.get("recipients"), named=named):
+            user_id = item.get("user_id")
+            if user_id is None or user_id in kept or may_address(scope, session.get(SentinelUser, user_id)):
+                continue
+            if user_id not in named:
+                raise OutOfScope("SentinelUser", user_id)
+            refused.append(named[user_id])
+        if refused:
+            raise refused_users(refused)
 
     @operation
     def create(self, session, scope: S.Scope, raw: Mapping[str, Any]):
         row = super().create(session, scope, raw)
-        self.check_reach(session, scope, row)
+        self.check_reach(session, scope, raw)
         return row
 
     @operation
     def update(self, session, scope: S.Scope, pk: Any, raw: Mapping[str, Any]):
+        kept = frozenset(item["user_id"] for item in self.get(session, scope, pk).recipients or []
+                         if "user_id" in item)
         row = super().update(session, scope, pk, raw)
-        self.check_reach(session, scope, row)
+        self.check_reach(session, scope, raw, kept)
         return row
 
     def after_write(self, session, row: AlertSetting, action: str) -> None:
@@ -167,17 +191,27 @@ class AlertSettingService(ModelService):
 
 class UnknownRecipient(OutOfScope):
     """A recipient user that does not exist (404 like one out of reach); ``name`` is the
-    user name or id as given, for an editor that names it (告警设置 of the checkpoint)."""
+    user name or id as given, for an editor that names it; ``by_name``: given as a user
+    name (a form's line), not as ``{"user_id"}``."""
 
-    def __init__(self, name: Any):
+    def __init__(self, name: Any, by_name: bool = False):
         super().__init__("SentinelUser", name)
         self.name = str(name)
+        self.by_name = by_name
 
 
-def recipients_from(session, raw: Any) -> list[dict[str, Any]]:
+def refused_users(names: list[str]) -> ValidationFailed:
+    """400 naming the user names an editor may not add as recipients (or that do not exist)."""
+    return ValidationFailed([RuleError("recipients", _("推送人员中有不存在或不可推送的平台用户名：%(names)s",
+                                                       names="、".join(names)))])
+
+
+def recipients_from(session, raw: Any, named: Optional[dict[int, str]] = None) -> list[dict[str, Any]]:
     """The stored form of the recipients: ``[{"user_id"} | {"phone"} | {"webhook"}]``,
-    duplicates dropped, from a JSON list or the form's lines. :raise ValidationFailed,
-    OutOfScope (an unknown user is missing, like one outside the editor's reach)."""
+    duplicates dropped, from a JSON list or the form's lines; ``named`` (filled when
+    given): the user ids given by user name, with the name as typed. :raise
+    ValidationFailed, OutOfScope (an unknown user is missing, like one outside the
+    editor's reach)."""
     if raw in (None, ""):
         return []
     if isinstance(raw, str) and raw.strip().startswith("["):  # the form shows the stored list as JSON
@@ -195,6 +229,8 @@ def recipients_from(session, raw: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for item in items:
         entry = _recipient(session, item)
+        if named is not None and isinstance(item, str) and "user_id" in entry:
+            named.setdefault(entry["user_id"], item)
         if entry not in out:
             out.append(entry)
     return out
@@ -214,7 +250,7 @@ def _recipient(session, item: Any) -> dict[str, Any]:
                 return {"phone": _phone(item)}
             user_id = session.execute(select(SentinelUser.id).where(SentinelUser.username == item)).scalar()
             if user_id is None:
-                raise UnknownRecipient(item)
+                raise UnknownRecipient(item, by_name=True)
             return {"user_id": user_id}
         if isinstance(item, Mapping) and len(item) == 1:
             key, value = next(iter(item.items()))

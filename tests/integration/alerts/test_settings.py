@@ -98,3 +98,74 @@ def test_the_pages_take_recipients_one_per_line_and_show_them_back(app, client, 
     detail = client.get(f"/api/v1/alert_settings/{pk}", headers=auth.token("admin")).json["result"]
     assert len(detail["recipients"]) == 3 and {"phone": "13800138000"} in detail["recipients"]
     assert client.get("/alert_settings/").status_code == 200
+
+
+def _user_id(app, username: str) -> int:
+    from sqlalchemy import text
+
+    return F.in_db(app, lambda s: s.execute(text("SELECT id FROM ab_user WHERE username=:u"), {"u": username}).scalar())
+
+
+def test_a_bureau_edits_the_rule_of_a_setting_whose_recipients_the_admin_chose(app, client, auth):
+    """The admin names a town's user on a bureau's setting; the bureau still changes the rule
+    and the times (and saves the recipients unchanged), but cannot add another such user."""
+    admin, bureau = auth.token("admin"), auth.token("bureau_port")
+    code = make_type(app)
+    created = make_setting(client, admin, code, recipients=[{"user_id": _user_id(app, "town_nansha")}])
+    assert created.status_code == 201, created.json
+    pk = created.json["id"]
+    edited = client.put(f"/api/v1/alert_settings/{pk}", json={"rule": "七天两检", "check_time": "02:00"},
+                        headers=bureau)
+    assert edited.status_code == 200, edited.json
+    assert edited.json["result"]["rule"] == "七天两检" and edited.json["result"]["check_time"] == "02:00"
+    same = client.put(f"/api/v1/alert_settings/{pk}", json={"recipients": created.json["result"]["recipients"]},
+                      headers=bureau)
+    assert same.status_code == 200, same.json
+    more = client.put(f"/api/v1/alert_settings/{pk}", json={"recipients": [
+        {"user_id": _user_id(app, "town_nansha")}, {"user_id": _user_id(app, "town_huangge")}]}, headers=bureau)
+    assert more.status_code == 404
+    stored = client.get(f"/api/v1/alert_settings/{pk}", headers=admin).json["result"]
+    assert stored["recipients"] == [{"user_id": _user_id(app, "town_nansha")}]
+
+
+def test_a_recipient_deactivated_later_does_not_lock_the_setting(app, client, auth):
+    """A user named as a recipient is deactivated; the admin still edits the setting's rule."""
+    from models.users import SentinelUser
+
+    admin = auth.token("admin")
+    code = make_type(app)
+    name = F.make_user(app, "rcpt" + F.tag()[1:], "town", town="南沙街")
+    created = make_setting(client, admin, code, recipients=[{"user_id": _user_id(app, name)}])
+    assert created.status_code == 201, created.json
+
+    def deactivate(session):
+        session.get(SentinelUser, _user_id(app, name)).active = False
+        session.commit()
+
+    F.in_db(app, deactivate)
+    edited = client.put(f"/api/v1/alert_settings/{created.json['id']}", json={"rule": "一天一检"}, headers=admin)
+    assert edited.status_code == 200, edited.json
+
+
+def test_the_form_names_a_user_it_cannot_add_and_keeps_what_was_typed(app, client, auth):
+    """On the page, an unknown user name or one outside the bureau's reach keeps the form
+    with a message naming it (400), not a 404 page; nothing is saved."""
+    from tests.conftest import csrf_from
+
+    code = make_type(app)
+    before = F.count(app, AlertSetting)
+    auth.login("bureau_port")
+    for typed in ("no_such_user_x", "town_nansha"):
+        form = client.get("/alert_settings/add")
+        posted = client.post("/alert_settings/add", data={
+            "csrf_token": csrf_from(form.data), "enterprise_type": code, "rule": "三天两检", "category": "",
+            "recipients": f"13800138000\n{typed}", "check_time": "01:00", "alert_time": "09:00", "active": "y"})
+        page = posted.get_data(as_text=True)
+        assert posted.status_code == 400, page[:500]
+        assert "推送人员中有不存在或不可推送的平台用户名" in page and typed in page
+        assert "13800138000" in page  # what was typed is still there
+    answer = client.post("/api/v1/alert_settings/", json={"enterprise_type": code, "rule": "三天两检",
+                                                          "recipients": ["no_such_user_x"]},
+                         headers=auth.token("bureau_port"))
+    assert answer.status_code == 400 and "no_such_user_x" in answer.json["message"]
+    assert F.count(app, AlertSetting) == before
