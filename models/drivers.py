@@ -31,8 +31,8 @@ from datetime import datetime
 from typing import Any, Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, select, text
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.i18n import _
 
@@ -40,7 +40,7 @@ from models.enterprises import Enterprise
 from models.mixins import JSONType, TimestampMixin, utcnow
 from models.regions import Town
 from models.sealed import Sealed
-from models.users import SentinelUser
+from models.users import recipient_lines
 
 # Pass states (codes; labels in app.domain.pass_tokens.STATE_LABELS)
 PENDING, ALLOWED, DENIED, EXPIRED = "pending", "allowed", "denied", "expired"
@@ -198,14 +198,7 @@ class CheckpointRecipients(TimestampMixin, Model):
 
     def recipient_lines(self) -> list[str]:
         """The recipients as the form takes them: a user name, a phone or a URL each."""
-        stored = self.recipients or []
-        ids = [item["user_id"] for item in stored if "user_id" in item]
-        session = object_session(self)
-        names = dict(session.execute(select(SentinelUser.id, SentinelUser.username).where(
-            SentinelUser.id.in_(ids))).all()) if ids and session is not None else {}
-        lines = [names.get(item["user_id"], str(item["user_id"])) if "user_id" in item
-                 else str(item.get("phone") or item.get("webhook") or "") for item in stored]
-        return [line for line in lines if line]
+        return recipient_lines(self, self.recipients)
 
 
 class CheckpointSummaryRun(Model):

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.domain.testing_rules import rule_by_name as rule_by_code
 from models.enterprise_types import EnterpriseType
 from models.mixins import JSONType, TimestampMixin, utcnow
+from models.users import recipient_lines
 
 
 class AlertSetting(TimestampMixin, Model):
@@ -44,6 +45,10 @@ class AlertSetting(TimestampMixin, Model):
     def enterprise_type(self) -> str:
         """The type's code (what the API takes and answers)."""
         return self.type.code if self.type else ""
+
+    def recipient_lines(self) -> list[str]:
+        """The recipients as the form takes them: a user name, a phone or a URL each."""
+        return recipient_lines(self, self.recipients)
 
     @property
     def rule_name(self) -> str:

@@ -2,11 +2,11 @@
 whether its password was set by someone else (the admin) and must be changed."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Iterable, Optional
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, ForeignKey, String, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, String, false, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from models.organisations import Bureau
 from models.regions import Town
@@ -26,3 +26,16 @@ class SentinelUser(User):
 
     bureau: Mapped[Optional[Bureau]] = relationship(foreign_keys=[bureau_id])
     town: Mapped[Optional[Town]] = relationship(foreign_keys=[town_id])
+
+
+def recipient_lines(owner: Any, stored: Optional[Iterable[dict[str, Any]]]) -> list[str]:
+    """Stored recipients (``[{"user_id"} | {"phone"} | {"webhook"}]``) of the row ``owner``
+    as the forms take them: a user name, a phone or a URL each (a user that is gone: its id)."""
+    stored = list(stored or [])
+    ids = [item["user_id"] for item in stored if "user_id" in item]
+    session = object_session(owner)
+    names = dict(session.execute(select(SentinelUser.id, SentinelUser.username).where(
+        SentinelUser.id.in_(ids))).all()) if ids and session is not None else {}
+    lines = [names.get(item["user_id"], str(item["user_id"])) if "user_id" in item
+             else str(item.get("phone") or item.get("webhook") or "") for item in stored]
+    return [line for line in lines if line]

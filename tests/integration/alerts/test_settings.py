@@ -169,3 +169,23 @@ def test_the_form_names_a_user_it_cannot_add_and_keeps_what_was_typed(app, clien
                          headers=auth.token("bureau_port"))
     assert answer.status_code == 400 and "no_such_user_x" in answer.json["message"]
     assert F.count(app, AlertSetting) == before
+
+
+def test_the_pages_show_recipients_by_name_not_by_stored_id(app, client, auth):
+    """The detail and the edit form show a user recipient's user name, a phone and a URL,
+    never ``{'user_id': 3}``; the API still answers the stored list."""
+    import html
+
+    code = make_type(app)
+    admin = auth.token("admin")
+    created = make_setting(client, admin, code, recipients=[
+        {"user_id": _user_id(app, "town_nansha")}, {"phone": "13800138000"}, {"webhook": "https://robot.example.gov.cn/x"}])
+    assert created.status_code == 201, created.json
+    pk = created.json["id"]
+    auth.login("admin")
+    for url in (f"/alert_settings/{pk}", f"/alert_settings/{pk}/edit"):
+        page = html.unescape(client.get(url).get_data(as_text=True))
+        assert "town_nansha" in page and "13800138000" in page and "robot.example.gov.cn" in page, url
+        assert "user_id" not in page, url
+    answer = client.get(f"/api/v1/alert_settings/{pk}", headers=admin).json["result"]
+    assert {"user_id": _user_id(app, "town_nansha")} in answer["recipients"]
