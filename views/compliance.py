@@ -33,6 +33,7 @@ FILTER_PARAMS = [
     doc.query("enterprise_type", _TEXT, "An enterprise type code"),
     doc.query("category", _TEXT, "A staff category"),
     doc.query("town", _TEXT, "A town name"),
+    doc.query("enterprise_id", {"type": "integer"}, "One enterprise (in the caller's scope)"),
 ]
 
 

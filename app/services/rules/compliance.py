@@ -42,22 +42,28 @@ class Filters:
     enterprise_type: Optional[str] = None  # type code
     category: Optional[str] = None
     town: Optional[str] = None  # town name
+    enterprise_id: Optional[int] = None  # one enterprise (a head's home links to its own)
 
     def describe(self) -> str:
         return exports.describe(date=self.day.isoformat(), enterprise_type=self.enterprise_type,
-                                category=self.category, town=self.town)
+                                category=self.category, town=self.town, enterprise_id=self.enterprise_id)
 
 
 def parse_filters(args: Mapping[str, Any]) -> Filters:
     """``?date=YYYY-MM-DD`` (default today, district time), ``enterprise_type``, ``category``,
-    ``town``. :raise ValidationFailed: a date that is not one."""
+    ``town``, ``enterprise_id``. :raise ValidationFailed: a date that is not one, an
+    enterprise id that is not a number."""
     raw = (args.get("date") or "").strip()
     try:
         day = date.fromisoformat(raw) if raw else local_today()
     except ValueError:
         raise ValidationFailed([RuleError("date", _("日期格式不正确，应为 2022-06-08"))]) from None
     text = lambda key: (args.get(key) or "").strip() or None  # noqa: E731
-    return Filters(day, text("enterprise_type"), text("category"), text("town"))
+    enterprise = text("enterprise_id")
+    if enterprise is not None and not (enterprise.isascii() and enterprise.isdigit() and len(enterprise) < 10):
+        raise ValidationFailed([RuleError("enterprise_id", _("“%(label)s”格式不正确", label=_("企业编号")))])
+    return Filters(day, text("enterprise_type"), text("category"), text("town"),
+                   int(enterprise) if enterprise is not None else None)
 
 
 @dataclass
@@ -117,6 +123,8 @@ def broken_query(scope: S.Scope, filters: Filters, *, extra: Iterable = ()) -> S
         stmt = stmt.where(Staff.category == filters.category)
     if filters.town:
         stmt = stmt.where(town.name == filters.town)
+    if filters.enterprise_id is not None:
+        stmt = stmt.where(Staff.enterprise_id == filters.enterprise_id)
     return stmt
 
 

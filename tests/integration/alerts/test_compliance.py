@@ -73,3 +73,39 @@ def test_the_person_shows_their_compliance(app, client, auth):
     assert "漏检甲" in listing and "漏检乙" not in listing and "守规" not in listing
     home = client.get("/enterprises/").get_data(as_text=True)
     assert 'id="noncompliant-count"' in home
+
+
+def test_a_heads_count_links_to_the_same_people(app, client, auth):
+    """A head of two enterprises: the phone home's 未按规定检测 count is the chosen
+    enterprise's, and its link lists those people only (not the other enterprise's)."""
+    import html
+    import re
+
+    from app.security import roles as R
+    from tests.conftest import csrf_from, login
+
+    code = make_type(app, bureau="port")
+    assert make_setting(client, auth.token("admin"), code, "一天一检").status_code == 201
+    today = F.in_db(app, lambda _s: local_today())
+    phone = F.phone()
+    first = F.make_enterprise(app, F.tag() + "甲企业", type_code=code, head_phone=phone)
+    second = F.make_enterprise(app, F.tag() + "乙企业", type_code=code, head_phone=phone)
+    people = [F.make_staff(app, first, "甲漏检"), F.make_staff(app, second, "乙漏检一"),
+              F.make_staff(app, second, "乙漏检二")]
+    for sid in people:
+        registered(app, sid, today - timedelta(days=10))
+    run_check(app, today)
+    username = F.make_user(app, f"head_{phone}", R.ENTERPRISE_HEAD, phone_number=phone)
+    head = app.test_client()
+    assert login(head, username).status_code == 302
+    head.post("/head/select", data={"enterprise_id": first, "csrf_token": csrf_from(head.get("/head/select").data)})
+    home = html.unescape(head.get("/head/").get_data(as_text=True))
+    link = re.search(r'id="noncompliant-count" data-count="(\d+)" href="([^"]+)"', home)
+    assert link and link.group(1) == "1", home[-3000:]
+    listing = html.unescape(head.get(link.group(2)).get_data(as_text=True))
+    assert "甲漏检" in listing and "乙漏检" not in listing
+    assert "共 1 条" in listing
+    town = auth.token("town_huangge")
+    assert client.get(f"/api/v1/compliance/?enterprise_id={first}", headers=town).json["count"] == 0
+    assert client.get(f"/api/v1/compliance/?enterprise_id={second}", headers=auth.token("admin")).json["count"] == 2
+    assert client.get("/api/v1/compliance/?enterprise_id=abc", headers=town).status_code == 400
