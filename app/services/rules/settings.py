@@ -40,7 +40,7 @@ from app.security import scope as S
 from app.security.policies.rules import may_address
 from app.services.resources import BODY_NOT_OBJECT, ModelService
 from models.enterprise_types import EnterpriseType
-from models.rules import AlertSetting, RuleRun
+from models.rules import AlertSetting, ComplianceResult, RuleRun
 from models.users import SentinelUser
 
 ENTITY = "AlertSetting"
@@ -179,8 +179,12 @@ class AlertSettingService(ModelService):
     def after_write(self, session, row: AlertSetting, action: str) -> None:
         """A rule (or the people it covers) changed before today's alerts went out: today's
         check of the setting is dropped, so the alert job checks again with the new rule
-        first. Once the day's alerts are out, the change applies from the next check."""
+        first. Once the day's alerts are out, the change applies from the next check.
+        A setting switched off no longer reports anyone today (``drop_today``)."""
         if action != "update":
+            return
+        if not row.active:
+            drop_today(session, [row.id])
             return
         today = local_today()
         alerted = session.execute(select(RuleRun.id).where(
@@ -188,6 +192,21 @@ class AlertSettingService(ModelService):
         if alerted is None:
             session.execute(delete(RuleRun).where(RuleRun.day == today, RuleRun.kind == "evaluate",
                                                   RuleRun.setting_id == row.id))
+
+
+    def after_delete(self, session, rows: list[AlertSetting]) -> None:
+        drop_today(session, [row.id for row in rows])
+
+
+def drop_today(session, setting_ids: list[int]) -> None:
+    """Settings deleted or switched off: today's results and check of them go, so today's
+    未按规定检测 (its list, export and home counts) no longer reports people under a rule
+    that is gone, as the task-force summary does not; past days read as they were."""
+    today = local_today()
+    session.execute(delete(ComplianceResult).where(ComplianceResult.day == today,
+                                                   ComplianceResult.setting_id.in_(setting_ids)))
+    session.execute(delete(RuleRun).where(RuleRun.day == today, RuleRun.kind == "evaluate",
+                                          RuleRun.setting_id.in_(setting_ids)))
 
 
 class UnknownRecipient(OutOfScope):

@@ -109,3 +109,28 @@ def test_a_heads_count_links_to_the_same_people(app, client, auth):
     assert client.get(f"/api/v1/compliance/?enterprise_id={first}", headers=town).json["count"] == 0
     assert client.get(f"/api/v1/compliance/?enterprise_id={second}", headers=auth.token("admin")).json["count"] == 2
     assert client.get("/api/v1/compliance/?enterprise_id=abc", headers=town).status_code == 400
+
+
+def test_a_setting_deleted_or_switched_off_reports_nobody_today(app, client, auth):
+    """Today's list no longer names people under a setting the admin deleted or switched
+    off (as the summary does not); a past day's list reads as it was."""
+    admin = auth.token("admin")
+    today = F.in_db(app, lambda _s: local_today())
+    for action in ("delete", "off"):
+        code = make_type(app, bureau="port")
+        created = make_setting(client, admin, code, "一天一检")
+        assert created.status_code == 201
+        person = F.make_staff(app, F.make_enterprise(app, F.tag() + "企业", type_code=code), "漏检")
+        registered(app, person, today - timedelta(days=10))
+        run_check(app, today - timedelta(days=1))
+        run_check(app, today)
+        listed = lambda day: client.get(f"/api/v1/compliance/?enterprise_type={code}&date={day.isoformat()}",  # noqa: E731
+                                        headers=admin).json["count"]
+        assert listed(today) == 1 and listed(today - timedelta(days=1)) == 1
+        pk = created.json["id"]
+        if action == "delete":
+            assert client.delete(f"/api/v1/alert_settings/{pk}", headers=admin).status_code == 200
+        else:
+            assert client.put(f"/api/v1/alert_settings/{pk}", json={"active": False}, headers=admin).status_code == 200
+        assert listed(today) == 0, action
+        assert listed(today - timedelta(days=1)) == 1, action
