@@ -189,3 +189,23 @@ def test_the_pages_show_recipients_by_name_not_by_stored_id(app, client, auth):
         assert "user_id" not in page, url
     answer = client.get(f"/api/v1/alert_settings/{pk}", headers=admin).json["result"]
     assert {"user_id": _user_id(app, "town_nansha")} in answer["recipients"]
+
+
+def test_the_form_offers_a_bureau_only_the_types_it_supervises(app, client, auth):
+    """A bureau's 新增告警设置 lists its own types in 主体类型, not another bureau's (which
+    would only end on a 404 page); the district admin's lists both."""
+    import re
+
+    own, other = make_type(app, bureau="port"), make_type(app, bureau="transport")
+
+    from tests.conftest import logout
+
+    def offered(username):
+        logout(client)
+        auth.login(username)
+        page = client.get("/alert_settings/add").get_data(as_text=True)
+        select = re.search(r'<select[^>]*name="enterprise_type".*?</select>', page, re.S).group(0)
+        return set(re.findall(r'value="([^"]*)"', select))
+
+    assert own in offered("bureau_port") and other not in offered("bureau_port")
+    assert {own, other} <= offered("admin")
