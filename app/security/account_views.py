@@ -42,7 +42,7 @@ from app.domain.identity import normalize_phone
 from app.platform.extensions import db
 from app.platform.operations import transaction
 from app.platform.templating import shown
-from app.security import accounts
+from app.security import accounts, credential_stamp
 from app.security import roles as R
 from app.security.passwords import policy_description
 from app.security.password_change import MSG_CHANGE_FIRST, must_change
@@ -384,6 +384,7 @@ class SentinelResetMyPasswordView(ResetMyPasswordView):
         user.must_change_password = False
         audit.record("password_change", "User", user.id, detail=user.username)
         sm.reset_password(user.id, form.password.data)  # hashes and commits, with the audit row
+        credential_stamp.renew_session(user)  # this login stays; every other one ends
         flash(str(_("密码已修改")), "success")
         return redirect(self.appbuilder.get_url_for_index)
 
@@ -422,6 +423,8 @@ class SentinelResetPasswordView(ResetPasswordView):
         user.must_change_password = user.id != g.user.id
         audit.record("password_reset", "User", user.id, detail=user.username)
         sm.reset_password(user.id, form.password.data)  # hashes and commits, with the audit row
+        if user.id == g.user.id:
+            credential_stamp.renew_session(user)  # the admin's own login stays
         flash(str(_("密码已重置，用户下次登录时须修改密码")), "success")
         return redirect(_account_page(user.id))
 

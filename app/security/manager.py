@@ -20,7 +20,7 @@ from app.platform import security_events as events
 from app.platform.audit import record
 from app.platform.operations import transaction
 from app.domain.errors import ServiceError
-from app.security import identities, lockout, password_change, sessions
+from app.security import credential_stamp, identities, lockout, password_change, sessions
 from app.security.principals import PhonePrincipal, is_phone_subject
 from app.security.account_views import (
     SentinelGroupModelView, SentinelResetMyPasswordView, SentinelResetPasswordView, SentinelRoleModelView,
@@ -228,9 +228,12 @@ class SentinelSecurityManager(SecurityManager):
         return manager
 
     def load_session_user(self, pk):
+        """The session's user while its login is alive and was made with the user's
+        current password (``app.security.credential_stamp``)."""
         if not sessions.is_alive(pk):
             return None
-        return self.load_user(pk)
+        user = self.load_user(pk)
+        return user if user is not None and credential_stamp.session_holds(user) else None
 
     @property
     def is_auth_limited(self) -> bool:
@@ -239,7 +242,8 @@ class SentinelSecurityManager(SecurityManager):
         return False
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        """FAB's token user, refused while the admin's password is not yet changed; a
+        """FAB's token user, refused while the admin's password is not yet changed and
+        when the token was issued under another password than the user's current one; a
         phone identity's token (app.services.identity) acts for that phone alone."""
         if is_phone_subject(jwt_data.get("sub")):
             try:
@@ -250,7 +254,18 @@ class SentinelSecurityManager(SecurityManager):
             g.user = principal
             return principal
         user = super().load_user_jwt(_jwt_header, jwt_data)
-        return None if password_change.must_change(user) else user
+        if user is None or password_change.must_change(user):
+            return None
+        return user if credential_stamp.holds(user, jwt_data.get(credential_stamp.CLAIM)) else None
+
+    def token_claims(self, identity) -> dict:
+        """Claims of every JWT issued for a user (``additional_claims_loader``): the stamp of
+        the password it was issued under, so a password change or reset ends it."""
+        if isinstance(identity, int) or (isinstance(identity, str) and identity.isdigit()):
+            user = self.get_user_by_id(int(identity))
+            if user is not None:
+                return credential_stamp.token_claims(user)
+        return {}
 
     def register_views(self):
         """FAB's views; one login budget per client address, ``AUTH_RATE_LIMIT`` for the
@@ -289,6 +304,7 @@ class SentinelSecurityManager(SecurityManager):
         manager.init_app(app)
         install_header_memo()
         manager.user_lookup_loader(self.load_user_jwt)
+        manager.additional_claims_loader(self.token_claims)
 
         def _unauthorized(*_args):
             return jsonify(message=str(_("请先登录"))), 401

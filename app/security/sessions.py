@@ -30,6 +30,7 @@ from flask_login import user_logged_in, user_logged_out
 from redis import RedisError
 
 from app.platform.kv import get_redis, key
+from app.security import credential_stamp
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def start(_sender, user, **_extra) -> None:
     session.permanent = True
     sid = secrets.token_urlsafe(32)
     session[SID] = sid
+    credential_stamp.renew_session(user)
     now = time.time()
     ttl = allowed_ttl(now, now, _idle_seconds(), _lifetime_seconds())
     get_redis().set(_key(sid), entry_value(user.id, now), ex=max(1, ttl))

@@ -336,3 +336,66 @@ def test_demo_accounts_are_not_flagged(app):
     flagged = F.in_db(app, lambda s: s.execute(select(SentinelUser.username).where(
         SentinelUser.username.in_(names), SentinelUser.must_change_password.is_(True))).scalars().all())
     assert flagged == []
+
+
+# --- a password change ends the other logins made with the old password -----------------
+
+def _api_tokens(client, username, password):
+    answer = client.post("/api/v1/security/login", json={"username": username, "password": password,
+                                                           "provider": "db", "refresh": True})
+    assert answer.status_code == 200
+    return answer.json["access_token"], answer.json["refresh_token"]
+
+
+def _api_ok(client, token) -> int:
+    return client.get("/api/v1/staff/?page_size=1", headers={"Authorization": "Bearer " + token}).status_code
+
+
+def _refresh(client, token):
+    return client.post("/api/v1/security/refresh", headers={"Authorization": "Bearer " + token})
+
+
+def test_changing_ones_password_ends_every_other_login(app):
+    """After 修改密码 the browser that changed it stays signed in, but another browser signed in
+    with the old password, a copy of its cookie, and API tokens and refresh tokens obtained
+    with the old password are refused (a stolen login does not outlive the change)."""
+    username = F.make_user(app, _name(), R.TOWN, town="南沙街")
+    mine, other = _client(app), _client(app)
+    assert login(mine, username).status_code == 302 and login(other, username).status_code == 302
+    access, refresh = _api_tokens(_client(app), username, PASSWORD)
+    assert _api_ok(mine, access) == 200 and _refresh(mine, refresh).status_code == 200
+
+    assert change_password(mine, PASSWORD, NEW).status_code == 302
+    assert _signed_in(mine)
+    assert not _signed_in(other)
+    assert _api_ok(mine, access) == 401
+    refused = _refresh(mine, refresh)
+    assert refused.status_code == 401 and refused.json == {"message": "请先登录"}
+    fresh, _ = _api_tokens(_client(app), username, NEW)
+    assert _api_ok(mine, fresh) == 200
+
+
+def test_the_admins_reset_ends_old_logins_also_after_the_user_set_their_own(app, admin):
+    """A login copied before the admin's reset (cookie, refresh token) stays dead once the user
+    has set a password of their own after the reset."""
+    username = F.make_user(app, _name(), R.TOWN, town="南沙街")
+    stolen = _client(app)
+    assert login(stolen, username).status_code == 302
+    _, refresh = _api_tokens(_client(app), username, PASSWORD)
+    assert reset_password(admin, _account(app, username)["id"]).status_code == 302
+
+    owner = _client(app)
+    assert login(owner, username, NEW).status_code == 302
+    assert change_password(owner, NEW, "MyOwn#Password9").status_code == 302
+    assert _signed_in(owner)
+    assert not _signed_in(stolen)
+    assert _refresh(stolen, refresh).status_code == 401
+
+
+def test_the_admin_resetting_their_own_password_stays_signed_in(app):
+    """The admin who resets their own account's password on its page keeps working in that browser."""
+    username = F.make_user(app, _name(), R.DISTRICT_ADMIN)
+    client = _client(app)
+    assert login(client, username).status_code == 302
+    assert reset_password(client, _account(app, username)["id"]).status_code == 302
+    assert _signed_in(client)
