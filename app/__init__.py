@@ -29,6 +29,10 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     app.config.from_object(Config())
     app.config.update(overrides or {})
 
+    from app.platform import http
+
+    http.use_row_ids(app)  # before any route is added
+
     _init_private_files(app)
     _init_data_keys(app)
     _init_proxy(app)
@@ -37,7 +41,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     _init_database(app)
     _init_appbuilder(app)
 
-    from app.platform import assets, http, security_events, templating
+    from app.platform import assets, security_events, templating
 
     assets.init_app(app)
     http.init_app(app)

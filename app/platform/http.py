@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app.domain.errors import OutOfScope, ServiceError
 from app.platform import csp, security_events
@@ -31,6 +32,30 @@ MESSAGES = {
     429: _("操作过于频繁，请稍后再试"),
     500: _("系统繁忙，请稍后再试"),
 }
+
+
+ROW_ID_DIGITS = 18  # below the 64-bit limit of SQLite's INTEGER and PostgreSQL's bigint, far past any real id
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` of every route: a number of more than :data:`ROW_ID_DIGITS` digits names
+    no row, so the route does not match it (404); SQLite refused to bind one past 64 bits
+    (OverflowError) and every page and API answered 500. (The bound is in the pattern, not
+    a ``max``: werkzeug answers 405 when a value fails one route's conversion and another
+    method's route has the same pattern.)"""
+
+    regex = r"\d{1,%d}" % ROW_ID_DIGITS
+
+
+def is_row_id(value: object) -> bool:
+    """Whether ``value`` (a URL part) can be a row's id: 1 to :data:`ROW_ID_DIGITS` ASCII digits."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= ROW_ID_DIGITS
+
+
+def use_row_ids(app: Flask) -> None:
+    """Before any view is registered: the bounded ``int`` converter."""
+    app.url_map.converters["int"] = RowIdConverter
 
 
 def wants_json() -> bool:

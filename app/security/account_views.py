@@ -40,6 +40,7 @@ from app.platform import audit
 from app.domain.errors import RuleError
 from app.domain.identity import normalize_phone
 from app.platform.extensions import db
+from app.platform.http import is_row_id
 from app.platform.operations import transaction
 from app.platform.templating import shown
 from app.security import accounts, credential_stamp
@@ -225,7 +226,23 @@ def _account_page(pk: int) -> str:
     return url_for(current_app.appbuilder.sm.user_view.__class__.__name__ + ".show", pk=pk)
 
 
-class SentinelUserDBModelView(UserDBModelView):
+def _row_id_or_404():
+    pk = (request.view_args or {}).get("pk")
+    if pk is not None and not is_row_id(pk):
+        abort(404)
+
+
+class _RowIdPk:
+    """FAB's ``<pk>`` routes (show, edit, delete, actions) take any text: one that cannot be
+    a row's id is a 404 (a number past 64 bits was a 500 on SQLite)."""
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(_row_id_or_404)
+        return blueprint
+
+
+class SentinelUserDBModelView(_RowIdPk, UserDBModelView):
     """用户管理: the district admin's accounts; 用户信息: anyone's own."""
 
     list_columns = ["first_name", "username", "roles", "bureau", "town", "active"]
@@ -340,7 +357,7 @@ class SentinelUserDBModelView(UserDBModelView):
             audit.record("delete", "User", pk, before=before, detail=username)
 
 
-class SentinelRoleModelView(RoleModelView):
+class SentinelRoleModelView(_RowIdPk, RoleModelView):
     """角色: the roles are defined in code (app/security/roles.py), so the admin reads them
     (their Chinese names, how many accounts hold each, those accounts) and edits nothing."""
 
@@ -396,7 +413,8 @@ class SentinelResetPasswordView(ResetPasswordView):
     form_title = _("重置密码")
 
     def _target(self) -> SentinelUser:
-        user = self.appbuilder.sm.get_user_by_id(request.args.get("pk", type=int) or 0)
+        pk = request.args.get("pk", "")
+        user = self.appbuilder.sm.get_user_by_id(int(pk)) if is_row_id(pk) else None
         if user is None:
             abort(404)
         return user
