@@ -226,6 +226,17 @@ def _account_page(pk: int) -> str:
     return url_for(current_app.appbuilder.sm.user_view.__class__.__name__ + ".show", pk=pk)
 
 
+MSG_DELETE_SELF = _("不能删除自己的账号")
+MSG_KEEP_OWN_ADMIN = _("不能停用自己的账号或取消自己的区管理员角色")
+
+
+class AccountRefused(Exception):
+    """An account change refused; FAB shows the message (str) on the page it returns to."""
+
+    def __init__(self, message: LazyString):
+        super().__init__(str(message))
+
+
 def _row_id_or_404():
     pk = (request.view_args or {}).get("pk")
     if pk is not None and not is_row_id(pk):
@@ -243,7 +254,10 @@ class _RowIdPk:
 
 
 class SentinelUserDBModelView(_RowIdPk, UserDBModelView):
-    """用户管理: the district admin's accounts; 用户信息: anyone's own."""
+    """用户管理: the district admin's accounts; 用户信息: anyone's own.
+
+    An admin never deletes or deactivates their own account nor takes their own 区管理员
+    role away (another admin may): the district would be left without its admin."""
 
     list_columns = ["first_name", "username", "roles", "bureau", "town", "active"]
     search_columns = ["first_name", "username", "roles", "bureau", "town", "active"]
@@ -336,6 +350,9 @@ class SentinelUserDBModelView(_RowIdPk, UserDBModelView):
         return super()._edit(pk)
 
     def pre_update(self, item):
+        if item.id == g.user.id and (not item.active or R.DISTRICT_ADMIN not in {r.name for r in item.roles or []}):
+            self.datamodel.session.expire(item)  # the form's values are dropped, never flushed
+            raise AccountRefused(MSG_KEEP_OWN_ADMIN)
         super().pre_update(item)
         item.changed_on = utcnow()
         self._drop_unused_links(item)
@@ -349,6 +366,8 @@ class SentinelUserDBModelView(_RowIdPk, UserDBModelView):
                          detail=item.username)
 
     def pre_delete(self, item):
+        if item.id == g.user.id:
+            raise AccountRefused(MSG_DELETE_SELF)
         g.account_before = (item.id, item.username, _values(item))  # gone from the session after the delete
 
     def post_delete(self, item):

@@ -399,3 +399,57 @@ def test_the_admin_resetting_their_own_password_stays_signed_in(app):
     assert login(client, username).status_code == 302
     assert reset_password(client, _account(app, username)["id"]).status_code == 302
     assert _signed_in(client)
+
+
+# --- the admin cannot lock the district out of its own administration ------------------------
+
+def _admin_of_its_own(app):
+    username = F.make_user(app, _name(), R.DISTRICT_ADMIN)
+    client = _client(app)
+    assert login(client, username).status_code == 302
+    return client, username, _account(app, username)
+
+
+def test_an_admin_cannot_delete_their_own_account(app):
+    """删除 on one's own account says why in Chinese and keeps the account (and the login)."""
+    client, username, account = _admin_of_its_own(app)
+    token = csrf_from(client.get(f"/users/show/{account['id']}").data)
+    refused = client.post(f"/users/delete/{account['id']}", data={"csrf_token": token}, follow_redirects=True)
+    assert "不能删除自己的账号" in _text(refused)
+    assert _account(app, username)["active"] and _signed_in(client)
+
+
+@pytest.mark.parametrize("change", ["deactivate", "drop_role"])
+def test_an_admin_cannot_deactivate_themselves_or_drop_their_admin_role(app, change):
+    """Unticking 启用 or taking 区管理员 away on one's own account is refused in Chinese; nothing changes."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    client, username, account = _admin_of_its_own(app)
+    page = client.get(f"/users/edit/{account['id']}")
+    data = {"first_name": "改名后", "username": username, "phone": "", "bureau": "__None", "town": "__None",
+            "roles": _ids(app, Role, [R.DISTRICT_ADMIN] if change == "deactivate" else [R.TASKFORCE]),
+            "csrf_token": csrf_from(page.data)}
+    if change == "drop_role":
+        data["active"] = "y"
+    refused = client.post(f"/users/edit/{account['id']}", data=data, follow_redirects=True)
+    assert "不能停用自己的账号或取消自己的区管理员角色" in _text(refused)
+    after = _account(app, username)
+    assert after["active"] and after["roles"] == [R.DISTRICT_ADMIN] and after["first_name"] == username
+    assert _signed_in(client)
+
+
+def test_an_admin_still_edits_their_own_name_and_deactivates_another_admin(app, admin):
+    """The guard is about oneself: one's own name changes, and another admin's account is deactivated."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    client, username, account = _admin_of_its_own(app)
+    page = client.get(f"/users/edit/{account['id']}")
+    saved = client.post(f"/users/edit/{account['id']}", data={
+        "first_name": "改名后", "username": username, "phone": "", "bureau": "__None", "town": "__None",
+        "roles": _ids(app, Role, [R.DISTRICT_ADMIN]), "active": "y", "csrf_token": csrf_from(page.data)})
+    assert saved.status_code == 302 and _account(app, username)["first_name"] == "改名后"
+    page = admin.get(f"/users/edit/{account['id']}")
+    saved = admin.post(f"/users/edit/{account['id']}", data={
+        "first_name": "改名后", "username": username, "phone": "", "bureau": "__None", "town": "__None",
+        "roles": _ids(app, Role, [R.DISTRICT_ADMIN]), "csrf_token": csrf_from(page.data)})
+    assert saved.status_code == 302 and not _account(app, username)["active"]
