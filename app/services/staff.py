@@ -34,6 +34,8 @@ AUDIT_FIELDS = [
 ]
 FIELDS = ["name", "id_type", "id_number", "phone", "category", "worker_kind", "residence_type", "address", "extras"]
 _DIGITS = re.compile(r"^[0-9Xx]+$")
+_DOCUMENT = re.compile(r"^(?=.*[0-9])[0-9A-Za-z]+$")  # a passport's or a permit's number: E12345678
+_SEPARATORS = re.compile(r"[\s\-]+")  # what people type inside a number: 135 7626 6263, 4401-15…
 
 
 def query(scope: S.Scope, q: Optional[str] = None, enterprise_id: Any = None) -> Select:
@@ -52,17 +54,28 @@ def query(scope: S.Scope, q: Optional[str] = None, enterprise_id: Any = None) ->
 
 def keyword_clause(q: Optional[str]):
     """The keyword search (None for a blank keyword): digits (and X) match a whole ID
-    number or phone through their keyed hashes, anything else a part of the person's
+    number or phone through their keyed hashes, typed with spaces or dashes inside or
+    +86 before as the forms accept them; letters with digits (E12345678) a passport's or
+    a permit's whole number, or a part of a name; anything else a part of the person's
     name or of their enterprise's name ("口岸" finds the staff of 龙口岸企业). Scope is
     applied to the staff themselves, so an enterprise name never widens it."""
     q = fullwidth_to_halfwidth(q or "").strip()
     if not q:
         return None
-    if _DIGITS.match(q):
-        ids, phones = health_keys.lookup_keys(id_number=q), health_keys.lookup_keys(phone=q)
-        return or_(Staff.id_key.in_(ids), Staff.phone_key.in_(phones))
+    number = _SEPARATORS.sub("", q)
+    if _DIGITS.match(number.removeprefix("+")):  # digits (and X; +86 135…): an ID number or a phone
+        return _number_clause(number)
     companies = select(Enterprise.id).where(Enterprise.name.contains(q, autoescape=True))
-    return or_(Staff.name.contains(q, autoescape=True), Staff.enterprise_id.in_(companies))
+    by_name = or_(Staff.name.contains(q, autoescape=True), Staff.enterprise_id.in_(companies))
+    if _DOCUMENT.match(number):  # letters and digits: a passport's or a permit's number, or a name
+        return or_(_number_clause(number), by_name)
+    return by_name
+
+
+def _number_clause(number: str):
+    """People whose whole ID number or whole phone is ``number`` (through the keyed hashes)."""
+    ids, phones = health_keys.lookup_keys(id_number=number), health_keys.lookup_keys(phone=number)
+    return or_(Staff.id_key.in_(ids), Staff.phone_key.in_(phones))
 
 
 def list_page(session, scope: S.Scope, q=None, page=1, size=20, enterprise_id=None) -> Page:

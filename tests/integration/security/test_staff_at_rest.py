@@ -106,6 +106,35 @@ def test_search_finds_a_full_id_number_or_phone_not_a_part(app, client, auth):
     assert found(number[:12]) == [] and found(phone[:7]) == []
 
 
+def test_search_finds_passport_numbers_and_numbers_typed_as_the_forms_take_them(app, client, auth):
+    """A person registered with a passport (E12345678) or a 港澳 permit is found by that
+    whole number in any case, and an ID number or phone typed with spaces, dashes or +86
+    (as the forms accept it) is found too: the search matched digits only, so these
+    found nobody."""
+    admin = auth.token("admin")
+    enterprise = F.make_enterprise(app, F.tag() + "证件搜索")
+    tail = F.phone()[-8:]
+    passport, permit = "E" + tail, "H" + tail
+    made = {}
+    for id_type, number in (("护照", passport), ("港澳居民来往内地通行证", permit)):
+        created = client.post("/api/v1/staff/", headers=admin, json={
+            "enterprise_id": enterprise, "name": F.tag(), "id_type": id_type, "id_number": number.lower(),
+            "phone": F.phone()})
+        assert created.status_code == 201, created.json
+        made[number] = created.json["id"]
+    number, phone = F.id_number(), F.phone()
+    pk = F.make_staff(app, enterprise, F.tag(), number, phone=phone)
+
+    def found(q):
+        return [r["id"] for r in client.get("/api/v1/staff/", query_string={"q": q}, headers=admin).json["result"]]
+
+    assert found(passport) == [made[passport]] and found(permit.lower()) == [made[permit]]
+    assert found(f"{number[:6]} {number[6:14]} {number[14:]}") == [pk]
+    assert found(f"{phone[:3]} {phone[3:7]} {phone[7:]}") == [pk] and found(f"{phone[:3]}-{phone[3:]}") == [pk]
+    assert found("+86 " + phone) == [pk]
+    assert found(passport[:5]) == []  # a part of a number still finds nobody
+
+
 def test_sealed_columns_refuse_sql_comparisons(app):
     """Code comparing a sealed column in SQL fails loudly instead of silently matching nobody."""
     with pytest.raises(TypeError, match="id_key"):
