@@ -25,9 +25,10 @@ AUDIT_FIELDS = ["name", "type_id", "town_id", "grid_id", "address", "head_name",
 
 
 def keyword_clause(q: str):
-    """The keyword search: a part of the name or the head's name, or the start of the head phone."""
-    like = f"%{q}%"
-    return or_(Enterprise.name.like(like), Enterprise.head_name.like(like), Enterprise.head_phone.like(f"{q}%"))
+    """The keyword search: a part of the name or the head's name, or the start of the head
+    phone, taken literally (``%`` and ``_`` are characters, not wildcards)."""
+    return or_(Enterprise.name.contains(q, autoescape=True), Enterprise.head_name.contains(q, autoescape=True),
+               Enterprise.head_phone.startswith(q, autoescape=True))
 
 
 def query(scope: S.Scope, q: Optional[str] = None, town_id: Any = None, type_id: Any = None) -> Select:

@@ -263,6 +263,24 @@ def test_enterprise_export(app, client, admin):
     assert one_type[0][-1] == "口岸名称" and len(one_type) == 2  # the type's own fields follow
 
 
+def test_enterprise_search_takes_percent_and_underscore_literally(app, client, admin):
+    """Searching enterprises for "企业_" or "100%" finds the names holding those very
+    characters: they were SQL wildcards, so "企业_" also listed 企业1, 企业2 … and "%"
+    every enterprise."""
+    tag = F.tag()
+    literal = F.make_enterprise(app, tag + "企业_甲")
+    F.make_enterprise(app, tag + "企业1甲")
+    percent = F.make_enterprise(app, tag + "达标100%企业")
+    F.make_enterprise(app, tag + "达标1000企业")
+
+    def found(q):
+        return client.get("/api/v1/enterprise/", query_string={"q": q, "page_size": 100}, headers=admin).json["ids"]
+
+    assert found(tag + "企业_") == [literal]
+    assert found(tag + "达标100%") == [percent]
+    assert percent in found("%") and literal not in found("%")
+
+
 @pytest.mark.parametrize("resource", ["enterprise", "staff"])
 def test_lists_answer_the_keyword_form_and_fab_rison_form_within_scope(app, client, auth, resource):
     """``?q=<keyword>&page=&page_size=`` and ``?q=(filters:!((col:…,opr:…,value:…)),page:0,
