@@ -24,6 +24,27 @@ KINDS = ("text", "textarea", "int", "bool", "date", "datetime", "choice", "lines
 OPERATORS = ("eq", "neq", "ct", "sw", "gt", "lt", "in")
 TRUE_WORDS = {"1", "true", "yes", "on", "是", "y"}
 FALSE_WORDS = {"0", "false", "no", "off", "否", "n", ""}
+# Every integer column (row ids included) is a 32-bit INTEGER: a value outside cannot be
+# stored or looked up (SQLite overflows past 64 bits, PostgreSQL past 32 when stored)
+INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+def row_id(value: Any) -> Optional[int]:
+    """``value`` (a path's, a form's or a JSON id) as a row id; None when no row can have
+    it: not a whole number of ASCII digits (``²`` passes ``str.isdigit``), or outside the
+    INTEGER range."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if 0 < number <= INT_MAX else None
+
+
+def row_ids(values: Iterable[Any]) -> set[int]:
+    """The row ids among ``values`` (posted checkboxes, a JSON list); the others dropped."""
+    return {number for number in map(row_id, values) if number is not None}
 
 Choices = Union[Sequence[Any], Callable[[], Sequence[Any]], None]
 
@@ -154,6 +175,8 @@ def _clean_int(f: Field, raw: Any) -> int:
         raise RuleError(f.key, _("“%(label)s”不能小于%(n)d", label=f.label, n=f.minimum))
     if f.maximum is not None and value > f.maximum:
         raise RuleError(f.key, _("“%(label)s”不能大于%(n)d", label=f.label, n=f.maximum))
+    if not INT_MIN <= value <= INT_MAX:
+        raise RuleError(f.key, _("“%(label)s”超出范围", label=f.label))
     return value
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.domain.errors import OutOfScope
+from app.domain.fields import row_id as to_row_id
 from app.security import roles as R
 from app.security.personal_data import sees_full_numbers
 from app.security.principals import PhonePrincipal
@@ -314,10 +315,10 @@ def apply(stmt: Select, model: type, scope: Optional[Scope] = None) -> Select:
 def get_or_404(session, model: type, row_id: Any, scope: Optional[Scope] = None, options: tuple = ()):
     """The row with ``row_id`` if it is in scope, else :class:`OutOfScope`; ``options``
     are loader options of the one query (e.g. ``joinedload`` of what the caller reads)."""
-    try:
-        row_id = int(row_id)
-    except (TypeError, ValueError):
+    wanted = to_row_id(row_id)  # None: no row can have it (nor may the database be asked)
+    if wanted is None:
         raise OutOfScope(model.__name__, row_id)
+    row_id = wanted
     stmt = apply(select(model).where(model.id == row_id), model, scope).options(*options)
     row = session.execute(stmt).unique().scalar_one_or_none()
     if row is None:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import object_session
 
 from app.domain.enterprise_types import TypeDecl, parse_declaration
 from app.domain.errors import Conflict, OutOfScope, RuleError, ValidationFailed
-from app.domain.fields import Field
+from app.domain.fields import Field, row_id, row_ids
 from app.domain.i18n import _
 from app.platform import audit
 from app.platform.operations import operation
@@ -63,7 +63,8 @@ def list_types(session) -> list[tuple[EnterpriseType, int]]:
 
 
 def get(session, type_id: Any) -> EnterpriseType:
-    etype = session.get(EnterpriseType, int(type_id)) if str(type_id).isdigit() else None
+    wanted = row_id(type_id)
+    etype = session.get(EnterpriseType, wanted) if wanted is not None else None
     if etype is None:
         raise OutOfScope(ENTITY, type_id)
     return etype
@@ -128,7 +129,7 @@ def _bureau(session, raw, errors) -> Optional[int]:
     if not text:
         errors.append(RuleError("bureau", _("请选择主管部门")))
         return None
-    clauses = [Bureau.code == text, Bureau.name == text] + ([Bureau.id == int(text)] if text.isdigit() else [])
+    clauses = [Bureau.code == text, Bureau.name == text] + ([Bureau.id == row_id(text)] if row_id(text) else [])
     bureau = session.execute(select(Bureau).where(or_(*clauses))).scalars().first()
     if bureau is None:
         errors.append(RuleError("bureau", _("主管部门不存在：%(name)s", name=text)))
@@ -334,7 +335,7 @@ class EnterpriseTypeService(ModelService):
 
     @operation
     def delete_many(self, session, scope, ids) -> int:
-        wanted = [i for i in ids if str(i).strip().isdigit()]
+        wanted = sorted(row_ids(ids))
         for type_id in wanted:
             delete(session, type_id)
         return len(wanted)

@@ -6,7 +6,7 @@ from typing import Any, Mapping, Optional
 from sqlalchemy import Select, delete, or_, select
 
 from app.domain.errors import RuleError, ValidationFailed
-from app.domain.fields import Field
+from app.domain.fields import Field, row_ids
 from app.domain.i18n import _
 from app.domain.identity import mask_phone
 from app.domain.records import clean_enterprise
@@ -136,7 +136,7 @@ def update(session, scope: S.Scope, enterprise_id: Any, raw: Mapping[str, Any]) 
 def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
     """Delete the enterprises (and their staff) among ``ids`` that are in scope and the
     user may write (a town user sees its freight enterprises but deletes none)."""
-    wanted = {int(i) for i in ids if str(i).isdigit()}
+    wanted = row_ids(ids)
     if not wanted:
         return 0
     rows = [e for e in session.execute(S.apply(select(Enterprise).where(Enterprise.id.in_(wanted)), Enterprise,

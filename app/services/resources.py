@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from app.platform import audit
 from app.platform.clock import to_local
 from app.domain.errors import Conflict, ServiceError, ValidationFailed
-from app.domain.fields import Field, clean_record
+from app.domain.fields import Field, clean_record, row_ids
 from app.domain.i18n import _
 from app.domain.identity import mask_id, mask_phone
 from app.platform.operations import operation
@@ -188,7 +188,7 @@ class ModelService:
     def delete_many(self, session, scope: S.Scope, ids: Iterable[Any]) -> int:
         """Delete the rows among ``ids`` that are in scope; how many. Ids outside the
         scope are skipped as if they did not exist."""
-        wanted = {int(i) for i in ids if str(i).strip().isdigit()}
+        wanted = row_ids(ids)
         if not wanted:
             return 0
         rows = list(session.execute(self.base_query(scope).where(self.model.id.in_(wanted))).unique().scalars())

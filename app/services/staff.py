@@ -12,7 +12,7 @@ from typing import Any, Mapping, Optional
 from sqlalchemy import Select, delete, or_, select
 
 from app.domain.errors import Conflict, ValidationFailed
-from app.domain.fields import Field
+from app.domain.fields import Field, row_ids
 from app.domain.i18n import _
 from app.domain.identity import fullwidth_to_halfwidth, mask_id, mask_phone
 from app.domain.records import clean_staff
@@ -178,7 +178,7 @@ def update(session, scope: S.Scope, staff_id: Any, raw: Mapping[str, Any]) -> St
 def delete_many(session, scope: S.Scope, ids: list[Any]) -> int:
     """Delete the staff among ``ids`` that are in scope and the user may write (a town
     user sees its freight enterprises' drivers but deletes none); returns how many."""
-    wanted = {int(i) for i in ids if str(i).isdigit()}
+    wanted = row_ids(ids)
     if not wanted:
         return 0
     cache: dict = {}

@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select
 
 from app.domain import checkpoint as C
 from app.domain.errors import OutOfScope, ServiceError
-from app.domain.fields import Field
+from app.domain.fields import Field, row_id
 from app.domain.i18n import _
 from app.domain.identity import mask_id, mask_phone
 from app.platform.clock import day_bounds_utc, local_text
@@ -82,11 +82,10 @@ class TruckDriverService(ModelService):
         return staff_service.keyword_clause(keyword)
 
     def get(self, session, scope: S.Scope, pk: Any):
-        try:
-            pk = int(pk)
-        except (TypeError, ValueError):
-            raise OutOfScope("Staff", pk) from None
-        row = session.execute(self.base_query(scope).where(Staff.id == pk)).unique().scalar_one_or_none()
+        wanted = row_id(pk)
+        if wanted is None:
+            raise OutOfScope("Staff", pk)
+        row = session.execute(self.base_query(scope).where(Staff.id == wanted)).unique().scalar_one_or_none()
         if row is None:
             raise OutOfScope("Staff", pk)
         return row

@@ -78,3 +78,13 @@ def test_bad_list_requests_are_refused_with_a_reason(q, message):
     with pytest.raises(ServiceError) as err:
         parse_list_args({"q": q}, FIELDS)
     assert message in str(err.value.message)
+
+
+def test_row_ids_keep_only_what_a_row_can_have():
+    """Posted ids become row ids only as whole ASCII numbers within INTEGER: ``²`` (which
+    ``str.isdigit`` accepts and ``int`` refuses) and ids past 2**31 - 1 are dropped."""
+    from app.domain.fields import row_id, row_ids
+
+    assert row_ids(["3", " 4 ", 5, "²", "٣", "-1", "0", "2147483647", "2147483648", "9" * 30, True, None, "7x"]) \
+        == {3, 4, 5, 2147483647}
+    assert row_id("2147483648") is None and row_id(12) == 12

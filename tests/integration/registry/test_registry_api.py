@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models.enterprises import Enterprise
 from models.staff import Staff
+from tests.conftest import csrf_from
 from tests.integration import factories as F
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -307,3 +308,34 @@ def test_lists_answer_the_keyword_form_and_fab_rison_form_within_scope(app, clie
                       headers=admin).json["count"] == 2
     wrong = client.get(f"{base}?q=(filters:!((col:nope,opr:eq,value:1)))", headers=town)
     assert wrong.status_code == 400 and CJK.search(wrong.json["message"])
+
+
+BIG = "99999999999999999999999"  # past 64 bits (SQLite overflows); 2147483648 is past PostgreSQL's INTEGER
+
+
+@pytest.mark.parametrize("too_big", [BIG, "9223372036854775808", "2147483648"])
+def test_ids_no_row_can_have_are_not_found_instead_of_a_server_error(app, client, auth, admin, enterprise, too_big):
+    """An id too large for any row, in a path, a body, a filter or a delete form, answers
+    404 (or a Chinese 400 for a filter): it was 系统繁忙 (500) on SQLite past 64 bits and
+    on PostgreSQL past its INTEGER."""
+    answers = {
+        "get staff": client.get(f"/api/v1/staff/{too_big}", headers=admin),
+        "get health": client.get(f"/api/v1/staff/{too_big}/health", headers=admin),
+        "put staff": client.put(f"/api/v1/staff/{too_big}", json={"name": "某"}, headers=admin),
+        "delete staff": client.delete(f"/api/v1/staff/{too_big}", headers=admin),
+        "get enterprise": client.get(f"/api/v1/enterprise/{too_big}", headers=admin),
+        "get type": client.get(f"/api/v1/enterprise_type/{too_big}", headers=admin),
+        "post staff": client.post("/api/v1/staff/", json=staff_body(int(too_big)), headers=admin),
+    }
+    assert {name: r.status_code for name, r in answers.items()} == dict.fromkeys(answers, 404)
+    for url in (f"/api/v1/staff/?enterprise_id={too_big}", f"/api/v1/enterprise/?type_id={too_big}",
+                "/api/v1/staff/?q=(filters:!((col:enterprise_id,opr:eq,value:%s)))" % too_big):
+        listed = client.get(url, headers=admin)
+        assert listed.status_code == 400 and CJK.search(listed.json["message"]), url
+    person = F.make_staff(app, enterprise, F.tag())
+    auth.login("admin")
+    token = csrf_from(client.get("/staff/").data)
+    for path in ("/staff/delete", "/enterprises/delete", "/enterprise_types/delete"):
+        deleted = client.post(path, data={"csrf_token": token, "ids": [too_big, "²", str(person) + "x"]})
+        assert deleted.status_code == 302, path
+    assert F.count(app, Staff, Staff.id == person) == 1
