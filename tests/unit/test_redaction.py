@@ -20,6 +20,14 @@ ID18, ID_X, ID15, PHONE = "440115199007237653", "44011519850101003X", "440115900
     ("q=４４０１１５１９９００７２３７６５３", "q=４４０１１５********７６５３"),  # full-width digits
     ("q=H12345678", "q=H1*****78"),  # Hong Kong/Macao permit
     ("q=44011519900723", "q=44**********23"),  # a long prefix of an ID
+    # typed as people type them (the staff search finds these, so the audit row named them in full)
+    ("q=135-7626-6263", "q=135****6263"),
+    ("q=135 7626 6263", "q=135****6263"),
+    ("q=+86 135 7626 6263", "q=+86135****6263"),
+    ("q=4401 1519 9007 2376 53", "q=440115********7653"),
+    ("q=440115 19850101 003x", "q=440115********003x"),
+    ("q=E12345678", "q=E1*****78"),  # a passport
+    ("q=ea1234567", "q=ea*****67"),
 ])
 def test_numbers_in_free_text_are_masked(raw, masked):
     """An ID number, a phone or a long prefix of one is masked wherever it stands in a detail text."""
@@ -28,6 +36,7 @@ def test_numbers_in_free_text_are_masked(raw, masked):
 
 @pytest.mark.parametrize("kept", [
     "tests:staff; town_id=12; start=2026-01-01; end=2026-01-07", "q=张三", "q=1380013", "admin", "",
+    "start=2026-12-01 2026-12-07", "q=粤A12345", "q=138 0013",
 ])
 def test_short_numbers_dates_and_names_are_kept(kept):
     """Row ids, dates, names and short search prefixes stay readable."""
