@@ -11,7 +11,7 @@ class SheetError(Exception):
     """A whole file was refused: nothing from it may be imported.
 
     ``code`` is one of: too_large, encrypted, bad_format, zip_bomb, corrupt,
-    too_many_rows, missing_columns, no_header. ``message`` is a lazy string;
+    too_many_rows, missing_columns, no_header, no_rows. ``message`` is a lazy string;
     ``str(err)`` renders it in the current locale.
     """
 
@@ -68,3 +68,7 @@ def missing_columns(labels):
 
 def no_header():
     return SheetError("no_header", _("未找到表头，请使用下载的模板填写"))
+
+
+def no_rows():
+    return SheetError("no_rows", _("文件中没有可导入的数据，请在表头下方逐行填写（示例行不会导入）"))

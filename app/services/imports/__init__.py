@@ -37,6 +37,7 @@ from app.services.imports.base import Importer, RowFailed
 from app.services.imports.importers import MSG_EXISTS_ELSEWHERE
 from app.services.imports.kinds import KINDS
 from app.sheets import Limits, ParsedSheet, SheetError, check_file, read_sheet, write_failures
+from app.sheets import errors as sheet_errors
 
 __all__ = ["run_import", "run_upload", "open_upload", "Upload", "ImportResult", "ImportRefused", "check_upload",
            "KINDS"]
@@ -101,6 +102,8 @@ def open_upload(session, scope, kind, data, filename: str = "", *, enterprise_id
     try:
         with _no_cycle_collector():
             sheet = read_sheet(data, filename, importer.spec, _limits())
+        if not sheet.rows.count(stop=0):  # the header (and the example row) only: say so
+            raise sheet_errors.no_rows()
     except SheetError as err:
         raise ImportRefused(err) from None
     return Upload(kind, scope, filename, importer, sheet)

@@ -102,6 +102,34 @@ def test_not_a_spreadsheet_is_refused_with_one_message(client, admin, stored, co
     assert stored.staff(eid) == {} and stored.audits("Staff", eid) == []
 
 
+@pytest.mark.parametrize("rows", [
+    [],  # the template as downloaded: the note, the header and the example row
+    [["", "", "", ""]] * 3,  # blank rows only
+])
+def test_a_file_with_no_rows_to_import_is_refused_with_a_message(client, auth, admin, stored, rows):
+    """A template with nothing filled in below the header (or the example row only) is
+    refused with one Chinese message, on the API and the page: it was a green 新增 0 条，
+    更新 0 条，失败 0 条 that left the user believing the import had worked."""
+    eid = new_enterprise(client, admin)
+    wb = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/v1/staff/template?enterprise_id={eid}",
+                                                      headers=admin).data))
+    for row in rows:
+        wb.active.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    response = upload(client, "/api/v1/staff/import", admin, out.getvalue(), enterprise_id=eid)
+    assert response.status_code == 400
+    assert response.json == {"message": "文件中没有可导入的数据，请在表头下方逐行填写（示例行不会导入）"}
+    auth.login("admin")
+    page = client.get(f"/import/staff/?enterprise_id={eid}")
+    shown = client.post("/import/staff/", data={
+        "csrf_token": csrf_from(page.data), "enterprise_id": str(eid),
+        "file": (io.BytesIO(out.getvalue()), "人员.xlsx")}, content_type="multipart/form-data")
+    text = shown.get_data(as_text=True)
+    assert "文件中没有可导入的数据" in text and "新增 0 条" not in text
+    assert stored.staff(eid) == {}
+
+
 def test_import_into_an_enterprise_outside_scope_is_404(client, admin, auth, stored):
     """A town user importing into another town's enterprise gets 404 and nothing is written."""
     eid = new_enterprise(client, admin, town="南沙街")
