@@ -211,3 +211,25 @@ def test_export_button_carries_the_current_filter(app, admin_page, enterprise):
     href = re.search(r'id="btn-export" href="([^"]+)"', text).group(1)
     assert href.startswith("/enterprises/export?")
     assert [r[0] for r in F.read_xlsx(admin_page.get(href).data)[1:]] == [name]
+
+
+def test_edit_form_keeps_a_category_the_type_no_longer_offers_and_the_save_says_why(app, client, auth, enterprise):
+    """A person whose 人员类别 their enterprise's (changed) type no longer offers: the edit
+    form shows that value chosen, marked 已不在可选范围内, and saving it is refused with
+    the allowed values; before, the select fell back to blank and 确定 wiped the category
+    without a word."""
+    pk = F.make_staff(app, enterprise, F.tag(), category="高风险人员", worker_kind="引航员")
+    admin = auth.token("admin")
+    assert client.put(f"/api/v1/enterprise/{enterprise}", json={"type_code": "medical"},
+                      headers=admin).status_code == 200
+    auth.login("admin")
+    form = page_text(client.get(f"/staff/{pk}/edit"))
+    category = form.split('name="category"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)" selected', category) == ["高风险人员"]
+    assert "高风险人员（已不在可选范围内）" in category
+    fields = dict(re.findall(r'<input class="form-control" id="f-[^"]+" name="([^"]+)" value="([^"]*)"', form))
+    saved = client.post(f"/staff/{pk}/edit", data={
+        "csrf_token": csrf_from(client.get(f"/staff/{pk}/edit").data), "enterprise_id": enterprise,
+        "id_type": "居民身份证", "category": "高风险人员", **fields})
+    assert "“人员类别”只能是：发热门诊人员、医务人员、后勤人员" in page_text(saved)
+    assert F.in_db(app, lambda s: s.get(Staff, pk).category) == "高风险人员"
