@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
-from app.domain.errors import ServiceError
+from app.domain.errors import Conflict, ServiceError
+from app.domain.i18n import _
 from app.platform import audit
 from app.platform.operations import transaction
 from app.services.imports import files, kinds, store
@@ -43,6 +45,7 @@ __all__ = ["run_import", "run_upload", "open_upload", "Upload", "ImportResult", 
            "KINDS"]
 
 log = logging.getLogger(__name__)
+MSG_WRITTEN_MEANWHILE = _("导入期间有其他导入或新增写入了相同的数据，本次导入未写入任何数据，请重新导入")
 READ_SHARE = 70  # progress: reading and validating take 0–70 %, writing 70–99 %
 PROGRESS_EVERY = 1000
 
@@ -146,6 +149,8 @@ def run_import(session, scope, kind: str, data, filename: str = "", *, enterpris
     :raise OutOfScope: the enterprise is not the user's (404), nothing written.
     :raise ImportRefused: the file as a whole is refused (400/413), nothing written.
     :raise ServiceError: unknown enterprise type (400).
+    :raise Conflict: rows of the same keys were stored meanwhile by another import or a
+        form (409), nothing of this one written; running it again updates them.
     Any other exception rolls the whole import back and propagates.
     """
     lap = _Laps()
@@ -180,14 +185,28 @@ def _no_cycle_collector():
 
 
 def _run(session, upload: Upload, dry_run: bool, user, report, lap) -> ImportResult:
-    with transaction(session):  # committed once here, or rolled back whole
-        result = _import(session, upload, dry_run, user, report, lap)
+    try:
+        with transaction(session):  # committed once here, or rolled back whole
+            result = _import(session, upload, dry_run, user, report, lap)
+    except Exception as error:
+        if not _duplicate_key(error):
+            raise
+        # another import or form stored the same people (or enterprises) since this one read
+        # what was stored (a double submit, two users at once): nothing of this one was kept
+        log.warning("%s import refused: rows written meanwhile by another import", upload.kind)
+        raise Conflict(MSG_WRITTEN_MEANWHILE) from None
     if not dry_run:
         lap("commit")
     report(100)
     log.info("%s import of %d rows (%d new, %d updated, %d failed): %s", upload.kind, result.total,
              result.created, result.updated, result.failed, lap)
     return result
+
+
+def _duplicate_key(error: BaseException) -> bool:
+    """A unique key broken by rows stored meanwhile: SQLAlchemy's IntegrityError, or the
+    driver's own out of a ``COPY`` (PostgreSQL's unique_violation, SQLSTATE 23505)."""
+    return isinstance(error, IntegrityError) or getattr(error, "sqlstate", None) == "23505"
 
 
 def _import(session, upload: Upload, dry_run: bool, user, report, lap) -> ImportResult:

@@ -167,6 +167,29 @@ def test_crash_in_the_middle_leaves_nothing(client, admin, app, stored, monkeypa
     assert stored.staff(eid) == {} and stored.audits("Staff", eid) == []
 
 
+def test_people_stored_meanwhile_by_another_import_refuse_this_one_with_a_message(client, admin, stored,
+                                                                                monkeypatch):
+    """Two imports of the same people into one enterprise at once (a double submit, two
+    users): the one that finds them stored meanwhile is refused with a Chinese 409 that
+    says to import again, and nothing of it is kept; it was 系统繁忙 (500)."""
+    from app.services.imports.importers import StaffImporter
+
+    eid = new_enterprise(client, admin)
+    content = filled_staff_template(client, admin)
+    first = upload(client, "/api/v1/staff/import", admin, content, enterprise_id=eid)
+    assert first.status_code == 200 and first.json["created"] == 2
+    before = stored.staff(eid)
+    # this import read the enterprise's people before the first one committed them
+    monkeypatch.setattr(StaffImporter, "stored", lambda self, with_extras: {})
+    second = upload(client, "/api/v1/staff/import", admin, content, enterprise_id=eid)
+    assert second.status_code == 409
+    assert second.json == {"message": "导入期间有其他导入或新增写入了相同的数据，本次导入未写入任何数据，请重新导入"}
+    assert stored.staff(eid) == before
+    monkeypatch.undo()
+    again = upload(client, "/api/v1/staff/import", admin, content, enterprise_id=eid)
+    assert again.status_code == 200 and (again.json["created"], again.json["updated"]) == (0, 2)
+
+
 def enterprise_sheet(rows) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
