@@ -10,6 +10,7 @@ import re
 from typing import Any, Mapping, Optional
 
 from sqlalchemy import Select, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import Conflict, ValidationFailed
 from app.domain.fields import Field, row_ids
@@ -131,6 +132,15 @@ def writable_enterprises(session, scope: S.Scope, enterprises) -> list[Enterpris
     return [e for e in enterprises if may_write_in(session, scope, e.id, cache)]
 
 
+def _flush_unique(session) -> None:
+    """Flush; the same person stored meanwhile by another request (a double submit passes
+    the duplicate check of both) is :class:`Conflict` (409), as the check would have said."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(DUPLICATE) from None
+
+
 @operation
 def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
     """:raise OutOfScope: enterprise not visible, or its people not the user's to write
@@ -142,7 +152,7 @@ def create(session, scope: S.Scope, raw: Mapping[str, Any]) -> Staff:
         raise Conflict(DUPLICATE)
     person = Staff(enterprise_id=enterprise.id, **values)
     session.add(person)
-    session.flush()
+    _flush_unique(session)
     health_keys.refresh_changed(session, [person.id_key])
     audit.record("create", "Staff", person.id, after=audit.snapshot(person, AUDIT_FIELDS))
     return person
@@ -167,7 +177,7 @@ def update(session, scope: S.Scope, staff_id: Any, raw: Mapping[str, Any]) -> St
     old_key = person.id_key
     for key, value in values.items():
         setattr(person, key, value)
-    session.flush()
+    _flush_unique(session)
     if person.id_key != old_key:
         health_keys.refresh_changed(session, [person.id_key])
     audit.record("update", "Staff", person.id, before=before, after=audit.snapshot(person, AUDIT_FIELDS))

@@ -339,3 +339,21 @@ def test_ids_no_row_can_have_are_not_found_instead_of_a_server_error(app, client
         deleted = client.post(path, data={"csrf_token": token, "ids": [too_big, "²", str(person) + "x"]})
         assert deleted.status_code == 302, path
     assert F.count(app, Staff, Staff.id == person) == 1
+
+
+def test_the_same_person_added_twice_at_once_is_a_duplicate_not_a_server_error(app, client, admin, enterprise,
+                                                                             monkeypatch):
+    """Two requests adding (or changing to) the same ID number at once both pass the
+    duplicate check; the second to write gets 409 同一企业同一身份证号码的人员已存在, as the
+    check would have said, not 系统繁忙 (500)."""
+    from app.services import staff as staff_service
+
+    body = staff_body(enterprise)
+    assert client.post("/api/v1/staff/", json=body, headers=admin).status_code == 201
+    other = client.post("/api/v1/staff/", json=staff_body(enterprise), headers=admin).json["id"]
+    monkeypatch.setattr(staff_service, "_duplicate", lambda *args, **kwargs: False)  # both checked before either wrote
+    again = client.post("/api/v1/staff/", json=body, headers=admin)
+    assert again.status_code == 409 and again.json["message"] == DUPLICATE
+    changed = client.put(f"/api/v1/staff/{other}", json={"id_number": body["id_number"]}, headers=admin)
+    assert changed.status_code == 409 and changed.json["message"] == DUPLICATE
+    assert F.count(app, Staff, Staff.enterprise_id == enterprise) == 2
