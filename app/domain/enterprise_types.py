@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
 from app.domain.errors import RuleError
+from app.domain.fields import single_line
 from app.domain.i18n import _
 
 KINDS = ("text", "number", "date", "choice")
@@ -72,13 +73,13 @@ def _strings(raw: Any, what: str) -> tuple[str, ...]:
         raw = re.split(r"[,，、\n]", raw)
     if not isinstance(raw, (list, tuple)):
         raise RuleError(what, _("%(what)s应为文字列表", what=what))
-    values = tuple(dict.fromkeys(str(v).strip() for v in raw if str(v).strip()))
+    values = tuple(dict.fromkeys(single_line(v) for v in raw if single_line(v)))
     return values
 
 
 def _field(raw: Mapping[str, Any], reserved: set[str]) -> FieldDecl:
     key = str(raw.get("key", "")).strip()
-    label = str(raw.get("label", "")).strip()
+    label = single_line(raw.get("label", ""))
     kind = str(raw.get("kind", "text")).strip() or "text"
     if not _KEY_RE.match(key):
         raise RuleError("spec", _("字段标识“%(key)s”不正确：应以小写字母开头，只含小写字母、数字和下划线", key=key))

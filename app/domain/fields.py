@@ -12,6 +12,7 @@ every error at once as :class:`RuleError` (field key + Chinese message). No app 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
@@ -27,6 +28,15 @@ FALSE_WORDS = {"0", "false", "no", "off", "否", "n", ""}
 # Every integer column (row ids included) is a 32-bit INTEGER: a value outside cannot be
 # stored or looked up (SQLite overflows past 64 bits, PostgreSQL past 32 when stored)
 INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # line breaks, tabs, other control characters
+
+
+def single_line(raw: Any) -> str:
+    """The text of a one-line value (a name, an address), trimmed: a line break, tab or
+    other control character pasted with it (from an Excel cell) becomes one space.
+    It would end up in file names and HTTP headers (a type's template) and in the names
+    an import matches by."""
+    return _BREAKS.sub(" ", str(raw)).strip()
 
 
 def row_id(value: Any) -> Optional[int]:
@@ -132,7 +142,7 @@ def clean_value(f: Field, raw: Any) -> Any:
     if kind in ("text", "textarea"):
         if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
             raise _bad(f)
-        value = str(raw).strip()
+        value = single_line(raw) if kind == "text" else str(raw).strip()
         if f.max_length and len(value) > f.max_length:
             raise RuleError(f.key, _("“%(label)s”不能超过%(n)d个字", label=f.label, n=f.max_length))
         return value

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from app.domain import identity
 from app.domain.enterprise_types import TypeDecl, check_choice, clean_extras
 from app.domain.errors import RuleError
+from app.domain.fields import single_line
 from app.domain.i18n import _
 
 LABELS = {
@@ -33,7 +34,7 @@ LABELS = {
 
 def _text(raw: Mapping[str, Any], key: str, label, *, required: bool, max_len: int, errors: list) -> str | None:
     value = raw.get(key)
-    text = "" if value is None else str(value).strip()
+    text = "" if value is None else single_line(value)
     if not text:
         if required:
             errors.append(RuleError(key, _("“%(label)s”为必填项", label=label)))

@@ -30,7 +30,7 @@ from sqlalchemy.orm import object_session
 
 from app.domain.enterprise_types import TypeDecl, parse_declaration
 from app.domain.errors import Conflict, OutOfScope, RuleError, ValidationFailed
-from app.domain.fields import Field, row_id, row_ids
+from app.domain.fields import Field, row_id, row_ids, single_line
 from app.domain.i18n import _
 from app.platform import audit
 from app.platform.operations import operation
@@ -115,7 +115,7 @@ def _payload(raw: Mapping[str, Any], current: Optional[EnterpriseType]) -> dict[
 
 def _text(raw, key, label, max_len, errors) -> str:
     value = raw.get(key)
-    text = "" if value is None else str(value).strip()
+    text = "" if value is None else single_line(value)
     if not text:
         errors.append(RuleError(key, _("“%(label)s”为必填项", label=label)))
     elif len(text) > max_len:

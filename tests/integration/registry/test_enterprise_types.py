@@ -280,3 +280,22 @@ def test_unused_type_can_be_deleted_and_the_deletion_is_audited(app, client, adm
     assert len(rows) == 1 and rows[0]["before"]["code"] == etype["code"]
     assert client.get(f"/api/v1/enterprise_type/{etype['id']}", headers=admin_api).status_code == 404
     assert count(app, EnterpriseType, EnterpriseType.code == etype["code"]) == 0
+
+
+def test_a_line_break_pasted_into_a_name_becomes_a_space(app, client, auth):
+    """A type or enterprise name typed with a line break (pasted from an Excel cell) is
+    stored on one line: a type so named made its 下载模板 a 系统繁忙 (500, a line break
+    in the file name's header), and an enterprise so named was never found again by an
+    import's name."""
+    admin = auth.token("admin")
+    made = api_type(client, admin, name="换行\r\n" + tag() + "类型", spec={"categories": ["管理人员"]})
+    code = made["code"]
+    assert "\n" not in made["name"] and made["name"].startswith("换行 ")
+    template = client.get(f"/api/v1/staff/template?enterprise_type={code}", headers=admin)
+    assert template.status_code == 200 and template.data[:2] == b"PK"
+    enterprise = client.post("/api/v1/enterprise/", headers=admin, json={
+        "name": f"{code}企业\n甲", "type_code": code, "town": "南沙街", "address": "广州市南沙区\t测试路1号",
+        "head_name": "王五", "head_phone": phone()})
+    assert enterprise.status_code == 201
+    assert (enterprise.json["result"]["name"], enterprise.json["result"]["address"]) == (
+        f"{code}企业 甲", "广州市南沙区 测试路1号")
