@@ -111,7 +111,8 @@ def test_unusual_rows_are_left_to_the_full_cleaner():
     base = {"name": "张三", "id_number": VALID_ID, "phone": "13576266263"}
     for change in ({"id_number": VALID_ID[:-1] + "0"}, {"id_type": "护照", "id_number": "E1234567"},
                    {"category": "临时工"}, {"phone": "135 7626 6263"}, {"id_number": float(VALID_ID)},
-                   {"name": "  "}, {"id_number": id_card("20301231")}):
+                   {"name": "  "}, {"id_number": id_card("20301231")}, {"name": "赵\t六"},
+                   {"address": "南沙街\r\n1号"}):
         assert fast({**base, **change}) is None
 
 

@@ -29,11 +29,12 @@ _ID_CARD_ALIASES = frozenset(k for k, v in _ID_TYPE_ALIASES.items() if v == ID_C
 
 def _plain(value: Any, max_len: int) -> Optional[str]:
     """``value.strip()`` when that is what ``cell_text`` + ``strip`` give and it is
-    1..max_len long; None otherwise (the full cleaner decides)."""
+    1..max_len long, on one line; None otherwise (the full cleaner decides: a line break
+    or tab inside becomes a space)."""
     if type(value) is not str:
         return None
     text = value.strip()
-    if not text or len(text) > max_len or text[0] in INVISIBLE or text[-1] in INVISIBLE:
+    if not text or len(text) > max_len or text[0] in INVISIBLE or text[-1] in INVISIBLE or not text.isprintable():
         return None
     return text
 
