@@ -16,7 +16,7 @@ TIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 @pytest.fixture(scope="module")
 def configured(app):
     """A phone for 南沙街, one for 黄阁镇, a robot for the bureau (告警设置)."""
-    town_nansha, town_huangge, bureau_robot = F.phone(), F.phone(), "https://robot.example.invalid/" + F.tag()[1:]
+    town_nansha, town_huangge, bureau_robot = F.phone(), F.phone(), "https://robot.example.invalid/hook" + F.tag()[1:]
     H.set_recipients(app, "town", [{"phone": town_nansha}], town="南沙街")
     H.set_recipients(app, "town", [{"phone": town_huangge}], town="黄阁镇")
     H.set_recipients(app, "bureau", [{"webhook": bureau_robot}])
