@@ -297,6 +297,38 @@ def summary(name: str, latencies: list[float], seconds: float) -> dict:
             "p99_ms": round(percentile(latencies, 99) * 1000, 1)}
 
 
+def bench_env(url: str, instance: Path, prefix: str) -> dict:
+    """The server's environment: this run's database, instance folder, Redis prefix and
+    fresh secrets; logins not rate-limited (one client address makes every request)."""
+    return {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
+            "QUEUE_NAME": prefix.rstrip(":"), "SENTINEL_INSTANCE_DIR": str(instance),
+            "AUTH_RATE_LIMIT": "100000 per minute", "SECRET_KEY": uuid.uuid4().hex * 2,
+            "ID_HASH_KEY": uuid.uuid4().hex, "DATA_KEY": uuid.uuid4().hex * 2,
+            "PASS_SIGNING_KEY": uuid.uuid4().hex * 2}
+
+
+def start_web(env: dict, workers, instance: Path, app: str = "run:create_app()",
+              pythonpath: str | None = None) -> tuple[subprocess.Popen, int, str]:
+    """gunicorn as the Procfile's web command (and ``python run.py``'s) starts it: sync
+    workers, ``--timeout 120``; ``(process, port, the checkpoint user's token)`` once it answers."""
+    port = free_port()
+    log = instance / "gunicorn.log"
+    extra = ["--pythonpath", pythonpath] if pythonpath else []
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
+         "--no-control-socket", *extra, app],
+        cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            return web, port, login(port, "checkpoint")
+        except OSError:
+            if web.poll() is not None or time.monotonic() > deadline:
+                stop(web)
+                raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -309,11 +341,7 @@ def main() -> None:
     db_name, url = create_database()
     instance = Path(tempfile.mkdtemp(prefix="sentinel-bench-checkpoint-"))
     prefix = f"sentinel-bench-{uuid.uuid4().hex[:8]}:"
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
-           "QUEUE_NAME": prefix.rstrip(":"), "SENTINEL_INSTANCE_DIR": str(instance),
-           "AUTH_RATE_LIMIT": "100000 per minute", "SECRET_KEY": uuid.uuid4().hex * 2,
-           "ID_HASH_KEY": uuid.uuid4().hex, "DATA_KEY": uuid.uuid4().hex * 2,
-           "PASS_SIGNING_KEY": uuid.uuid4().hex * 2}
+    env = bench_env(url, instance, prefix)
     web = None
     try:
         t0 = time.perf_counter()
@@ -322,22 +350,7 @@ def main() -> None:
 
         args.workers = args.workers or web_workers(os.environ)
         print(f"setup: {len(codes)} passes in {time.perf_counter() - t0:.1f} s", flush=True)
-        port = free_port()
-        log = instance / "gunicorn.log"
-        # the Procfile's web command (and python run.py's): sync workers, --timeout 120
-        web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
-             "--no-control-socket", "run:create_app()"],
-            cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                token = login(port, "checkpoint")
-                break
-            except OSError:
-                if web.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
-                time.sleep(0.3)
+        web, port, token = start_web(env, args.workers, instance)
         # warm every worker (imports, first queries) before measuring
         asyncio.run(ceiling(port, 4, 2))
 

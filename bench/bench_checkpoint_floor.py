@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_checkpoint as B  # noqa: E402
-from app_processes import forget_redis, free_port, stop  # noqa: E402
+from app_processes import forget_redis, stop  # noqa: E402
 
 
 def floor_app():
@@ -129,32 +128,15 @@ def main() -> None:
     db_name, url = B.create_database()
     instance = Path(tempfile.mkdtemp(prefix="sentinel-bench-floor-"))
     prefix = f"sentinel-bench-{uuid.uuid4().hex[:8]}:"
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": B.REDIS_URL, "REDIS_PREFIX": prefix,
-           "QUEUE_NAME": prefix.rstrip(":"), "SENTINEL_INSTANCE_DIR": str(instance),
-           "AUTH_RATE_LIMIT": "100000 per minute", "SECRET_KEY": uuid.uuid4().hex * 2,
-           "ID_HASH_KEY": uuid.uuid4().hex, "DATA_KEY": uuid.uuid4().hex * 2,
-           "PASS_SIGNING_KEY": uuid.uuid4().hex * 2}
+    env = B.bench_env(url, instance, prefix)
     web = None
     try:
         codes = B.prepare(env, args.passes)
         from app.platform.supervisor import web_workers
 
         args.workers = args.workers or web_workers(os.environ)
-        port = free_port()
-        log = instance / "gunicorn.log"
-        web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
-             "--no-control-socket", "--pythonpath", str(ROOT / "bench"), "bench_checkpoint_floor:floor_app()"],
-            cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                token = B.login(port, "checkpoint")
-                break
-            except OSError:
-                if web.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
-                time.sleep(0.3)
+        web, port, token = B.start_web(env, args.workers, instance, "bench_checkpoint_floor:floor_app()",
+                                       str(ROOT / "bench"))
         asyncio.run(B.ceiling(port, 4, 2))
         spare, flow_codes = codes[:500], codes[500:]  # noop/read read these; the flow consumes the rest
         asyncio.run(hammer(port, "/api/v1/bench_floor/read", token, spare[:20], 4, 2))
